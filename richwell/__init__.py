@@ -1,0 +1,122 @@
+"""Richwell Colleges Portal: the app factory."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+
+from richwell.config import ROOT, load_config
+
+
+def _configure_sqlite(engine, immediate: bool) -> None:
+    """SQLite as the embedded default: foreign keys on, WAL, a busy timeout, and write
+    transactions that take the lock up front (BEGIN IMMEDIATE) so two writers never
+    deadlock into "database is locked"."""
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, connection_record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    """Build the portal: config from the environment, extensions, blueprints, CLI, errors."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    app.config.update(load_config(config_overrides))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from richwell import models  # noqa: F401  (every table registered before migrate)
+    from richwell.extensions import csrf, db, limiter, login_manager, migrate
+    from richwell.services import accounts
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine, app.config["SQLITE_BEGIN_IMMEDIATE"])
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    accounts.configure_hasher(fast=app.config["TESTING"])
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        from richwell.models import User
+
+        try:
+            user_id, version = (int(part) for part in session_id.split(":", 1))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        # A stale session version means logout, deactivation or a password change elsewhere.
+        if user is None or user.session_version != version or not user.is_active_account:
+            return None
+        return user
+
+    from richwell import tasks
+
+    tasks.configure(app)
+    _register_blueprints(app)
+    _register_templates(app)
+
+    from richwell.web import errors
+
+    errors.register(app)
+
+    from richwell import cli
+
+    cli.register(app)
+
+    @app.before_request
+    def _acting_context():
+        from richwell.services.context import ActingContext, set_acting_context
+
+        set_acting_context(ActingContext(ip=request.remote_addr, impersonator_id=session.get("impersonator_id")))
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from richwell.web import admin, admission, auth, cashier, notifications, professor, public, registrar, student
+
+    for module in (public, auth, notifications, student, cashier, registrar, professor, admission, admin):
+        app.register_blueprint(module.bp)
+
+
+def _register_templates(app: Flask) -> None:
+    from richwell.web import filters
+    from richwell.web.navigation import nav_for
+
+    filters.register(app)
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+
+    @app.context_processor
+    def _layout_context():
+        user = current_user if current_user and current_user.is_authenticated else None
+        return {
+            "nav_links": nav_for(user.role) if user else [],
+            "impersonator_email": session.get("impersonator_email") if user else None,
+        }

@@ -1,0 +1,76 @@
+"""Configuration read from the environment, with safe defaults for development."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+DEV_SECRET = "richwell-development-only-secret"  # never valid in production
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable app (e.g. production without SECRET_KEY)."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config dict from environment variables, then apply overrides."""
+    overrides = dict(overrides or {})
+    env = overrides.get("RICHWELL_ENV") or os.environ.get("RICHWELL_ENV", "development")
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError(f"RICHWELL_ENV must be development, production or testing, not {env!r}")
+
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret:
+        if env == "production":
+            raise ConfigError("SECRET_KEY must be set in production")
+        secret = DEV_SECRET
+
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'richwell.db'}"
+    redis_url = os.environ.get("REDIS_URL") or None
+
+    config = {
+        "RICHWELL_ENV": env,
+        "SECRET_KEY": secret,
+        "TESTING": env == "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Serialise SQLite writers up front. Tests turn it off: there the test thread reads
+        # while the browser-test server writes, and row-lock races are proven on PostgreSQL.
+        "SQLITE_BEGIN_IMMEDIATE": _bool(os.environ.get("SQLITE_BEGIN_IMMEDIATE"), True),
+        "REDIS_URL": redis_url,
+        # Sessions: cookie flags; Secure only where HTTPS is guaranteed (production).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        # A cashier screen stays open all day: the token is bound to the session, not a clock.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        "WTF_CSRF_ENABLED": _bool(os.environ.get("WTF_CSRF_ENABLED"), True),
+        # Rate limits: Redis storage shared by every web node when configured.
+        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        # Queue: RedisHuey with REDIS_URL, SqliteHuey file otherwise; immediate in tests.
+        "HUEY_IMMEDIATE": _bool(os.environ.get("HUEY_IMMEDIATE"), env == "testing"),
+        "HUEY_SQLITE_PATH": os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db")),
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
+        "RECEIPT_FOLDER": os.environ.get("RECEIPT_FOLDER", str(INSTANCE / "receipts")),
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "TIMEZONE": "Asia/Manila",
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+    }
+    config.update(overrides)
+    return config

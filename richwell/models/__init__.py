@@ -1,0 +1,34 @@
+"""All models, imported here so Alembic and create_app see every table."""
+from richwell.models.academics import Program, Semester, Subject, Term, subject_prerequisites
+from richwell.models.audit import AuditEntry
+from richwell.models.enrollment import (
+    CreditStatus,
+    MonthBucket,
+    SubjectEnrollment,
+    SubjectEnrollmentStatus,
+    TermEnrollment,
+    TermEnrollmentStatus,
+    TransferCredit,
+)
+from richwell.models.notifications import Notification
+from richwell.models.people import (
+    STAFF_ROLES,
+    AdmissionType,
+    Role,
+    Student,
+    StudentNumberCounter,
+    StudentStatus,
+    StudentStatusChange,
+    User,
+)
+from richwell.models.scheduling import DAYS, Offering, ScheduleSlot, Section
+from richwell.models.settings import Setting
+from richwell.models.types import Money, UTCDateTime, money, utcnow
+
+__all__ = [
+    "DAYS", "STAFF_ROLES", "AdmissionType", "AuditEntry", "CreditStatus", "Money", "MonthBucket",
+    "Notification", "Offering", "Program", "Role", "ScheduleSlot", "Section", "Semester", "Setting",
+    "Student", "StudentNumberCounter", "StudentStatus", "StudentStatusChange", "Subject",
+    "SubjectEnrollment", "SubjectEnrollmentStatus", "Term", "TermEnrollment", "TermEnrollmentStatus",
+    "TransferCredit", "UTCDateTime", "User", "money", "subject_prerequisites", "utcnow",
+]

@@ -1,0 +1,68 @@
+"""Column types shared by every model: exact money and UTC timestamps."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime
+from sqlalchemy.types import TypeDecorator
+
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator):
+    """Pesos as integer centavos in the database, Decimal in Python.
+
+    SQLite has no exact decimal (Numeric goes through float there), so both
+    engines store whole centavos and nothing is ever rounded silently.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be a Decimal or str, never a float")
+        amount = Decimal(value)
+        if amount != amount.quantize(CENT):
+            raise ValueError(f"money has more than 2 decimals: {amount}")
+        return int(amount * 100)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(CENT)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both engines (SQLite hands back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use richwell.models.types.utcnow()")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def money(value) -> Decimal:
+    """A Decimal peso amount from a str/int/Decimal (never float), rounded to the centavo."""
+    if isinstance(value, float):
+        raise TypeError("money must be a Decimal or str, never a float")
+    return Decimal(value).quantize(CENT)

@@ -1,0 +1,14 @@
+"""Demo data for `flask seed-demo`: idempotent, one step per area, run in order."""
+from __future__ import annotations
+
+from richwell.seed import staff
+
+# Each step takes the password and returns the (role, login) lines it wants printed.
+STEPS = [staff.seed]
+
+
+def run(password: str) -> list[tuple[str, str]]:
+    logins: list[tuple[str, str]] = []
+    for step in STEPS:
+        logins.extend(step(password) or [])
+    return logins

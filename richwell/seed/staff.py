@@ -1,0 +1,34 @@
+"""Demo staff: one account per role, and the online application switched on."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from richwell.extensions import db
+from richwell.models import Role, User
+from richwell.services import accounts, settings
+
+STAFF = [
+    ("admin@richwell.edu.ph", "Ana", "Reyes", Role.ADMIN),
+    ("cashier@richwell.edu.ph", "Carlo", "Dela Cruz", Role.CASHIER),
+    ("registrar@richwell.edu.ph", "Rosa", "Mendoza", Role.REGISTRAR),
+    ("head.registrar@richwell.edu.ph", "Helen", "Bautista", Role.HEAD_REGISTRAR),
+    ("admission@richwell.edu.ph", "Adrian", "Villanueva", Role.ADMISSION),
+    ("prof.santos@richwell.edu.ph", "Pedro", "Santos", Role.PROFESSOR),
+]
+
+
+def seed(password: str) -> list[tuple[str, str]]:
+    for email, first, last, role in STAFF:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            accounts.create_user(email=email, first_name=first, last_name=last, role=role,
+                                 password=password)
+        else:
+            # Re-running keeps accounts usable with the password just given.
+            user.password_hash = accounts.hash_password(password)
+            user.is_active_account = True
+            user.must_change_password = False
+            db.session.commit()
+    if not settings.get("enrollment_link_enabled"):
+        settings.set_value(None, "enrollment_link_enabled", True)
+    return [(role.label, email) for email, _, _, role in STAFF]

@@ -1,0 +1,248 @@
+"""Accounts: password hashing, sign-in, staff accounts, password changes."""
+from __future__ import annotations
+
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from richwell.extensions import db
+from richwell.models import Role, Student, User
+from richwell.services import audit
+from richwell.services.clock import now
+from richwell.services.errors import Conflict, DomainError, NotFound, ValidationError
+
+_hasher = PasswordHasher()
+# Verified against when the account does not exist, so timing tells nothing.
+_DUMMY_HASH: str | None = None
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+NAME_MAX = 100
+STUDENT_NUMBER_RE = re.compile(r"^\d{4}-\d{5}$")
+
+
+def configure_hasher(fast: bool) -> None:
+    """Cheap argon2 parameters in tests only; production keeps argon2-cffi's defaults."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
+    _DUMMY_HASH = None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _burn_time(password: str) -> None:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(12))
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
+
+
+def normalize_email(raw: str, field: str = "email") -> str:
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError("Enter an email address.", field=field)
+    if len(text) > 254:
+        raise ValidationError("That email address is too long.", field=field)
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationError("Enter a valid email address, like juan@example.com.", field=field) from None
+
+
+def check_name(raw: str | None, field: str, label: str, required: bool = True) -> str | None:
+    text = (raw or "").strip()
+    if not text:
+        if required:
+            raise ValidationError(f"Enter the {label}.", field=field)
+        return None
+    if len(text) > NAME_MAX:
+        raise ValidationError(f"The {label} may be at most {NAME_MAX} characters.", field=field)
+    return text
+
+
+def check_password_strength(password: str, field: str = "new_password") -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationError(f"Use at least {PASSWORD_MIN} characters.", field=field)
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError(f"Use at most {PASSWORD_MAX} characters.", field=field)
+
+
+def find_for_login(identifier: str) -> User | None:
+    """A user by email (case-insensitive) or by student number."""
+    ident = (identifier or "").strip()
+    if not ident or len(ident) > 254:
+        return None
+    if STUDENT_NUMBER_RE.match(ident):
+        return db.session.scalar(
+            select(User).join(Student, Student.user_id == User.id).where(Student.student_number == ident))
+    return db.session.scalar(select(User).where(User.email == ident.lower()))
+
+
+def authenticate(identifier: str, password: str) -> User | None:
+    """The active user these credentials belong to, or None (one generic failure for all)."""
+    if not password or len(password) > PASSWORD_MAX:
+        return None
+    user = find_for_login(identifier)
+    if user is None:
+        _burn_time(password)
+        return None
+    if not verify_password(user, password) or not user.is_active_account:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now()
+    db.session.commit()
+    return user
+
+
+def end_other_sessions(user: User) -> None:
+    """Bump the session version: every session holding the old one is signed out."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def sign_out(user: User) -> None:
+    """Logout ends this and every other session of the user."""
+    end_other_sessions(user)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    """The user changes their own password; other sessions end."""
+    if not verify_password(user, current or ""):
+        raise ValidationError("Your current password is not right.", field="current_password")
+    check_password_strength(new)
+    if new != confirm:
+        raise ValidationError("The two new passwords do not match.", field="confirm_password")
+    if new == current:
+        raise ValidationError("Choose a password different from the current one.", field="new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    end_other_sessions(user)
+    audit.record(user, "account.password_change", user)
+    db.session.commit()
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def create_user(*, email: str, first_name: str, last_name: str, role: Role | str,
+                password: str | None, middle_name: str | None = None,
+                must_change_password: bool = False, actor: User | None = None,
+                commit: bool = True) -> User:
+    """Create an account; a duplicate email (any case) is refused and nothing is created."""
+    role = Role(role)
+    email = normalize_email(email)
+    first = check_name(first_name, "first_name", "first name")
+    last = check_name(last_name, "last_name", "last name")
+    middle = check_name(middle_name, "middle_name", "middle name", required=False)
+    if password is not None:
+        check_password_strength(password, field="password")
+    if db.session.scalar(select(func.count(User.id)).where(User.email == email)):
+        raise Conflict("An account with this email already exists.", field="email")
+    user = User(email=email, first_name=first, middle_name=middle, last_name=last,
+                role=role.value, password_hash=hash_password(password or generate_password()),
+                must_change_password=must_change_password, created_at=now())
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("An account with this email already exists.", field="email") from None
+    audit.record(actor, "account.create", user, after={"email": email, "role": role.value})
+    if commit:
+        db.session.commit()
+    return user
+
+
+def create_staff(actor: User, *, email: str, first_name: str, last_name: str,
+                 role: str) -> tuple[User, str]:
+    """Admin creates a staff account with a generated first password the owner must change."""
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise ValidationError("Choose a role.", field="role") from None
+    if role_enum is Role.STUDENT:
+        raise ValidationError("Students come in through admissions, not here.", field="role")
+    password = generate_password()
+    user = create_user(email=email, first_name=first_name, last_name=last_name, role=role_enum,
+                       password=password, must_change_password=True, actor=actor)
+    return user, password
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("That account does not exist.")
+    return user
+
+
+def set_active(actor: User, user_id: int, active: bool) -> User:
+    """Deactivate (ending every session) or reactivate an account; audited."""
+    user = get_user(user_id)
+    if user.id == actor.id and not active:
+        raise DomainError("You cannot deactivate your own account.", code="self_deactivation")
+    if user.is_active_account == active:
+        return user
+    user.is_active_account = active
+    if not active:
+        end_other_sessions(user)
+    audit.record(actor, "account.activate" if active else "account.deactivate", user,
+                 before={"active": not active}, after={"active": active})
+    db.session.commit()
+    return user
+
+
+def reset_password(actor: User, user_id: int) -> str:
+    """Admin resets a password: a new generated one, to be changed at next sign-in."""
+    user = get_user(user_id)
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    end_other_sessions(user)
+    audit.record(actor, "account.password_reset", user)
+    db.session.commit()
+    return password
+
+
+def start_impersonation(admin: User, target_id: int) -> User:
+    """An admin acts as another user while the setting allows it; audited."""
+    from richwell.services import settings
+
+    if admin.role != Role.ADMIN.value:
+        raise DomainError("Only an administrator may impersonate.", code="forbidden")
+    if not settings.get("impersonation_enabled"):
+        raise DomainError("Impersonation is switched off in the settings.", code="impersonation_disabled")
+    target = get_user(target_id)
+    if target.id == admin.id or target.role == Role.ADMIN.value:
+        raise DomainError("Administrators cannot be impersonated.", code="impersonation_refused")
+    if not target.is_active_account:
+        raise DomainError("That account is deactivated.", code="impersonation_refused")
+    audit.record(admin, "impersonation.start", target)
+    db.session.commit()
+    return target
+
+
+def stop_impersonation(admin_id: int, target: User | None) -> User:
+    """End impersonation and hand the session back to the admin; audited."""
+    admin = get_user(admin_id)
+    audit.record(admin, "impersonation.stop", target)
+    db.session.commit()
+    return admin

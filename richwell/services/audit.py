@@ -1,0 +1,70 @@
+"""The audit trail: every critical action, written in the caller's transaction."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from richwell.extensions import db
+from richwell.models import AuditEntry, User
+from richwell.services.clock import now
+from richwell.services.context import acting_context
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def record(actor: User | None, action: str, target=None, *, before: dict | None = None,
+           after: dict | None = None, reason: str | None = None,
+           target_type: str | None = None, target_id=None) -> AuditEntry:
+    """Add one append-only audit entry to the current transaction (actor None = SYSTEM).
+
+    The caller commits: the entry lands together with the change it describes, or not at all.
+    """
+    ctx = acting_context()
+    if target is not None:
+        target_type = target_type or type(target).__name__
+        target_id = target_id if target_id is not None else getattr(target, "id", None)
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role if actor else "system",
+        impersonator_id=ctx.impersonator_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        reason=reason,
+        ip=ctx.ip,
+        created_at=now(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+# Which actions each viewer may read (DOMAIN.md "Audit").
+HEAD_REGISTRAR_VISIBLE_PREFIXES = ("curriculum.", "term.", "section.", "offering.", "student.",
+                                   "credit.", "enrollment.", "grade.", "document.", "schedule.")
+
+
+def visible_entries(viewer: User):
+    """The audit query a viewer may see: admin all; head registrar registrar, grade and
+    document actions; a registrar their own."""
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if viewer.role == "admin":
+        return query
+    if viewer.role == "head_registrar":
+        conds = [AuditEntry.action.startswith(p) for p in HEAD_REGISTRAR_VISIBLE_PREFIXES]
+        conds.append(AuditEntry.actor_role.in_(["registrar", "head_registrar"]))
+        return query.where(db.or_(*conds))
+    return query.where(AuditEntry.actor_id == viewer.id)

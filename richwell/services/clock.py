@@ -1,0 +1,23 @@
+"""The school's clock: store UTC, reason about dates in Asia/Manila."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+MANILA = ZoneInfo("Asia/Manila")
+
+
+def now() -> datetime:
+    """Current time in UTC (aware). Tests monkeypatch this one function."""
+    return datetime.now(timezone.utc)
+
+
+def today() -> date:
+    """Today's date on the school's clock (Asia/Manila)."""
+    return now().astimezone(MANILA).date()
+
+
+def to_manila(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(MANILA)

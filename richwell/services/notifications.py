@@ -1,0 +1,59 @@
+"""In-app notifications: the bell, the notification center, read marks."""
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from richwell.extensions import db
+from richwell.models import Notification
+from richwell.services.clock import now
+from richwell.services.errors import NotFound
+
+KINDS = {
+    "welcome", "payment_received", "permit_issued", "permit_revoked", "grade_posted",
+    "inc_warning", "inc_expired", "payment_reminder", "announcement", "document_released",
+    "document_revoked", "application_reviewed", "schedule_conflict", "account", "enrollment",
+}
+
+
+def notify(user_id: int, kind: str, message: str, link: str | None = None) -> Notification:
+    """Queue an in-app notification in the caller's transaction (lands with the change)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    note = Notification(user_id=user_id, kind=kind, message=message[:2000], link=link,
+                        created_at=now())
+    db.session.add(note)
+    return note
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def for_user(user_id: int, page: int = 1, per_page: int = 20):
+    query = (select(Notification).where(Notification.user_id == user_id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def mark_read(user_id: int, notification_id: int) -> Notification:
+    """Mark one of the user's own notifications read (another user's answers not found)."""
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != user_id:
+        raise NotFound("That notification does not exist.")
+    if note.read_at is None:
+        note.read_at = now()
+        db.session.commit()
+    return note
+
+
+def mark_all_read(user_id: int) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=now())
+    )
+    db.session.commit()
+    return result.rowcount or 0

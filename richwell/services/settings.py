@@ -1,0 +1,143 @@
+"""Typed system settings with the DOMAIN.md defaults; every change audited."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from richwell.extensions import db
+from richwell.models import Setting, User
+from richwell.services import audit
+from richwell.services.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    label: str
+    kind: str  # "bool" | "int" | "money"
+    default: object
+    minimum: int | None = None
+    maximum: int | None = None
+    help: str = ""
+
+
+SPECS: dict[str, SettingSpec] = {s.key: s for s in [
+    SettingSpec("enrollment_link_enabled", "Online application open", "bool", False,
+                help="While on, the public application form accepts new students."),
+    SettingSpec("max_units", "Unit cap per term", "int", 30, 1, 60,
+                help="Hard limit on enrolled units per term; nobody overrides it."),
+    SettingSpec("installment_months", "Installment months", "int", 6, 1, 12,
+                help="Month buckets created for each new term enrollment."),
+    SettingSpec("min_monthly_commitment", "Minimum monthly commitment (PHP)", "money",
+                Decimal("1000.00"), help="The smallest installment an applicant may choose."),
+    SettingSpec("inc_expiry_major_months", "INC expiry, major subjects (months)", "int", 6, 1, 36),
+    SettingSpec("inc_expiry_minor_months", "INC expiry, minor subjects (months)", "int", 12, 1, 36),
+    SettingSpec("impersonation_enabled", "Impersonation allowed", "bool", True,
+                help="Lets an admin act as another user (logged, bannered)."),
+    SettingSpec("api_token_days", "API token lifetime (days)", "int", 30, 1, 365),
+]}
+
+_CACHE_KEY = "richwell_settings"
+MAX_MONEY = Decimal("1000000.00")
+
+
+def _cache() -> dict:
+    return db.session.info.setdefault(_CACHE_KEY, {})
+
+
+def _from_storage(spec: SettingSpec, raw):
+    if spec.kind == "money":
+        return Decimal(raw).quantize(Decimal("0.01"))
+    if spec.kind == "int":
+        return int(raw)
+    return bool(raw)
+
+
+def get(key: str):
+    """The current value of a setting (the stored one, or its default)."""
+    spec = SPECS[key]
+    cache = _cache()
+    if key not in cache:
+        row = db.session.get(Setting, key)
+        cache[key] = spec.default if row is None else _from_storage(spec, row.value)
+    return cache[key]
+
+
+def all_values() -> dict[str, object]:
+    rows = {row.key: row for row in db.session.query(Setting).all()}
+    return {k: (_from_storage(s, rows[k].value) if k in rows else s.default) for k, s in SPECS.items()}
+
+
+def parse(key: str, raw) -> object:
+    """Validate a raw form value for a setting; raise ValidationError at that field."""
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ValidationError(f"Unknown setting {key!r}.", field=key)
+    if spec.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in {"1", "true", "on", "yes", "y"}
+    text = str(raw if raw is not None else "").strip()
+    if spec.kind == "int":
+        if not text.lstrip("-").isdigit() or len(text) > 6:
+            raise ValidationError(f"{spec.label} must be a whole number.", field=key)
+        value = int(text)
+        if (spec.minimum is not None and value < spec.minimum) or (
+                spec.maximum is not None and value > spec.maximum):
+            raise ValidationError(
+                f"{spec.label} must be between {spec.minimum} and {spec.maximum}.", field=key)
+        return value
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(f"{spec.label} must be an amount like 1500.00.", field=key) from None
+    if not value.is_finite() or value <= 0 or value > MAX_MONEY:
+        raise ValidationError(f"{spec.label} must be more than 0 and at most {MAX_MONEY:,}.", field=key)
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError(f"{spec.label} may have at most 2 decimals.", field=key)
+    return value.quantize(Decimal("0.01"))
+
+
+def update(actor: User, changes: dict[str, object]) -> dict[str, tuple]:
+    """Apply validated setting changes in one transaction, auditing each before/after.
+
+    All values are validated first; one bad value changes nothing.
+    """
+    parsed = {key: parse(key, raw) for key, raw in changes.items()}
+    current = all_values()
+    changed: dict[str, tuple] = {}
+    for key, value in parsed.items():
+        if current[key] == value:
+            continue
+        stored = str(value) if isinstance(value, Decimal) else value
+        row = db.session.get(Setting, key)
+        if row is None:
+            row = Setting(key=key, value=stored, updated_by_id=actor.id)
+            db.session.add(row)
+        else:
+            row.value = stored
+            row.updated_by_id = actor.id
+        audit.record(actor, "settings.change", target_type="Setting", target_id=key,
+                     before={key: current[key]}, after={key: value})
+        changed[key] = (current[key], value)
+    db.session.commit()
+    _cache().clear()
+    return changed
+
+
+def set_value(actor: User | None, key: str, value) -> None:
+    """Set one setting programmatically (seed, tests); audited like a page change."""
+    if actor is None:
+        current = get(key)
+        row = db.session.get(Setting, key)
+        stored = str(value) if isinstance(value, Decimal) else value
+        if row is None:
+            db.session.add(Setting(key=key, value=stored))
+        else:
+            row.value = stored
+        audit.record(None, "settings.change", target_type="Setting", target_id=key,
+                     before={key: current}, after={key: value})
+        db.session.commit()
+        _cache().clear()
+    else:
+        update(actor, {key: value})

@@ -1,0 +1,61 @@
+"""Error pages (HTML) and the JSON error shape under /api/."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from richwell.services.errors import DomainError
+from richwell.web.htmx import refusal
+
+PAGES = {400, 403, 404, 405, 413, 422, 429, 500}
+CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "too_large", 422: "rule", 429: "throttled", 500: "server_error"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/api-token-auth")
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None):
+    response = jsonify(error={"code": code, "message": message, "fields": fields or {}})
+    response.status_code = status
+    return response
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = "Your form expired or was not sent from this site. Reload the page and try again."
+        if _wants_json():
+            return json_error(400, "csrf", message)
+        return render_template("errors/400.html", message=message), 400
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if _wants_json():
+            return json_error(error.status, error.code, error.message, error.fields)
+        if request.headers.get("HX-Request") == "true":
+            return refusal(error.message, error.status)
+        template = f"errors/{error.status}.html" if error.status in PAGES else "errors/422.html"
+        return render_template(template, message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if _wants_json():
+            message = error.description if status != 429 else "Too many requests; slow down."
+            return json_error(status, CODES.get(status, "error"), message)
+        template = f"errors/{status}.html" if status in PAGES else "errors/400.html"
+        response = render_template(template, message=getattr(error, "description", None)), status
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s", request.path)
+        from richwell.extensions import db
+
+        db.session.rollback()
+        if _wants_json():
+            return json_error(500, "server_error", "Something went wrong on our side; nothing was changed.")
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,30 @@
+"""Jinja filters: pesos, Manila times, grades."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from richwell.services.clock import to_manila
+
+
+def peso(value) -> str:
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}₱{abs(amount):,.2f}"
+
+
+def manila(value, fmt: str = "%b %d, %Y %I:%M %p") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return to_manila(value).strftime(fmt)
+    if isinstance(value, date):
+        return value.strftime("%b %d, %Y")
+    return str(value)
+
+
+def register(app) -> None:
+    app.add_template_filter(peso, "peso")
+    app.add_template_filter(manila, "manila")

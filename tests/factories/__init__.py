@@ -1,0 +1,2 @@
+"""Test data builders, one module per area; everything re-exported here."""
+from tests.factories.people import *  # noqa: F401,F403
