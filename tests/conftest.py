@@ -36,7 +36,8 @@ def _postgres_database(url: str) -> str:
     """Create a fresh database for this worker next to the one TEST_DATABASE_URL names."""
     base = make_url(url)
     name = f"{base.database}_{re.sub(r'[^a-z0-9]', '', _worker().lower())}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # Connect to the maintenance database: the named one need not exist.
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
