@@ -1,0 +1,73 @@
+"""Prerequisites: a prerequisite is met when its latest result is PASSED or CREDITED."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from richwell.extensions import db
+from richwell.models import (
+    CreditStatus,
+    Subject,
+    SubjectEnrollment,
+    Term,
+    TermEnrollment,
+    TransferCredit,
+)
+
+CREDITED = "CREDITED"
+NOT_TAKEN = "NOT_TAKEN"
+MET = {"PASSED", CREDITED}
+
+WHY = {
+    "INC": "is incomplete (INC)",
+    "FAILED": "was failed",
+    "DROPPED": "was dropped",
+    "ENROLLED": "is still in progress",
+    NOT_TAKEN: "has not been taken",
+}
+
+
+@dataclass(frozen=True)
+class UnmetPrerequisite:
+    subject: Subject
+    result: str
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.subject.code} {self.subject.title} {WHY.get(self.result, 'is not passed')}"
+
+
+def latest_results(student_id: int, subject_ids: list[int] | set[int]) -> dict[int, str]:
+    """The latest result per subject for a student: CREDITED for an accepted transfer
+    credit, else the status of the most recent subject enrollment, else NOT_TAKEN."""
+    ids = set(subject_ids)
+    if not ids:
+        return {}
+    results = {sid: NOT_TAKEN for sid in ids}
+    rows = db.session.execute(
+        select(SubjectEnrollment.subject_id, SubjectEnrollment.status)
+        .join(TermEnrollment, TermEnrollment.id == SubjectEnrollment.term_enrollment_id)
+        .join(Term, Term.id == TermEnrollment.term_id)
+        .where(TermEnrollment.student_id == student_id, SubjectEnrollment.subject_id.in_(ids))
+        .order_by(Term.start_date, SubjectEnrollment.enrolled_at, SubjectEnrollment.id)
+    ).all()
+    for subject_id, status in rows:  # ordered oldest first: the last one wins
+        results[subject_id] = status
+    credited = db.session.scalars(
+        select(TransferCredit.subject_id).where(
+            TransferCredit.student_id == student_id, TransferCredit.subject_id.in_(ids),
+            TransferCredit.status == CreditStatus.ACCEPTED.value)
+    ).all()
+    for subject_id in credited:
+        results[subject_id] = CREDITED
+    return results
+
+
+def unmet_prerequisites(student_id: int, subject: Subject) -> list[UnmetPrerequisite]:
+    """The prerequisites of `subject` the student has not met, each with its latest result."""
+    prereqs = list(subject.prerequisites)
+    if not prereqs:
+        return []
+    results = latest_results(student_id, {p.id for p in prereqs})
+    return [UnmetPrerequisite(p, results[p.id]) for p in prereqs if results[p.id] not in MET]
