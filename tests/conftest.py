@@ -62,13 +62,14 @@ def is_postgres(database_url) -> bool:
 
 
 class PortalTestClient(FlaskClient):
-    """Requests share the test's app context (and its db session), so forget the
-    user Flask-Login cached in `g` by the previous request."""
+    """Requests share the test's app context (and its db session), so empty `g` before
+    each one, as a fresh request would find it (Flask-Login's user, Flask-WTF's token)."""
 
     def open(self, *args, **kwargs):
         from flask import g
 
-        g.pop("_login_user", None)
+        for name in list(g):
+            g.pop(name, None)
         return super().open(*args, **kwargs)
 
 

@@ -103,7 +103,14 @@ def update(actor: User, changes: dict[str, object]) -> dict[str, tuple]:
 
     All values are validated first; one bad value changes nothing.
     """
-    parsed = {key: parse(key, raw) for key, raw in changes.items()}
+    parsed, errors = {}, {}
+    for key, raw in changes.items():
+        try:
+            parsed[key] = parse(key, raw)
+        except ValidationError as error:
+            errors.update(error.fields)
+    if errors:
+        raise ValidationError("Some settings are not valid; nothing was changed.", fields=errors)
     current = all_values()
     changed: dict[str, tuple] = {}
     for key, value in parsed.items():

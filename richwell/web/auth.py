@@ -25,7 +25,7 @@ class LoginForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=128)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
     confirm_password = PasswordField("Repeat the new password", validators=[DataRequired(), Length(max=128)])
 
 

@@ -11,9 +11,9 @@ def is_partial_request() -> bool:
             and request.headers.get("HX-History-Restore-Request") != "true")
 
 
-def render(page: str, partial: str | None = None, status: int = 200, **context):
-    """Render `partial` for an HTMX request, else the full `page`; always Vary: HX-Request."""
-    template = partial if (partial and is_partial_request()) else page
+def render(page_template: str, partial_template: str | None = None, status: int = 200, **context):
+    """Render the partial for an HTMX request, else the full page; always Vary: HX-Request."""
+    template = partial_template if (partial_template and is_partial_request()) else page_template
     response = make_response(render_template(template, **context), status)
     response.headers["Vary"] = "HX-Request"
     return response
