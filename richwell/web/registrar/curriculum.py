@@ -21,10 +21,16 @@ class SubjectForm(FlaskForm):
     code = StringField("Code", render_kw={"maxlength": 20, "autocapitalize": "characters"})
     title = StringField("Title", render_kw={"maxlength": 200})
     units = StringField("Units", render_kw={"inputmode": "numeric", "maxlength": 3})
-    is_major = SelectField("Kind", choices=[("major", "Major"), ("minor", "Minor (general education)")],
-                           validate_choice=False)
+    is_major = SelectField("Kind", validate_choice=False)
     year_level = SelectField("Year level", validate_choice=False)
-    semester = SelectField("Semester", choices=curriculum.SEMESTER_CHOICES, validate_choice=False)
+    semester = SelectField("Semester", validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Choices are set here, not in the field declaration: WTForms 3.3 warns on tuple
+        # choices passed to the constructor, and the service validates the value anyway.
+        self.is_major.choices = [("major", "Major"), ("minor", "Minor (general education)")]
+        self.semester.choices = curriculum.SEMESTER_CHOICES
 
     def for_program(self, program) -> SubjectForm:
         self.year_level.choices = [(str(y), f"Year {y}") for y in range(1, program.years + 1)]

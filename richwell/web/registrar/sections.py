@@ -16,18 +16,32 @@ from richwell.web.forms import apply_errors
 from richwell.web.registrar.blueprint import bp
 
 
-class SectionForm(FlaskForm):
+YEAR_CHOICES = [(str(y), f"Year {y}") for y in range(1, 6)]
+
+
+class ChoicesForm(FlaskForm):
+    """Select choices are given at construction: WTForms 3.3 warns on tuples declared on fields."""
+
+    CHOICES: dict[str, list] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, choices in self.CHOICES.items():
+            getattr(self, name).choices = choices
+
+
+class SectionForm(ChoicesForm):
+    CHOICES = {"year_level": YEAR_CHOICES}
     program_id = SelectField("Program", validate_choice=False)
-    year_level = SelectField("Year level", choices=[(str(y), f"Year {y}") for y in range(1, 6)],
-                             validate_choice=False)
+    year_level = SelectField("Year level", validate_choice=False)
     code = StringField("Section code (optional)", render_kw={"maxlength": 30, "placeholder": "BSIT-1A"})
     capacity = StringField("Capacity", default="40", render_kw={"inputmode": "numeric", "maxlength": 3})
 
 
-class BlockForm(FlaskForm):
+class BlockForm(ChoicesForm):
+    CHOICES = {"year_level": YEAR_CHOICES}
     program_id = SelectField("Program", validate_choice=False)
-    year_level = SelectField("Year level", choices=[(str(y), f"Year {y}") for y in range(1, 6)],
-                             validate_choice=False)
+    year_level = SelectField("Year level", validate_choice=False)
     count = StringField("Number of sections", default="1", render_kw={"inputmode": "numeric", "maxlength": 2})
     capacity = StringField("Capacity of each", default="40", render_kw={"inputmode": "numeric", "maxlength": 3})
 
@@ -45,8 +59,9 @@ class ProfessorForm(FlaskForm):
     override_reason = TextAreaField("Reason to override the conflict", render_kw={"maxlength": 500, "rows": 2})
 
 
-class SlotForm(FlaskForm):
-    day = SelectField("Day", choices=scheduling.DAY_CHOICES, validate_choice=False)
+class SlotForm(ChoicesForm):
+    CHOICES = {"day": scheduling.DAY_CHOICES}
+    day = SelectField("Day", validate_choice=False)
     start_time = StringField("Start", render_kw={"type": "time", "step": 300})
     end_time = StringField("End", render_kw={"type": "time", "step": 300})
     room = StringField("Room", render_kw={"maxlength": 40, "placeholder": "RM 201"})

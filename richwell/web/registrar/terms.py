@@ -35,8 +35,12 @@ class TermDatesForm(FlaskForm):
 
 class TermForm(TermDatesForm):
     academic_year = StringField("Academic year", render_kw={"placeholder": "2026-2027", "maxlength": 9})
-    semester = SelectField("Semester", choices=curriculum.SEMESTER_CHOICES, validate_choice=False)
+    semester = SelectField("Semester", validate_choice=False)
     make_current = BooleanField("Make this the current term (only when no term is current)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.semester.choices = curriculum.SEMESTER_CHOICES  # set here: WTForms 3.3 warns on declared tuples
 
 
 class SwitchForm(FlaskForm):
