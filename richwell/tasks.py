@@ -10,7 +10,7 @@ import functools
 import os
 
 from flask import current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
 from richwell.config import INSTANCE
 
@@ -64,3 +64,15 @@ def configure(app) -> None:
 def ping() -> str:
     """A no-op task used by health checks and tests to prove the queue runs."""
     return current_app.config["RICHWELL_ENV"]
+
+
+@huey.periodic_task(crontab(hour="17", minute="30"))  # 01:30 Asia/Manila (UTC+8), the quiet hour
+@huey.lock_task("nightly-schedule-conflict-check")
+@in_app_context
+def nightly_schedule_conflict_check() -> dict:
+    """Find schedule conflicts that slipped in (overrides, edits) and notify the registrars
+    of each new one once; running it again notifies nobody twice."""
+    from richwell.services import scheduling
+
+    result = scheduling.notify_schedule_conflicts()
+    return {"open": result.open, "new": result.new, "resolved": result.resolved}

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and create_app see every table."""
 from richwell.models.academics import Program, Semester, Subject, Term, subject_prerequisites
 from richwell.models.audit import AuditEntry
+from richwell.models.conflicts import ScheduleConflict
 from richwell.models.enrollment import (
     CreditStatus,
     MonthBucket,
@@ -31,4 +32,5 @@ __all__ = [
     "Student", "StudentNumberCounter", "StudentStatus", "StudentStatusChange", "Subject",
     "SubjectEnrollment", "SubjectEnrollmentStatus", "Term", "TermEnrollment", "TermEnrollmentStatus",
     "TransferCredit", "UTCDateTime", "User", "money", "subject_prerequisites", "utcnow",
+    "ScheduleConflict",
 ]

@@ -1,4 +1,4 @@
-"""Jinja filters: pesos, Manila times, grades."""
+"""Jinja filters: pesos, Manila times, class times, grades."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,5 +26,9 @@ def manila(value, fmt: str = "%b %d, %Y %I:%M %p") -> str:
 
 
 def register(app) -> None:
+    from richwell.web import schedule_grid
+
     app.add_template_filter(peso, "peso")
     app.add_template_filter(manila, "manila")
+    app.add_template_filter(schedule_grid.clock_label, "clock")
+    app.add_template_global(schedule_grid.layout, "weekly_grid_layout")

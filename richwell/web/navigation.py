@@ -6,12 +6,16 @@ from flask import current_app
 NAV: dict[str, list[tuple[str, str]]] = {
     "student": [("Home", "student.home")],
     "cashier": [("Terminal", "cashier.home")],
-    "registrar": [("Home", "registrar.home")],
-    "head_registrar": [("Home", "registrar.home")],
+    "registrar": [("Home", "registrar.home"), ("Curriculum", "registrar.curriculum_index"),
+                  ("Terms", "registrar.terms_list"), ("Sections", "registrar.sections"),
+                  ("Schedules", "registrar.schedules")],
+    "head_registrar": [("Home", "registrar.home"), ("Curriculum", "registrar.curriculum_index"),
+                       ("Terms", "registrar.terms_list"), ("Sections", "registrar.sections"),
+                       ("Schedules", "registrar.schedules")],
     "professor": [("My classes", "professor.home")],
     "admission": [("Applications", "admission.home")],
     "admin": [("Home", "admin.home"), ("Staff accounts", "admin.users"), ("Settings", "admin.settings_page"),
-              ("Audit log", "admin.audit_log")],
+              ("Audit log", "admin.audit_log"), ("Programs", "admin.programs")],
 }
 
 

@@ -1,9 +1,14 @@
-"""Professor home page."""
+"""Professor home: my classes this term, as a weekly grid and a list."""
 from flask import render_template
+from flask_login import current_user
 
+from richwell.services import scheduling, terms
 from richwell.web.professor.blueprint import bp
 
 
 @bp.get("/")
 def home():
-    return render_template("professor/home.html")
+    term = terms.current_term()
+    classes = scheduling.professor_classes(term.id, current_user.id) if term else []
+    entries = scheduling.professor_entries(term.id, current_user.id) if term else []
+    return render_template("professor/home.html", term=term, classes=classes, entries=entries)

@@ -1,0 +1,56 @@
+"""Registrar: weekly grids per section, professor or room (HTMX fragments), and the
+term's schedule conflicts."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from richwell.extensions import db
+from richwell.models import Role, Section, User
+from richwell.services import scheduling, terms
+from richwell.services.errors import NotFound
+from richwell.web import htmx
+from richwell.web.registrar.blueprint import bp
+
+
+def _term():
+    term_id = request.args.get("term_id", type=int)
+    if term_id:
+        return terms.get_term(term_id)
+    return terms.current_term()
+
+
+@bp.get("/schedules")
+def schedules():
+    """One URL for every grid: ?section_id=, ?professor_id= or ?room= within ?term_id=."""
+    term = _term()
+    section_id = request.args.get("section_id", type=int)
+    professor_id = request.args.get("professor_id", type=int)
+    room = (request.args.get("room") or "").strip()[:40]
+    entries, caption = [], None
+    if term is not None and section_id:
+        section = db.session.get(Section, section_id)
+        if section is None or section.term_id != term.id:
+            raise NotFound("That section does not exist in this term.")
+        entries, caption = scheduling.section_entries(section.id), f"{section.code} · {term.name}"
+    elif term is not None and professor_id:
+        professor = db.session.get(User, professor_id)
+        if professor is None or professor.role != Role.PROFESSOR.value:
+            raise NotFound("That professor does not exist.")
+        entries, caption = scheduling.professor_entries(term.id, professor.id), f"{professor.full_name} · {term.name}"
+    elif term is not None and room:
+        entries = scheduling.room_entries(term.id, room)
+        caption = f"Room {scheduling.normalize_room(room) or room} · {term.name}"
+    choices = {}
+    if term is not None and not htmx.is_partial_request():
+        choices = {"sections": [s.section for s in scheduling.list_sections(term.id)],
+                   "professors": scheduling.list_professors(), "rooms": scheduling.rooms_in_term(term.id)}
+    return htmx.render("registrar/schedules.html", "registrar/_grid.html", term=term, all_terms=terms.list_terms(),
+                       entries=entries, caption=caption, section_id=section_id, professor_id=professor_id,
+                       room=room, **choices)
+
+
+@bp.get("/schedules/conflicts")
+def schedule_conflicts():
+    term = _term()
+    found = scheduling.open_conflicts(term.id) if term else []
+    return render_template("registrar/conflicts.html", term=term, all_terms=terms.list_terms(), conflicts=found)
