@@ -64,3 +64,12 @@ def configure(app) -> None:
 def ping() -> str:
     """A no-op task used by health checks and tests to prove the queue runs."""
     return current_app.config["RICHWELL_ENV"]
+
+
+@huey.task(retries=2, retry_delay=30)
+@in_app_context
+def open_continuing_students(job_id: int) -> None:
+    """The registrar's bulk opening of the current term (idempotent; progress on the job row)."""
+    from richwell.services import students
+
+    students.run_bulk_open(job_id)

@@ -11,6 +11,14 @@ from richwell.models.enrollment import (
     TransferCredit,
 )
 from richwell.models.notifications import Notification
+from richwell.models.records import (
+    AdmissionReview,
+    ApplicationDocument,
+    BulkOpenJob,
+    DocumentKind,
+    DocumentsStatus,
+    JobStatus,
+)
 from richwell.models.people import (
     STAFF_ROLES,
     AdmissionType,
@@ -31,4 +39,5 @@ __all__ = [
     "Student", "StudentNumberCounter", "StudentStatus", "StudentStatusChange", "Subject",
     "SubjectEnrollment", "SubjectEnrollmentStatus", "Term", "TermEnrollment", "TermEnrollmentStatus",
     "TransferCredit", "UTCDateTime", "User", "money", "subject_prerequisites", "utcnow",
+    "AdmissionReview", "ApplicationDocument", "BulkOpenJob", "DocumentKind", "DocumentsStatus", "JobStatus",
 ]
