@@ -325,6 +325,42 @@ def open_own_enrollment(student_user: User, monthly_commitment) -> TermEnrollmen
     return enrollment
 
 
+@dataclass
+class StudentHome:
+    """What a student sees on their home page."""
+
+    student: Student
+    term: Term | None
+    enrollment: TermEnrollment | None
+    review: AdmissionReview | None
+    documents: list[ApplicationDocument]
+    credits: list[TransferCredit]
+    suggested_commitment: Decimal
+
+    @property
+    def can_open_enrollment(self) -> bool:
+        return (self.term is not None and self.enrollment is None
+                and self.student.status == StudentStatus.ACTIVE.value)
+
+    @property
+    def missing_documents(self) -> list[str]:
+        have = {d.kind for d in self.documents}
+        return [kind for kind in admissions.DOCUMENT_FIELDS if kind not in have]
+
+
+def home_of(student_user: User) -> StudentHome | None:
+    """The student's own home: profile, the current term's enrollment and plan, the admission
+    review and its note, documents and credits. None when the account has no student record."""
+    student = student_user.student
+    if student is None:
+        return None
+    return StudentHome(student=student, term=current_term(), enrollment=current_enrollment_of(student.id),
+                       review=admissions.review_of(student.id), documents=admissions.documents_of(student.id),
+                       credits=list(db.session.scalars(select(TransferCredit).where(
+                           TransferCredit.student_id == student.id).order_by(TransferCredit.id))),
+                       suggested_commitment=suggested_commitment(student.id))
+
+
 def start_bulk_open(actor: User, program_id, year_level, default_commitment) -> BulkOpenJob:
     """The registrar queues opening the current term for every student of a program and year
     level. The job runs in the background after this commit; `run_bulk_open` does the work."""
