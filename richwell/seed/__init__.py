@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from richwell.seed import staff
+from richwell.seed import students as student_records
 
 # Each step takes the password and returns the (role, login) lines it wants printed.
 STEPS = [staff.seed]
+# Students come after the curriculum seed (programs, subjects, the current term) when there is one.
+STEPS.append(student_records.seed)
 
 
 def run(password: str) -> list[tuple[str, str]]:

@@ -178,7 +178,7 @@ def apply_transferee_fields():
     form = _application_form(formdata=request.args)
     transferee = request.args.get("admission_type") == "TRANSFEREE"
     return render("public/apply.html", "public/_transferee_fields.html", form=form, transferee=transferee,
-                  failure=None, minimum=settings.get("min_monthly_commitment"),
+                  swapped=True, failure=None, minimum=settings.get("min_monthly_commitment"),
                   months=settings.get("installment_months"))
 
 

@@ -159,7 +159,10 @@ def test_transferee_fields_are_swapped_in_only_for_transferees(client):
     shown = client.get("/apply/transferee-fields?admission_type=TRANSFEREE", headers=hx).get_data(as_text=True)
     assert 'name="previous_school"' in shown and "<noscript>" not in shown and "<html" not in shown
     hidden = client.get("/apply/transferee-fields?admission_type=FRESHMAN", headers=hx).get_data(as_text=True)
-    assert "<noscript>" in hidden  # without JavaScript the fields stay reachable
+    assert "previous_school" not in hidden
+    # Without JavaScript the full page keeps the fields reachable inside <noscript>.
+    page = client.get("/apply").get_data(as_text=True)
+    assert "<noscript>" in page and 'name="previous_school"' in page
 
 
 def test_transferee_applies_through_the_form(client):

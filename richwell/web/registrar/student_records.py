@@ -84,7 +84,7 @@ def students_search():
     status = request.args.get("status") or None
     page = students.search(q, program_id=program_id, status=status, page=request.args.get("page", 1, type=int))
     return render("registrar/students.html", "registrar/_student_results.html", results=page, q=q,
-                  program_id=program_id, status=status or "", programs=students.programs(),
+                  program_id=program_id, status_filter=status or "", programs=students.programs(),
                   status_labels=STATUS_LABELS)
 
 
