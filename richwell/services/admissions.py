@@ -213,9 +213,9 @@ def parse_commitment(raw, field: str = "monthly_commitment") -> Decimal:
         raise
 
 
-def validate_applicant(*, first_name, last_name, email, birthdate, sex, mobile, address, program_id,
-                       admission_type, monthly_commitment, middle_name=None, previous_school=None,
-                       previous_course=None, password: str | None = None,
+def validate_applicant(*, first_name=None, last_name=None, email=None, birthdate=None, sex=None, mobile=None,
+                       address=None, program_id=None, admission_type=None, monthly_commitment=None,
+                       middle_name=None, previous_school=None, previous_course=None, password: str | None = None,
                        password_confirmation: str | None = None, check_password: bool = True) -> Applicant:
     """Every field rule of DOMAIN.md "Admissions" at once; raises one ValidationError naming
     each field at fault. Transferees must give their previous school and course."""

@@ -420,3 +420,11 @@ def test_upload_staging_folder_is_left_empty_after_success():
     admissions.submit_application(documents=documents(), **application_values(program))
     staging = Path(current_app.config["UPLOAD_FOLDER"]) / ".staging"
     assert os.listdir(staging) == []
+
+
+def test_missing_values_are_field_errors_not_crashes():
+    open_admissions()
+    with pytest.raises(ValidationError) as caught:
+        admissions.submit_application(email="someone@example.com")
+    assert {"first_name", "last_name", "birthdate", "sex", "mobile", "address", "program_id", "admission_type",
+            "password", "monthly_commitment"} <= set(caught.value.fields)
