@@ -76,3 +76,10 @@ def nightly_schedule_conflict_check() -> dict:
 
     result = scheduling.notify_schedule_conflicts()
     return {"open": result.open, "new": result.new, "resolved": result.resolved}
+@huey.task(retries=2, retry_delay=30)
+@in_app_context
+def open_continuing_students(job_id: int) -> None:
+    """The registrar's bulk opening of the current term (idempotent; progress on the job row)."""
+    from richwell.services import students
+
+    students.run_bulk_open(job_id)

@@ -12,6 +12,14 @@ from richwell.models.enrollment import (
     TransferCredit,
 )
 from richwell.models.notifications import Notification
+from richwell.models.records import (
+    AdmissionReview,
+    ApplicationDocument,
+    BulkOpenJob,
+    DocumentKind,
+    DocumentsStatus,
+    JobStatus,
+)
 from richwell.models.people import (
     STAFF_ROLES,
     AdmissionType,
@@ -33,4 +41,5 @@ __all__ = [
     "SubjectEnrollment", "SubjectEnrollmentStatus", "Term", "TermEnrollment", "TermEnrollmentStatus",
     "TransferCredit", "UTCDateTime", "User", "money", "subject_prerequisites", "utcnow",
     "ScheduleConflict",
+    "AdmissionReview", "ApplicationDocument", "BulkOpenJob", "DocumentKind", "DocumentsStatus", "JobStatus",
 ]

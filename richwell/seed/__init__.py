@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from richwell.seed import academics, staff
+from richwell.seed import students as student_records
 
-# Each step takes the password and returns the (role, login) lines it wants printed.
-STEPS = [staff.seed, academics.seed]
+# Each step takes the password and returns the (role, login) lines it wants printed,
+# in order: staff, the curriculum (programs, subjects, terms, sections), students.
+STEPS = [staff.seed, academics.seed, student_records.seed]
 
 
 def run(password: str) -> list[tuple[str, str]]:

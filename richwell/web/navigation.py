@@ -18,6 +18,12 @@ NAV: dict[str, list[tuple[str, str]]] = {
               ("Audit log", "admin.audit_log"), ("Programs", "admin.programs")],
 }
 
+# Admissions and student records.
+_RECORDS = [("Students", "registrar.students_search"), ("New transferee", "registrar.new_transferee"),
+            ("Disputed credits", "registrar.disputed_credits"), ("Continuing students", "registrar.continuing")]
+NAV["registrar"] += _RECORDS
+NAV["head_registrar"] += _RECORDS
+
 
 def nav_for(role: str) -> list[tuple[str, str]]:
     return [(label, ep) for label, ep in NAV.get(role, []) if ep in current_app.view_functions]

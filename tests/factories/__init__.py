@@ -1,3 +1,4 @@
 """Test data builders, one module per area; everything re-exported here."""
 from tests.factories.people import *  # noqa: F401,F403
 from tests.factories.curriculum import *  # noqa: F401,F403
+from tests.factories.admissions import *  # noqa: F401,F403

@@ -1,6 +1,14 @@
 """Registrar (and head registrar) pages. Each module registers its views on the one blueprint."""
 from richwell.web.registrar import home  # noqa: F401
-from richwell.web.registrar import curriculum, schedules, sections, terms  # noqa: F401
+from richwell.web.registrar import (  # noqa: F401
+    continuing,
+    curriculum,
+    schedules,
+    sections,
+    student_records,
+    terms,
+    transferees,
+)
 from richwell.web.registrar.blueprint import bp
 
 __all__ = ["bp"]

@@ -1,0 +1,117 @@
+"""Uploaded files: judged by their bytes, staged under a temporary name, and moved into
+UPLOAD_FOLDER only once the database transaction that records them has committed."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from richwell.services.errors import ValidationError
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+STAGING = ".staging"
+
+# Magic numbers of the only formats we accept; the name and the browser's claim are ignored.
+SIGNATURES: list[tuple[bytes, str, str]] = [
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+]
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the first bytes, or None when it is none of ours."""
+    for magic, content_type, extension in SIGNATURES:
+        if data.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def read_limited(source, limit: int = MAX_UPLOAD_BYTES) -> bytes:
+    """The bytes of `source` (bytes or a readable stream), reading at most limit + 1 so an
+    oversized stream is recognised without being read whole."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if hasattr(source, "seek"):
+        try:
+            source.seek(0)
+        except (OSError, ValueError):
+            pass
+    return source.read(limit + 1)
+
+
+def clean_original_name(name: str | None) -> str:
+    """The file's own name for display only: no directories, no control characters, bounded."""
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    base = "".join(ch for ch in base if ch.isprintable())
+    return (base or "document")[:255]
+
+
+def check_file(source, field_name: str, label: str) -> tuple[bytes, str, str]:
+    """Validate one upload: not empty, at most 5 MB, and PDF, JPEG or PNG by content.
+
+    Returns (bytes, content type, extension); raises ValidationError at `field_name`.
+    """
+    data = read_limited(source)
+    if not data:
+        raise ValidationError(f"The {label} file is empty.", field=field_name)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationError(f"The {label} file is larger than 5 MB. Scan it at a lower resolution.",
+                              field=field_name)
+    detected = sniff(data)
+    if detected is None:
+        raise ValidationError(f"The {label} must be a PDF, JPEG or PNG file (this one is not, "
+                              "whatever its name says).", field=field_name)
+    return data, detected[0], detected[1]
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    (folder / STAGING).mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass
+class StagedFiles:
+    """Files written under their final random names inside the staging folder.
+
+    `promote()` after the commit moves them into place (same filesystem: an atomic rename);
+    `discard()` on any failure deletes them, so a refused or failed transaction leaves no file.
+    """
+
+    names: list[str] = field(default_factory=list)
+    obsolete: list[str] = field(default_factory=list)
+
+    def write(self, data: bytes, extension: str) -> str:
+        folder = upload_folder()
+        stored_name = f"{secrets.token_hex(16)}.{extension}"
+        with open(folder / STAGING / stored_name, "xb") as handle:
+            handle.write(data)
+        self.names.append(stored_name)
+        return stored_name
+
+    def promote(self) -> None:
+        folder = upload_folder()
+        for name in self.names:
+            os.replace(folder / STAGING / name, folder / name)
+        self.names = []
+        for name in self.obsolete:  # replaced documents: their rows are gone, so are they
+            (folder / name).unlink(missing_ok=True)
+        self.obsolete = []
+
+    def discard(self) -> None:
+        folder = upload_folder()
+        for name in self.names:
+            (folder / STAGING / name).unlink(missing_ok=True)
+        self.names = []
+        self.obsolete = []
+
+
+def path_of(stored_name: str) -> Path:
+    """Where a stored upload lives; refuses anything that is not a bare generated name."""
+    if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
+        raise ValueError("not a stored upload name")
+    return upload_folder() / stored_name
