@@ -13,7 +13,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import marshmallow as ma
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from sqlalchemy import func, select
 from webargs import core
@@ -34,6 +34,7 @@ MONEY_TEXT = re.compile(r"^\d{1,10}(\.\d{1,20})?$")
 AUTH_SCHEMES = ("token", "bearer")
 WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 SECURITY = [{"tokenAuth": []}, {"bearerAuth": []}]
+AUTH_CACHE = "richwell.api_auth"
 
 
 # ---------------------------------------------------------------- who is calling
@@ -49,17 +50,19 @@ def _credential() -> str | None:
 def _resolve():
     """(user, refusal) for this request's Authorization header, worked out once per request.
     Session cookies never count: the API is token-only, so CSRF cannot reach it."""
-    if "api_auth" not in g:
+    # Kept on the request itself: an app context (and its `g`) may outlive one request.
+    if AUTH_CACHE not in request.environ:
         credential = _credential()
         if credential is None:
-            g.api_auth = (None, api_tokens.Unauthenticated(
+            result = (None, api_tokens.Unauthenticated(
                 "Send an API token: Authorization: Token <token> (or Bearer <token>)."))
         else:
             try:
-                g.api_auth = (api_tokens.user_for_credential(credential), None)
+                result = (api_tokens.user_for_credential(credential), None)
             except (api_tokens.Unauthenticated, api_tokens.PasswordChangeRequired) as refusal:
-                g.api_auth = (None, refusal)
-    return g.api_auth
+                result = (None, refusal)
+        request.environ[AUTH_CACHE] = result
+    return request.environ[AUTH_CACHE]
 
 
 def api_user():
