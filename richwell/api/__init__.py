@@ -46,6 +46,13 @@ DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 class RichwellApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
+    def register_blueprint(self, blp, **options):
+        super().register_blueprint(blp, **options)
+        # flask-smorest lists the blueprint's name as a tag; show its readable tag instead.
+        for tag in self.spec._tags:
+            if tag["name"] == blp.name:
+                tag["name"] = blp.tag
+
     def _register_error_handlers(self):
         """richwell.web.errors already answers every error under /api/ in the one shape."""
 

@@ -7,7 +7,7 @@ from richwell.api.common import Blueprint, token_endpoint_limit
 from richwell.extensions import limiter
 from richwell.services import api_tokens
 
-bp = Blueprint("api_auth", __name__, description="Sign in: API tokens and JWTs.")
+bp = Blueprint("api_auth", __name__, tag="Sign in", description="Sign in: API tokens and JWTs.")
 
 # Stricter than the API-wide limit: these routes check passwords.
 _strict = limiter.limit(token_endpoint_limit, override_defaults=False,

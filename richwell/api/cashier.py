@@ -7,7 +7,7 @@ import marshmallow as ma
 from richwell.api.common import Blueprint
 from richwell.models import Role
 
-bp = Blueprint("api_cashier", __name__, url_prefix="/api/v1/cashier", roles=(Role.CASHIER,),
+bp = Blueprint("api_cashier", __name__, tag="Cashier", url_prefix="/api/v1/cashier", roles=(Role.CASHIER,),
                description="The cashier's counter (role cashier).")
 
 # (code, label, needs a reference number). DOMAIN.md "Payments": every method but cash

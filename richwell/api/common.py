@@ -147,8 +147,9 @@ class Blueprint(SmorestBlueprint):
 
     ARGUMENTS_PARSER = ApiParser()
 
-    def __init__(self, *args, roles: tuple[Role, ...] | None = None, **kwargs):
+    def __init__(self, *args, roles: tuple[Role, ...] | None = None, tag: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.tag = tag or self.name
         self.roles = None if roles is None else {Role(r).value for r in roles}
         self._prepare_doc_cbks.append(self._prepare_common_doc)
         if self.roles is not None:
@@ -157,6 +158,10 @@ class Blueprint(SmorestBlueprint):
         # One counter per caller across the whole API (anonymous by address, signed-in by user).
         limiter.shared_limit(_throttle_limit, scope="api", key_func=_throttle_key,
                              error_message="Too many requests; slow down and try again later.")(self)
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        """Operations are grouped in the docs under the blueprint's readable tag."""
+        return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
 
     def _guard(self):
         user = api_user()

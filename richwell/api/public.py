@@ -10,7 +10,7 @@ from richwell.extensions import db
 from richwell.models import Program, Semester, Subject
 from richwell.services.errors import NotFound
 
-bp = Blueprint("api_public", __name__, url_prefix="/api/v1/public",
+bp = Blueprint("api_public", __name__, tag="Public", url_prefix="/api/v1/public",
                description="Open to anyone: programs and their subjects.")
 
 

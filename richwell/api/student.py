@@ -12,7 +12,7 @@ from richwell.extensions import db
 from richwell.models import Offering, Role, Student, Subject, SubjectEnrollment, Term, TermEnrollment
 from richwell.services.errors import NotFound
 
-bp = Blueprint("api_student", __name__, url_prefix="/api/v1/student", roles=(Role.STUDENT,),
+bp = Blueprint("api_student", __name__, tag="Student", url_prefix="/api/v1/student", roles=(Role.STUDENT,),
                description="A student's own records (role student).")
 
 ENROLLMENT_ID = f"<int(min=1, max={MAX_ID}):enrollment_id>"
