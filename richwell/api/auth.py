@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from richwell.api.common import Blueprint, token_endpoint_limit
+from richwell.api.common import Blueprint, Text, token_endpoint_limit
 from richwell.extensions import limiter
 from richwell.services import api_tokens
 
@@ -15,10 +15,10 @@ _strict = limiter.limit(token_endpoint_limit, override_defaults=False,
 
 
 class CredentialsSchema(ma.Schema):
-    username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=254),
+    username = Text(required=True, validate=ma.validate.Length(min=1, max=254),
                                 metadata={"description": "Email address or student number (YYYY-NNNNN)",
                                           "example": "2026-00042"})
-    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128),
+    password = Text(required=True, validate=ma.validate.Length(min=1, max=128),
                                 metadata={"format": "password"})
 
 
@@ -32,7 +32,7 @@ class JwtPairSchema(ma.Schema):
 
 
 class RefreshSchema(ma.Schema):
-    refresh = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=api_tokens.CREDENTIAL_MAX))
+    refresh = Text(required=True, validate=ma.validate.Length(min=1, max=api_tokens.CREDENTIAL_MAX))
 
 
 class AccessSchema(ma.Schema):

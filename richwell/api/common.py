@@ -30,6 +30,8 @@ MAX_ID = 2_147_483_647
 PAGE_SIZE = 20
 MAX_PAGE = 1_000_000
 MAX_MONEY = Decimal("1000000.00")
+SURROGATE = re.compile("[\ud800-\udfff]")
+STORABLE_PATTERN = r"^[^\x00]*$"  # documented, so "valid" input is storable (no NUL)
 MONEY_TEXT = re.compile(r"^\d{1,10}(\.\d{1,20})?$")
 AUTH_SCHEMES = ("token", "bearer")
 WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
@@ -214,6 +216,23 @@ class Money(ma.fields.Field):
         if amount <= 0 or amount > MAX_MONEY:
             raise self.make_error("range")
         return amount.quantize(Decimal("0.01"))
+
+
+class Text(ma.fields.String):
+    """A string the database can store: no NUL character (PostgreSQL refuses it) and no lone
+    UTF-16 surrogate (JSON can spell one, UTF-8 cannot encode it)."""
+
+    default_error_messages = {"unstorable": "Remove the control or unpaired surrogate characters."}
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": STORABLE_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text or SURROGATE.search(text):
+            raise self.make_error("unstorable")
+        return text
 
 
 def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 (reads like a field class)

@@ -86,6 +86,8 @@ def check_token_name(raw: str | None) -> str:
     name = (raw or "").strip() or DEFAULT_TOKEN_NAME
     if len(name) > TOKEN_NAME_MAX:
         raise ValidationError(f"Name the token in at most {TOKEN_NAME_MAX} characters.", field="name")
+    if any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in name):
+        raise ValidationError("Use letters, digits and punctuation only in the name.", field="name")
     return name
 
 

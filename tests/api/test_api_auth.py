@@ -88,6 +88,9 @@ def test_account_that_must_change_its_password_gets_no_credential(client):
     ({"json": {"username": "a" * 300, "password": "p"}}, "username"),
     ({"json": {"username": "a@b.ph", "password": "p" * 500}}, "password"),
     ({"json": {"username": "a@b.ph", "password": "p", "extra": 1}}, "extra"),
+    ({"json": {"username": "nul\u0000@b.ph", "password": "p"}}, "username"),  # PostgreSQL cannot store NUL
+    ({"data": b'{"username": "x\\ud8b1y", "password": "p"}', "content_type": "application/json"}, "username"),
+    ({"data": b'{"username": "x@b.ph", "password": "\\udee9"}', "content_type": "application/json"}, "password"),
 ])
 def test_bad_token_requests_name_the_field(client, kwargs, field):
     error = _error(client.post("/api-token-auth/", **kwargs), 400, "invalid")

@@ -61,3 +61,28 @@ def test_token_endpoints_are_stricter(throttled):
     for _ in range(2):
         assert other.post("/api/v1/auth/jwt/", json=body, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
     _throttled(other.post("/api/v1/auth/jwt/", json=body, environ_base={"REMOTE_ADDR": "10.1.1.1"}))
+
+
+@pytest.mark.redis
+def test_counters_live_in_redis_when_it_is_configured(database_url):
+    import os
+    import uuid
+
+    import redis
+
+    prefix = f"richwell-test-{uuid.uuid4().hex}"
+    app = create_app({"RICHWELL_ENV": "testing", "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": database_url,
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": os.environ["REDIS_URL"],
+                      "RATELIMIT_KEY_PREFIX": prefix, "API_RATE_LIMIT_ANONYMOUS": "2 per hour"})
+    store = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        with app.app_context():
+            client = app.test_client()
+            assert client.get(PROGRAMS).status_code == 200
+            assert client.get(PROGRAMS).status_code == 200
+            _throttled(client.get(PROGRAMS))
+            assert list(store.scan_iter(f"*{prefix}*"))
+            db.session.remove()
+    finally:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
