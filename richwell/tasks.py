@@ -10,7 +10,7 @@ import functools
 import os
 
 from flask import current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
 from richwell.config import INSTANCE
 
@@ -64,3 +64,18 @@ def configure(app) -> None:
 def ping() -> str:
     """A no-op task used by health checks and tests to prove the queue runs."""
     return current_app.config["RICHWELL_ENV"]
+
+
+# The monthly archive runs on the 1st at 01:00 Manila, which is 17:00 UTC on the month's last
+# day; a UTC crontab cannot say "last day", so it fires on days 28-31 and acts only when
+# Manila's date is already the 1st.
+@huey.periodic_task(crontab(minute="0", hour="17", day="28-31"))
+@huey.lock_task("purge-api-tokens")
+@in_app_context
+def purge_api_tokens() -> int | None:
+    """Monthly: delete API tokens dead (expired or revoked) for more than 90 days."""
+    from richwell.services import api_tokens, clock
+
+    if clock.today().day != 1:
+        return None
+    return api_tokens.purge_dead_tokens()

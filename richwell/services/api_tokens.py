@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import jwt
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 
 from richwell.extensions import db
 from richwell.models import ApiToken, User
@@ -39,6 +39,8 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 JWT_ALGORITHM = "HS256"
 JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 CREDENTIAL_MAX = 4096
+# Dead tokens (expired or revoked) stay listed this long for their owner, then are purged.
+DEAD_TOKEN_RETENTION = timedelta(days=90)
 
 GENERIC_FAILURE = "That sign-in did not work. Check your email or student number and password."
 INVALID_CREDENTIAL = "The token is not valid, has expired or was revoked. Get a new one."
@@ -56,6 +58,7 @@ class PasswordChangeRequired(Forbidden):
 
 
 def hash_secret(secret: str) -> str:
+    """The stored fingerprint of a token secret (sha256, hex)."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -83,6 +86,7 @@ def sign_in(identifier: str, password: str) -> User:
 
 
 def check_token_name(raw: str | None) -> str:
+    """A token's name: optional (a default is given), at most 100 printable characters."""
     name = (raw or "").strip() or DEFAULT_TOKEN_NAME
     if len(name) > TOKEN_NAME_MAX:
         raise ValidationError(f"Name the token in at most {TOKEN_NAME_MAX} characters.", field="name")
@@ -184,3 +188,15 @@ def user_for_credential(credential: str) -> User:
     if JWT_SHAPE.match(credential):
         return _user_for_jwt(credential, "access")
     return _user_for_opaque(credential)
+
+
+def purge_dead_tokens() -> int:
+    """Delete tokens that expired or were revoked more than 90 days ago (the monthly
+    archive job); a live token is never touched. Safe to run twice. Returns how many."""
+    cutoff = now() - DEAD_TOKEN_RETENTION
+    result = db.session.execute(delete(ApiToken).where(or_(ApiToken.expires_at < cutoff, ApiToken.revoked_at < cutoff)))
+    if result.rowcount:
+        audit.record(None, "api_token.purge", target_type="ApiToken", after={"deleted": result.rowcount,
+                                                                              "before": cutoff})
+    db.session.commit()
+    return result.rowcount

@@ -268,3 +268,24 @@ def test_jwt_with_a_stale_session_version_is_401(client):
     db.session.query(User).filter_by(id=user.id).update({"session_version": User.session_version + 1})
     db.session.commit()
     _error(client.get(PROFILE, headers=token_headers(pair["access"], "Bearer")), 401, "unauthenticated")
+
+
+def test_dead_tokens_are_purged_after_90_days_and_live_ones_never(monkeypatch):
+    from richwell import tasks
+
+    user = make_student().user
+    live = make_api_token(user, name="live")
+    make_api_token(user, name="expired long ago")
+    make_api_token(user, name="revoked long ago")
+    make_api_token(user, name="revoked lately", revoked=True)
+    long_ago = clock.now() - timedelta(days=91)
+    db.session.query(ApiToken).filter_by(name="expired long ago").update({"expires_at": long_ago})
+    db.session.query(ApiToken).filter_by(name="revoked long ago").update({"revoked_at": long_ago})
+    db.session.commit()
+    monkeypatch.setattr(clock, "today", lambda: clock.now().date().replace(day=2))
+    assert tasks.purge_api_tokens.call_local() is None  # only on the 1st, Manila time
+    monkeypatch.setattr(clock, "today", lambda: clock.now().date().replace(day=1))
+    assert tasks.purge_api_tokens.call_local() == 2
+    assert sorted(t.name for t in db.session.query(ApiToken)) == ["live", "revoked lately"]
+    assert api_tokens.purge_dead_tokens() == 0  # twice is harmless
+    assert api_tokens.user_for_credential(live).id == user.id
