@@ -100,10 +100,13 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from richwell import api
     from richwell.web import admin, admission, auth, cashier, notifications, professor, public, registrar, student
+    from richwell.web import tokens
 
-    for module in (public, auth, notifications, student, cashier, registrar, professor, admission, admin):
+    for module in (public, auth, notifications, tokens, student, cashier, registrar, professor, admission, admin):
         app.register_blueprint(module.bp)
+    api.init_app(app)
 
 
 def _register_templates(app: Flask) -> None:

@@ -63,6 +63,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        # API (README "API"): per address when anonymous, per user with a credential.
+        "API_RATE_LIMIT_ANONYMOUS": os.environ.get("API_RATE_LIMIT_ANONYMOUS", "100 per hour"),
+        "API_RATE_LIMIT_AUTHENTICATED": os.environ.get("API_RATE_LIMIT_AUTHENTICATED", "1000 per hour"),
+        "API_TOKEN_RATE_LIMIT": os.environ.get("API_TOKEN_RATE_LIMIT", "10 per minute"),
         # Queue: RedisHuey with REDIS_URL, SqliteHuey file otherwise; immediate in tests.
         "HUEY_IMMEDIATE": _bool(os.environ.get("HUEY_IMMEDIATE"), env == "testing"),
         "HUEY_SQLITE_PATH": os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db")),

@@ -83,3 +83,16 @@ def open_continuing_students(job_id: int) -> None:
     from richwell.services import students
 
     students.run_bulk_open(job_id)
+# The monthly archive runs on the 1st at 01:00 Manila, which is 17:00 UTC on the month's last
+# day; a UTC crontab cannot say "last day", so it fires on days 28-31 and acts only when
+# Manila's date is already the 1st.
+@huey.periodic_task(crontab(minute="0", hour="17", day="28-31"))
+@huey.lock_task("purge-api-tokens")
+@in_app_context
+def purge_api_tokens() -> int | None:
+    """Monthly: delete API tokens dead (expired or revoked) for more than 90 days."""
+    from richwell.services import api_tokens, clock
+
+    if clock.today().day != 1:
+        return None
+    return api_tokens.purge_dead_tokens()

@@ -21,6 +21,7 @@ os.environ["RICHWELL_ENV"] = "testing"
 
 from richwell import create_app  # noqa: E402
 from richwell.extensions import db as _db  # noqa: E402
+from richwell.extensions import limiter  # noqa: E402
 
 from tests.factories import *  # noqa: E402,F401,F403  (factories are fixtures' helpers)
 
@@ -120,9 +121,13 @@ def db(app, is_postgres):
     """A clean database for every test (same schema; rows emptied afterwards)."""
     ctx = app.app_context()
     ctx.push()
+    # Flask-Limiter's on/off switch is global and every create_app() sets it: a test that
+    # builds a throttled app must not leave limits on for the tests after it.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
     try:
         yield _db
     finally:
+        limiter.enabled = app.config["RATELIMIT_ENABLED"]
         _db.session.rollback()
         _db.session.remove()
         _empty_all_tables(is_postgres)

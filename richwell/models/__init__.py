@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and create_app see every table."""
 from richwell.models.academics import Program, Semester, Subject, Term, subject_prerequisites
+from richwell.models.api import ApiToken
 from richwell.models.audit import AuditEntry
 from richwell.models.conflicts import ScheduleConflict
 from richwell.models.enrollment import (
@@ -35,6 +36,7 @@ from richwell.models.settings import Setting
 from richwell.models.types import Money, UTCDateTime, money, utcnow
 
 __all__ = [
+    "ApiToken",
     "DAYS", "STAFF_ROLES", "AdmissionType", "AuditEntry", "CreditStatus", "Money", "MonthBucket",
     "Notification", "Offering", "Program", "Role", "ScheduleSlot", "Section", "Semester", "Setting",
     "Student", "StudentNumberCounter", "StudentStatus", "StudentStatusChange", "Subject",

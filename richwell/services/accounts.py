@@ -87,7 +87,8 @@ def check_password_strength(password: str, field: str = "new_password") -> None:
 def find_for_login(identifier: str) -> User | None:
     """A user by email (case-insensitive) or by student number."""
     ident = (identifier or "").strip()
-    if not ident or len(ident) > 254:
+    # NUL is not storable text (PostgreSQL refuses it in a query): no account can match it.
+    if not ident or len(ident) > 254 or "\x00" in ident:
         return None
     if STUDENT_NUMBER_RE.match(ident):
         return db.session.scalar(

@@ -45,7 +45,12 @@ def register(app) -> None:
         status = error.code or 500
         if _wants_json():
             message = error.description if status != 429 else "Too many requests; slow down."
-            return json_error(status, CODES.get(status, "error"), message)
+            response = json_error(status, CODES.get(status, "error"), message)
+            # 405 must say what is allowed (Allow); 429 when to come back (Retry-After).
+            for name, value in error.get_headers():
+                if name.lower() in ("allow", "retry-after"):
+                    response.headers[name] = value
+            return response
         template = f"errors/{status}.html" if status in PAGES else "errors/400.html"
         response = render_template(template, message=getattr(error, "description", None)), status
         return response

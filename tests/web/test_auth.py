@@ -141,6 +141,10 @@ def test_session_cookie_flags(app):
     prod = create_app({"RICHWELL_ENV": "production", "SECRET_KEY": "x" * 32,
                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     assert prod.config["SESSION_COOKIE_SECURE"] is True
+    # Building an app points the one global queue at its mode; put the tests' immediate mode back.
+    from richwell import tasks
+
+    tasks.configure(app)
 
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch):

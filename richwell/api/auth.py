@@ -1,0 +1,84 @@
+"""Getting credentials: an opaque API token, or a JWT access/refresh pair for mobile apps."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+from richwell.api.common import Blueprint, Text, token_endpoint_limit
+from richwell.extensions import limiter
+from richwell.services import api_tokens
+
+bp = Blueprint("api_auth", __name__, tag="Sign in", description="Sign in: API tokens and JWTs.")
+
+# Stricter than the API-wide limit: these routes check passwords.
+_strict = limiter.limit(token_endpoint_limit, override_defaults=False,
+                        error_message="Too many sign-in attempts. Wait a minute, then try again.")
+
+
+class CredentialsSchema(ma.Schema):
+    username = Text(required=True, validate=ma.validate.Length(min=1, max=254),
+                                metadata={"description": "Email address or student number (YYYY-NNNNN)",
+                                          "example": "2026-00042"})
+    password = Text(required=True, validate=ma.validate.Length(min=1, max=128),
+                                metadata={"format": "password"})
+
+
+class TokenSchema(ma.Schema):
+    token = ma.fields.String(required=True, metadata={"description": "Send as `Authorization: Token <token>`"})
+
+
+class JwtPairSchema(ma.Schema):
+    access = ma.fields.String(required=True, metadata={"description": "15 minutes; `Authorization: Bearer <access>`"})
+    refresh = ma.fields.String(required=True, metadata={"description": "7 days; exchange at /api/v1/auth/jwt/refresh/"})
+
+
+class RefreshSchema(ma.Schema):
+    refresh = Text(required=True, validate=ma.validate.Length(min=1, max=api_tokens.CREDENTIAL_MAX))
+
+
+class AccessSchema(ma.Schema):
+    access = ma.fields.String(required=True)
+
+
+@bp.route("/api-token-auth/", methods=["POST"])
+@_strict
+@bp.arguments(CredentialsSchema)
+@bp.response(200, TokenSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+def token_auth(credentials):
+    """Get an API token
+
+    Email or student number and password, as on the sign-in page. The token is shown only
+    now (it is stored hashed), expires after the `api_token_days` setting and can be revoked
+    on the /tokens/ page. Wrong credentials answer 401 with one generic message.
+    """
+    user = api_tokens.sign_in(credentials["username"], credentials["password"])
+    _, secret = api_tokens.issue_token(user, "Issued by POST /api-token-auth/")
+    return {"token": secret}
+
+
+@bp.route("/api/v1/auth/jwt/", methods=["POST"])
+@_strict
+@bp.arguments(CredentialsSchema)
+@bp.response(200, JwtPairSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+def jwt_pair(credentials):
+    """Get a JWT access and refresh token (mobile apps)
+
+    The pair ends with the user's sessions: a password change, a reset, a deactivation or
+    signing out on the website makes both invalid.
+    """
+    user = api_tokens.sign_in(credentials["username"], credentials["password"])
+    return api_tokens.issue_jwt_pair(user)
+
+
+@bp.route("/api/v1/auth/jwt/refresh/", methods=["POST"])
+@_strict
+@bp.arguments(RefreshSchema)
+@bp.response(200, AccessSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+def jwt_refresh(body):
+    """Exchange a refresh JWT for a new access JWT"""
+    return api_tokens.refresh_access(body["refresh"])
