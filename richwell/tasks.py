@@ -64,3 +64,23 @@ def configure(app) -> None:
 def ping() -> str:
     """A no-op task used by health checks and tests to prove the queue runs."""
     return current_app.config["RICHWELL_ENV"]
+
+
+@huey.task(retries=3, retry_delay=30)
+@in_app_context
+def recalculate_gpa(student_ids: list[int]) -> int:
+    """Recompute the stored GPAs and year level of these students (queued after finalization,
+    approved changes and INC expiry). Idempotent: it only recomputes."""
+    from richwell.services import gpa
+
+    gpa.recompute_all(student_ids)
+    return len(student_ids)
+
+
+@huey.task()
+@in_app_context
+def recalculate_all_gpa() -> None:
+    """The full GPA batch (set-based); the jobs issue schedules it weekly."""
+    from richwell.services import gpa
+
+    gpa.recompute_all()

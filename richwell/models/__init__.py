@@ -10,6 +10,21 @@ from richwell.models.enrollment import (
     TermEnrollmentStatus,
     TransferCredit,
 )
+from richwell.models.grades import (
+    ChangeRequestKind,
+    ChangeRequestStatus,
+    GradeChangeRequest,
+    GradeEntry,
+    GradeSheet,
+    GradeSheetStatus,
+    GradeSource,
+    GradeVersion,
+    IncRecord,
+    IncStatus,
+    TermGpa,
+    Transcript,
+    TranscriptKind,
+)
 from richwell.models.notifications import Notification
 from richwell.models.people import (
     STAFF_ROLES,
@@ -31,4 +46,7 @@ __all__ = [
     "Student", "StudentNumberCounter", "StudentStatus", "StudentStatusChange", "Subject",
     "SubjectEnrollment", "SubjectEnrollmentStatus", "Term", "TermEnrollment", "TermEnrollmentStatus",
     "TransferCredit", "UTCDateTime", "User", "money", "subject_prerequisites", "utcnow",
+    "ChangeRequestKind", "ChangeRequestStatus", "GradeChangeRequest", "GradeEntry", "GradeSheet",
+    "GradeSheetStatus", "GradeSource", "GradeVersion", "IncRecord", "IncStatus", "TermGpa", "Transcript",
+    "TranscriptKind",
 ]
