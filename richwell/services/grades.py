@@ -58,7 +58,7 @@ DRP = "DRP"
 NUMERIC_GRADES = PASSING_GRADES + (FAILING_GRADE,)
 ALLOWED_GRADES = NUMERIC_GRADES + (INC, DRP)
 ALLOWED_TEXT = "1.00, 1.25, 1.50, 1.75, 2.00, 2.25, 2.50, 2.75, 3.00, 5.00, INC or DRP"
-_NUMBER = re.compile(r"^\d(\.\d{1,2})?$")
+_NUMBER = re.compile(r"^[0-9](\.[0-9]{1,2})?$")
 REASON_MAX = 1000
 WARN_DAYS = 30
 STUDENT_GRADES_LINK = "/student/grades"
@@ -301,7 +301,7 @@ def enrollment_in(offering_id: int, subject_enrollment_id: int) -> SubjectEnroll
 def _put_draft(actor: User, offering_id: int, se: SubjectEnrollment, value: str | None) -> bool:
     entry = db.session.scalar(select(GradeEntry).where(GradeEntry.subject_enrollment_id == se.id))
     previous = entry.value if entry else None
-    if entry is not None and previous == value:
+    if previous == value:
         return False
     if entry is None:
         entry = GradeEntry(subject_enrollment_id=se.id, offering_id=offering_id)
