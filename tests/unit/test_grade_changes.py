@@ -55,10 +55,10 @@ def test_professor_requests_a_change_and_a_registrar_approves_it(posted):
 def test_a_change_can_fail_or_drop_a_passed_grade(posted):
     _offering, professor, a, _b, c = posted
     registrar = make_user(Role.REGISTRAR)
-    grades_service.decide_change(registrar, grades_service.request_change(professor, a.id, "DRP", "Officially dropped").id,
-                                 True)
-    grades_service.decide_change(registrar, grades_service.request_change(professor, c.id, "3.00", "Removal exam").id,
-                                 True)
+    dropped = grades_service.request_change(professor, a.id, "DRP", "Officially dropped")
+    grades_service.decide_change(registrar, dropped.id, True)
+    removal = grades_service.request_change(professor, c.id, "3.00", "Removal exam")
+    grades_service.decide_change(registrar, removal.id, True)
     db.session.refresh(a)
     db.session.refresh(c)
     assert (a.status, c.status) == ("DROPPED", "PASSED")
