@@ -1,10 +1,10 @@
 """Demo data for `flask seed-demo`: idempotent, one step per area, run in order."""
 from __future__ import annotations
 
-from richwell.seed import staff
+from richwell.seed import grades, staff
 
 # Each step takes the password and returns the (role, login) lines it wants printed.
-STEPS = [staff.seed]
+STEPS = [staff.seed, grades.seed]
 
 
 def run(password: str) -> list[tuple[str, str]]:
