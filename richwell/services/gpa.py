@@ -23,7 +23,6 @@ from typing import Iterable
 
 from sqlalchemy import (
     BigInteger,
-    Integer,
     and_,
     case,
     cast,
@@ -33,7 +32,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    union,
     union_all,
     update,
 )
@@ -200,7 +198,11 @@ def _gpa_sql(points, units):
 
 
 def _statements(scope):
-    """The three statements of one recomputation; `scope(column)` limits them to some students."""
+    """The three statements of one recomputation; `scope(column)` limits them to some students.
+
+    Subject enrollments are read twice only: once grouped per student and term (the term
+    GPAs, whose rows then give the cumulative sums) and once for the passed subjects.
+    """
     stamp = now()
     se_h = _grade_h(SubjectEnrollment.grade)
     graded = and_(SubjectEnrollment.status.in_(GRADED), se_h.is_not(None))
@@ -220,10 +222,10 @@ def _statements(scope):
                _gpa_sql(term_rows.c.points, term_rows.c.units),
                literal(stamp, TermGpa.__table__.c.computed_at.type)))
 
+    # Runs after the insert above: the fresh term rows carry every graded subject's points.
     se_points = (
-        select(term_rows.c.student_id, func.sum(term_rows.c.points).label("points"),
-               func.sum(term_rows.c.units).label("units"))
-        .group_by(term_rows.c.student_id)).subquery("se_points")
+        select(TermGpa.student_id, func.sum(TermGpa.points).label("points"), func.sum(TermGpa.units).label("units"))
+        .where(scope(TermGpa.student_id)).group_by(TermGpa.student_id)).subquery("se_points")
     cr_h = _credit_h(TransferCredit.original_grade)
     cr_points = (
         select(TransferCredit.student_id, func.sum(cr_h * TransferCredit.units).label("points"),
@@ -232,51 +234,45 @@ def _statements(scope):
                cr_h.is_not(None), scope(TransferCredit.student_id))
         .group_by(TransferCredit.student_id)).subquery("cr_points")
 
+    # Each subject passed or credited once, remembering whether it was passed here.
     passed_pairs = (
-        select(TermEnrollment.student_id.label("student_id"), SubjectEnrollment.subject_id.label("subject_id"))
+        select(TermEnrollment.student_id.label("student_id"), SubjectEnrollment.subject_id.label("subject_id"),
+               literal(1).label("passed"))
         .join(TermEnrollment, TermEnrollment.id == SubjectEnrollment.term_enrollment_id)
         .where(SubjectEnrollment.status == SubjectEnrollmentStatus.PASSED.value, scope(TermEnrollment.student_id)))
     credited_pairs = (
-        select(TransferCredit.student_id.label("student_id"), TransferCredit.subject_id.label("subject_id"))
+        select(TransferCredit.student_id.label("student_id"), TransferCredit.subject_id.label("subject_id"),
+               literal(0).label("passed"))
         .where(TransferCredit.status == CreditStatus.ACCEPTED.value, scope(TransferCredit.student_id)))
-    earned_pairs = union(passed_pairs, credited_pairs).subquery("earned_pairs")
+    both = union_all(passed_pairs, credited_pairs).subquery("both_pairs")
+    pairs = (select(both.c.student_id, both.c.subject_id, func.max(both.c.passed).label("passed"))
+             .group_by(both.c.student_id, both.c.subject_id)).subquery("earned_pairs")
     earned = (
-        select(earned_pairs.c.student_id, func.sum(Subject.units).label("units"))
-        .join(Subject, Subject.id == earned_pairs.c.subject_id)
-        .group_by(earned_pairs.c.student_id)).subquery("earned")
-    passed_year = (
-        select(TermEnrollment.student_id, func.max(Subject.year_level).label("year"))
-        .select_from(SubjectEnrollment)
-        .join(TermEnrollment, TermEnrollment.id == SubjectEnrollment.term_enrollment_id)
-        .join(Subject, Subject.id == SubjectEnrollment.subject_id)
-        .where(SubjectEnrollment.status == SubjectEnrollmentStatus.PASSED.value, scope(TermEnrollment.student_id))
-        .group_by(TermEnrollment.student_id)).subquery("passed_year")
+        select(pairs.c.student_id, func.sum(Subject.units).label("units"),
+               func.max(case((pairs.c.passed == 1, Subject.year_level), else_=None)).label("passed_year"))
+        .join(Subject, Subject.id == pairs.c.subject_id)
+        .group_by(pairs.c.student_id)).subquery("earned")
 
-    years_sq = union_all(*(select(literal(y, Integer).label("y")) for y in range(1, MAX_YEARS + 1))).subquery("ys")
-    curriculum = (
-        select(Subject.program_id, years_sq.c.y, func.sum(Subject.units).label("units"))
-        .join(years_sq, Subject.year_level <= years_sq.c.y)
-        .group_by(Subject.program_id, years_sq.c.y)).subquery("curriculum")
-    units_level = (
-        select(Student.id.label("student_id"), (func.max(curriculum.c.y) + 1).label("level"))
-        .join(Program, Program.id == Student.program_id)
-        .join(earned, earned.c.student_id == Student.id)
-        .join(curriculum, and_(curriculum.c.program_id == Student.program_id, curriculum.c.y < Program.years,
-                               curriculum.c.units > 0, 4 * earned.c.units >= 3 * curriculum.c.units))
-        .where(scope(Student.id))
-        .group_by(Student.id)).subquery("units_level")
+    # The curriculum's units for years 1..Y, one column per Y, one row per program.
+    curriculum = select(Subject.program_id, *(
+        func.sum(case((Subject.year_level <= y, Subject.units), else_=0)).label(f"y{y}")
+        for y in range(1, MAX_YEARS + 1))).group_by(Subject.program_id).subquery("curriculum")
+    units = func.coalesce(earned.c.units, 0)
+    # Cumulative units never decrease with Y, so the first Y (from the top) that is reached wins.
+    by_units = case(*(
+        (and_(Program.years > y, curriculum.c[f"y{y}"] > 0, 4 * units >= 3 * curriculum.c[f"y{y}"]), y + 1)
+        for y in range(MAX_YEARS - 1, 0, -1)), else_=1)
+    level = least(greatest(by_units, func.coalesce(earned.c.passed_year, 1)), Program.years)
 
     points = func.coalesce(se_points.c.points, 0) + func.coalesce(cr_points.c.points, 0)
-    units = func.coalesce(se_points.c.units, 0) + func.coalesce(cr_points.c.units, 0)
-    level = least(greatest(func.coalesce(units_level.c.level, 1), func.coalesce(passed_year.c.year, 1)),
-                  Program.years)
+    gpa_units = func.coalesce(se_points.c.units, 0) + func.coalesce(cr_points.c.units, 0)
     standing = (
-        select(Student.id.label("student_id"), _gpa_sql(points, units).label("gpa"), level.label("level"))
+        select(Student.id.label("student_id"), _gpa_sql(points, gpa_units).label("gpa"), level.label("level"))
         .join(Program, Program.id == Student.program_id)
+        .outerjoin(curriculum, curriculum.c.program_id == Student.program_id)
         .outerjoin(se_points, se_points.c.student_id == Student.id)
         .outerjoin(cr_points, cr_points.c.student_id == Student.id)
-        .outerjoin(units_level, units_level.c.student_id == Student.id)
-        .outerjoin(passed_year, passed_year.c.student_id == Student.id)
+        .outerjoin(earned, earned.c.student_id == Student.id)
         .where(scope(Student.id))).subquery("standing")
     update_students = (
         update(Student)

@@ -474,13 +474,21 @@ def finalize(actor: User, offering_ids: list[int]) -> list[int]:
     return sorted(student_ids)
 
 
+QUEUE_CHUNK = 1000
+FULL_BATCH_ABOVE = 5000
+
+
 def _queue_gpa(student_ids) -> None:
-    """Enqueue the GPA recalculation (after the commit; the task takes ids only)."""
-    from richwell.tasks import recalculate_gpa
+    """Enqueue the GPA recalculation (after the commit; tasks take ids only). Past a few
+    thousand students one full set-based batch is cheaper than many id-limited ones."""
+    from richwell import tasks
 
     ids = sorted(set(student_ids))
-    for start in range(0, len(ids), 1000):
-        recalculate_gpa(ids[start:start + 1000])
+    if len(ids) > FULL_BATCH_ABOVE:
+        tasks.recalculate_all_gpa()
+        return
+    for start in range(0, len(ids), QUEUE_CHUNK):
+        tasks.recalculate_gpa(ids[start:start + QUEUE_CHUNK])
 
 
 # --- change requests and INC resolution -----------------------------------------------------
