@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("RICHWELL_ENV", "development")
 os.environ.setdefault("RATELIMIT_ENABLED", "0")
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 GRADES = "ARRAY['1.00','1.25','1.50','1.75','2.00','2.25','2.50','2.75','3.00','5.00','INC','DRP']"
@@ -96,23 +96,29 @@ def build(db, students: int) -> None:
         conn.execute(text("ANALYZE"))
 
 
+def _timed(db, statement, params=None) -> None:
+    started = time.perf_counter()
+    db.session.execute(text(statement), params or {})
+    print(f"  {time.perf_counter() - started:6.2f}s  {' '.join(statement.split())[:70]}")
+
+
 def build_incs(db, count: int, today) -> None:
     """`count` INC subject enrollments whose 6-month clock ran out (5 % of students with an LOA)."""
-    db.session.execute(text(
+    _timed(db, (
         "INSERT INTO subject_enrollments (term_enrollment_id, subject_id, status, is_retake, is_irregular, grade, "
         "enrolled_at) SELECT te_id, sub_id, 'INC', false, false, 'INC', now() FROM ("
         "SELECT te.id AS te_id, sub.id AS sub_id, row_number() OVER (ORDER BY te.id, sub.id) AS r "
         "FROM term_enrollments te JOIN students st ON st.id = te.student_id "
         "JOIN subjects sub ON sub.program_id = st.program_id AND sub.code IN ('S414', 'S415')) pick "
         f"WHERE r <= {count}"))
-    db.session.execute(text(
+    _timed(db, (
         "INSERT INTO inc_records (subject_enrollment_id, student_id, started_on, base_deadline, status, created_at) "
         "SELECT se.id, te.student_id, CAST(:today AS date) - 200, CAST(:today AS date) - 200 + 183 "
         "- (se.id % 40), 'OPEN', now() "
         "FROM subject_enrollments se JOIN term_enrollments te ON te.id = se.term_enrollment_id "
         "WHERE se.status = 'INC' AND NOT EXISTS (SELECT 1 FROM inc_records r WHERE r.subject_enrollment_id = se.id)"),
         {"today": today})
-    db.session.execute(text(
+    _timed(db, (
         "INSERT INTO student_status_changes (student_id, from_status, to_status, effective_date, reason, created_at) "
         "SELECT id, 'ACTIVE', 'LOA', CAST(:today AS date) - 150, 'bench', now() FROM students WHERE id % 20 = 0 "
         "UNION ALL SELECT id, 'LOA', 'ACTIVE', CAST(:today AS date) - 120, 'bench', now() "
@@ -181,10 +187,24 @@ def main() -> None:
             warned = grades.warn_incs(day)
             print(f"grades.warn_incs over {open_incs} open INCs: {warned} warned in "
                   f"{time.perf_counter() - started:.2f}s")
+            timings = []
+
+            def before(conn, cursor, statement, parameters, context, executemany):
+                conn.info["started"] = time.perf_counter()
+
+            def after(conn, cursor, statement, parameters, context, executemany):
+                timings.append((time.perf_counter() - conn.info["started"], " ".join(statement.split())[:70]))
+
+            event.listen(db.engine, "before_cursor_execute", before)
+            event.listen(db.engine, "after_cursor_execute", after)
             started = time.perf_counter()
             expired = grades.expire_incs(day)
+            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(db.engine, "after_cursor_execute", after)
             print(f"grades.expire_incs over {open_incs} open INCs: {expired} expired in "
                   f"{time.perf_counter() - started:.2f}s (GPA recalculation queued for {sum(queued)} students)")
+            for seconds, statement in timings:
+                print(f"  {seconds:6.2f}s  {statement}")
             started = time.perf_counter()
             again = grades.expire_incs(day)
             print(f"second run (idempotent): {again} expired in {time.perf_counter() - started:.2f}s")
