@@ -116,7 +116,7 @@ def build_incs(db, count: int, today) -> None:
         "SELECT se.id, te.student_id, CAST(:today AS date) - 200, CAST(:today AS date) - 200 + 183 "
         "- (se.id % 40), 'OPEN', now() "
         "FROM subject_enrollments se JOIN term_enrollments te ON te.id = se.term_enrollment_id "
-        "WHERE se.status = 'INC' AND NOT EXISTS (SELECT 1 FROM inc_records r WHERE r.subject_enrollment_id = se.id)"),
+        "WHERE se.status = 'INC'"),
         {"today": today})
     _timed(db, (
         "INSERT INTO student_status_changes (student_id, from_status, to_status, effective_date, reason, created_at) "
