@@ -96,3 +96,21 @@ def purge_api_tokens() -> int | None:
     if clock.today().day != 1:
         return None
     return api_tokens.purge_dead_tokens()
+@huey.task(retries=3, retry_delay=30)
+@in_app_context
+def recalculate_gpa(student_ids: list[int]) -> int:
+    """Recompute the stored GPAs and year level of these students (queued after finalization,
+    approved changes and INC expiry). Idempotent: it only recomputes."""
+    from richwell.services import gpa
+
+    gpa.recompute_all(student_ids)
+    return len(student_ids)
+
+
+@huey.task()
+@in_app_context
+def recalculate_all_gpa() -> None:
+    """The full GPA batch (set-based); the jobs issue schedules it weekly."""
+    from richwell.services import gpa
+
+    gpa.recompute_all()

@@ -12,6 +12,21 @@ from richwell.models.enrollment import (
     TermEnrollmentStatus,
     TransferCredit,
 )
+from richwell.models.grades import (
+    ChangeRequestKind,
+    ChangeRequestStatus,
+    GradeChangeRequest,
+    GradeEntry,
+    GradeSheet,
+    GradeSheetStatus,
+    GradeSource,
+    GradeVersion,
+    IncRecord,
+    IncStatus,
+    TermGpa,
+    Transcript,
+    TranscriptKind,
+)
 from richwell.models.notifications import Notification
 from richwell.models.records import (
     AdmissionReview,
@@ -44,4 +59,7 @@ __all__ = [
     "TransferCredit", "UTCDateTime", "User", "money", "subject_prerequisites", "utcnow",
     "ScheduleConflict",
     "AdmissionReview", "ApplicationDocument", "BulkOpenJob", "DocumentKind", "DocumentsStatus", "JobStatus",
+    "ChangeRequestKind", "ChangeRequestStatus", "GradeChangeRequest", "GradeEntry", "GradeSheet",
+    "GradeSheetStatus", "GradeSource", "GradeVersion", "IncRecord", "IncStatus", "TermGpa", "Transcript",
+    "TranscriptKind",
 ]

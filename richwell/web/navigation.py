@@ -3,26 +3,26 @@ from __future__ import annotations
 
 from flask import current_app
 
+# The head registrar uses the registrar's pages (with more rights), so one list serves both.
+_REGISTRAR = [
+    ("Home", "registrar.home"), ("Students", "registrar.students_search"),
+    ("Curriculum", "registrar.curriculum_index"), ("Terms", "registrar.terms_list"),
+    ("Sections", "registrar.sections"), ("Schedules", "registrar.schedules"),
+    ("Grades", "registrar.grade_queue"), ("Grade changes", "registrar.grade_requests"),
+    ("New transferee", "registrar.new_transferee"), ("Disputed credits", "registrar.disputed_credits"),
+    ("Continuing students", "registrar.continuing"),
+]
+
 NAV: dict[str, list[tuple[str, str]]] = {
-    "student": [("Home", "student.home")],
+    "student": [("Home", "student.home"), ("Grades", "student.grades"), ("Transcript", "student.transcript")],
     "cashier": [("Terminal", "cashier.home")],
-    "registrar": [("Home", "registrar.home"), ("Curriculum", "registrar.curriculum_index"),
-                  ("Terms", "registrar.terms_list"), ("Sections", "registrar.sections"),
-                  ("Schedules", "registrar.schedules")],
-    "head_registrar": [("Home", "registrar.home"), ("Curriculum", "registrar.curriculum_index"),
-                       ("Terms", "registrar.terms_list"), ("Sections", "registrar.sections"),
-                       ("Schedules", "registrar.schedules")],
-    "professor": [("My classes", "professor.home")],
+    "registrar": _REGISTRAR,
+    "head_registrar": _REGISTRAR,
+    "professor": [("My classes", "professor.home"), ("Grade sheets", "professor.grade_sheets")],
     "admission": [("Applications", "admission.home")],
     "admin": [("Home", "admin.home"), ("Staff accounts", "admin.users"), ("Settings", "admin.settings_page"),
               ("Audit log", "admin.audit_log"), ("Programs", "admin.programs")],
 }
-
-# Admissions and student records.
-_RECORDS = [("Students", "registrar.students_search"), ("New transferee", "registrar.new_transferee"),
-            ("Disputed credits", "registrar.disputed_credits"), ("Continuing students", "registrar.continuing")]
-NAV["registrar"] += _RECORDS
-NAV["head_registrar"] += _RECORDS
 
 
 def nav_for(role: str) -> list[tuple[str, str]]:

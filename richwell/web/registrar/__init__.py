@@ -1,8 +1,9 @@
 """Registrar (and head registrar) pages. Each module registers its views on the one blueprint."""
-from richwell.web.registrar import home  # noqa: F401
 from richwell.web.registrar import (  # noqa: F401
     continuing,
     curriculum,
+    grades,
+    home,
     schedules,
     sections,
     student_records,

@@ -1,0 +1,29 @@
+"""Transcript pages shared by the registrar and the student blueprints: the printable HTML
+and the PDF of an issued transcript, with the verification code and its QR."""
+from __future__ import annotations
+
+from flask import make_response, render_template, request
+
+from richwell.models import Transcript
+from richwell.services import transcripts
+
+
+def verify_url(code: str) -> str:
+    """The public verification address printed in the QR (the public page owns /verify/<code>)."""
+    return f"{request.url_root.rstrip('/')}/verify/{code}"
+
+
+def transcript_page(transcript: Transcript, pdf_url: str, back_url: str):
+    url = verify_url(transcript.code)
+    return render_template("transcripts/issued.html", transcript=transcript, record=transcript.snapshot,
+                           verify_url=url, qr=transcripts.qr_svg(url), pdf_url=pdf_url, back_url=back_url)
+
+
+def transcript_pdf(transcript: Transcript):
+    body = transcripts.transcript_pdf(transcript, verify_url(transcript.code))
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/pdf"
+    filename = f"transcript-{transcript.snapshot['student']['number']}-{transcript.id}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
