@@ -27,6 +27,17 @@ from richwell.models.grades import (
     Transcript,
     TranscriptKind,
 )
+from richwell.models.jobs import (
+    ImportRowStatus,
+    ImportStatus,
+    JobOutcome,
+    JobRun,
+    OutboxEmail,
+    OutboxStatus,
+    PaymentImport,
+    PaymentImportRow,
+    PaymentReminder,
+)
 from richwell.models.notifications import Notification
 from richwell.models.records import (
     AdmissionReview,
@@ -62,4 +73,6 @@ __all__ = [
     "ChangeRequestKind", "ChangeRequestStatus", "GradeChangeRequest", "GradeEntry", "GradeSheet",
     "GradeSheetStatus", "GradeSource", "GradeVersion", "IncRecord", "IncStatus", "TermGpa", "Transcript",
     "TranscriptKind",
+    "ImportRowStatus", "ImportStatus", "JobOutcome", "JobRun", "OutboxEmail", "OutboxStatus", "PaymentImport",
+    "PaymentImportRow", "PaymentReminder",
 ]
