@@ -234,3 +234,11 @@ def send_outbox() -> dict:
     from richwell.services import outbox
 
     return outbox.deliver()
+
+
+@job(retries=3, time_limit=1800)
+def import_payment_rows(import_id: int, first_row_id: int, last_row_id: int) -> dict:
+    """Record one chunk of an online-payment import (each row once, whatever the retries)."""
+    from richwell.services import payment_import
+
+    return payment_import.record_rows(import_id, first_row_id, last_row_id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0006
-Create Date: 2026-11-27 12:41:18.126435
+Create Date: 2026-11-27 12:45:18.182735
 
 """
 from alembic import op
@@ -78,6 +78,7 @@ def upgrade():
     sa.Column('import_id', sa.Integer(), nullable=False),
     sa.Column('line', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
     sa.Column('student_number', sa.String(length=40), nullable=False),
     sa.Column('amount', richwell.models.types.Money(), nullable=True),
     sa.Column('paid_on', sa.Date(), nullable=True),

@@ -136,6 +136,7 @@ class PaymentImportRow(db.Model):
     import_id: Mapped[int] = mapped_column(ForeignKey("payment_imports.id"))
     line: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(20))
     student_number: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal | None] = mapped_column(Money)
     paid_on: Mapped[date | None] = mapped_column(Date)

@@ -15,13 +15,13 @@ _REGISTRAR = [
 
 NAV: dict[str, list[tuple[str, str]]] = {
     "student": [("Home", "student.home"), ("Grades", "student.grades"), ("Transcript", "student.transcript")],
-    "cashier": [("Terminal", "cashier.home")],
+    "cashier": [("Terminal", "cashier.home"), ("Online payments", "cashier.imports")],
     "registrar": _REGISTRAR,
     "head_registrar": _REGISTRAR,
     "professor": [("My classes", "professor.home"), ("Grade sheets", "professor.grade_sheets")],
     "admission": [("Applications", "admission.home")],
     "admin": [("Home", "admin.home"), ("Staff accounts", "admin.users"), ("Settings", "admin.settings_page"),
-              ("Audit log", "admin.audit_log"), ("Programs", "admin.programs")],
+              ("Audit log", "admin.audit_log"), ("Programs", "admin.programs"), ("Jobs", "admin.jobs_page")],
 }
 
 
