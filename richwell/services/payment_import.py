@@ -45,7 +45,8 @@ from richwell.models import (
 )
 from richwell.models.enrollment import TermEnrollmentStatus
 from richwell.services import audit
-from richwell.services.clock import now, today
+from richwell.services import clock
+from richwell.services.clock import now
 from richwell.services.errors import DomainError, Forbidden, NotFound, ValidationError
 
 MAX_ROWS = 50_000
@@ -142,7 +143,7 @@ def parse(text: str, default_method: str) -> list[ParsedRow]:
     at = {k: i for i, k in enumerate(keys)}
     rows: list[ParsedRow] = []
     seen: dict[tuple[str, str], int] = {}
-    day = today()
+    day = clock.today()
     try:
         for values in reader:
             if not any(v.strip() for v in values):

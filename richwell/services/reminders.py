@@ -16,7 +16,8 @@ from richwell.extensions import db
 from richwell.models import MonthBucket, Notification, PaymentReminder, Student, Term, TermEnrollment
 from richwell.models.enrollment import TermEnrollmentStatus
 from richwell.services import audit
-from richwell.services.clock import now, today
+from richwell.services import clock
+from richwell.services.clock import now
 
 STUDENT_PAYMENTS_PATH = "/student/payments"
 
@@ -34,7 +35,7 @@ def send_payment_reminders(on: date | None = None) -> int:
     """Remind, once per enrollment per calendar month, every ACTIVE enrollment whose installment
     due next month is not fully paid; notification "payment_reminder". Set-based per term.
     Returns how many were reminded."""
-    on = on or today()
+    on = on or clock.today()
     due_month = first_of_next_month(on)
     stamp = now()
     sent = 0
