@@ -30,7 +30,7 @@ from richwell.services.clock import now
 from richwell.services.errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
-O = JobOutcome
+OUT = JobOutcome
 STALE_GRACE = timedelta(minutes=1)
 ERROR_MAX = 4000
 
@@ -77,7 +77,7 @@ def start_run(task: str, args: list, *, queue_id: str | None, time_limit: int) -
         db.session.add(run)
     else:
         run.attempt += 1
-    run.outcome, run.started_at, run.finished_at, run.time_limit = O.RUNNING.value, now(), None, time_limit
+    run.outcome, run.started_at, run.finished_at, run.time_limit = OUT.RUNNING.value, now(), None, time_limit
     db.session.commit()
     return run.id
 
@@ -118,7 +118,7 @@ def run_tracked(task: str, fn, args: tuple, *, queue_id: str | None, retries_lef
     except BaseException as exc:
         db.session.rollback()
         retrying = is_transient(exc) and retries_left > 0
-        _finish(run_id, O.RETRYING if retrying else O.FAILED, error=_error_text(exc))
+        _finish(run_id, OUT.RETRYING if retrying else OUT.FAILED, error=_error_text(exc))
         raise
     finally:
         try:
@@ -127,11 +127,11 @@ def run_tracked(task: str, fn, args: tuple, *, queue_id: str | None, retries_lef
             db.session.rollback()
     elapsed = time.monotonic() - started
     if elapsed > time_limit:
-        _finish(run_id, O.FAILED, counts=counts_of(result),
+        _finish(run_id, OUT.FAILED, counts=counts_of(result),
                 error=f"Exceeded its time limit of {time_limit} s ({elapsed:.0f} s); the work it "
                       "committed stands.")
     else:
-        _finish(run_id, O.SUCCEEDED, counts=counts_of(result))
+        _finish(run_id, OUT.SUCCEEDED, counts=counts_of(result))
     return result
 
 
@@ -139,7 +139,7 @@ def record_unqueued(task: str, args: list, exc: BaseException) -> None:
     """The queue could not take a message (Redis down): keep it as a PENDING run for the sweep."""
     try:
         db.session.rollback()
-        db.session.add(JobRun(task=task, args=list(args), outcome=O.PENDING.value, created_at=now(),
+        db.session.add(JobRun(task=task, args=list(args), outcome=OUT.PENDING.value, created_at=now(),
                               error=f"Not queued: {_error_text(exc)}"[:ERROR_MAX]))
         db.session.commit()
     except Exception:  # noqa: BLE001 - never fail the request that already committed its work
@@ -150,8 +150,8 @@ def record_unqueued(task: str, args: list, exc: BaseException) -> None:
 def stale_runs(at: datetime | None = None) -> list[JobRun]:
     """Runs nobody will finish: PENDING (never queued), or RUNNING past limit + grace."""
     at = at or now()
-    running = list(db.session.scalars(select(JobRun).where(JobRun.outcome == O.RUNNING.value)))
-    pending = list(db.session.scalars(select(JobRun).where(JobRun.outcome == O.PENDING.value)))
+    running = list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.RUNNING.value)))
+    pending = list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.PENDING.value)))
     late = [r for r in running
             if r.started_at and r.started_at + timedelta(seconds=r.time_limit) + STALE_GRACE < at]
     return sorted(pending + late, key=lambda r: r.id)
@@ -163,7 +163,7 @@ def _hand_over(run: JobRun, outcome_before: str, note: str) -> bool:
     from richwell import tasks
 
     claimed = db.session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.outcome == outcome_before)
-                                 .values(outcome=O.REQUEUED.value, finished_at=now(),
+                                 .values(outcome=OUT.REQUEUED.value, finished_at=now(),
                                          error=((run.error or "") + "\n" + note).strip()[:ERROR_MAX])
                                  ).rowcount
     db.session.commit()
@@ -183,7 +183,7 @@ def requeue_stale(at: datetime | None = None) -> int:
     ids = [(r, r.outcome) for r in runs]
     done = 0
     for run, outcome in ids:
-        note = ("Queued by the stale sweep (the queue was unreachable)." if outcome == O.PENDING.value
+        note = ("Queued by the stale sweep (the queue was unreachable)." if outcome == OUT.PENDING.value
                 else "Found still RUNNING past its time limit (worker lost); queued again.")
         done += _hand_over(run, outcome, note)
     return done
@@ -231,42 +231,42 @@ def periodic_states() -> list[PeriodicState]:
     for name, (schedule, period) in PERIODIC.items():
         last = db.session.scalar(select(JobRun).where(JobRun.task == name)
                                  .order_by(JobRun.created_at.desc(), JobRun.id.desc()).limit(1))
-        success = db.session.scalar(select(JobRun).where(JobRun.task == name, JobRun.outcome == O.SUCCEEDED.value)
+        success = db.session.scalar(select(JobRun).where(JobRun.task == name, JobRun.outcome == OUT.SUCCEEDED.value)
                                     .order_by(JobRun.finished_at.desc(), JobRun.id.desc()).limit(1))
         states.append(PeriodicState(name, schedule, period, last, success))
     return states
 
 
 def running_runs() -> list[JobRun]:
-    return list(db.session.scalars(select(JobRun).where(JobRun.outcome.in_([O.RUNNING.value, O.RETRYING.value,
-                                                                             O.PENDING.value]))
+    return list(db.session.scalars(select(JobRun).where(JobRun.outcome.in_([OUT.RUNNING.value, OUT.RETRYING.value,
+                                                                             OUT.PENDING.value]))
                                    .order_by(JobRun.id)))
 
 
 def failed_runs(limit: int = 200) -> list[JobRun]:
-    return list(db.session.scalars(select(JobRun).where(JobRun.outcome == O.FAILED.value)
+    return list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.FAILED.value)
                                    .order_by(JobRun.id.desc()).limit(limit)))
 
 
 def failed_count() -> int:
-    return db.session.scalar(select(func.count(JobRun.id)).where(JobRun.outcome == O.FAILED.value)) or 0
+    return db.session.scalar(select(func.count(JobRun.id)).where(JobRun.outcome == OUT.FAILED.value)) or 0
 
 
 def retry_failed(run_id: int | None = None) -> int:
     """Queue a failed run again (one, or every one when `run_id` is None). Returns how many."""
     if run_id is not None:
         run = db.session.get(JobRun, run_id)
-        if run is None or run.outcome != O.FAILED.value:
+        if run is None or run.outcome != OUT.FAILED.value:
             raise NotFound("No failed job run has that number.")
         runs = [run]
     else:
         runs = failed_runs(limit=10_000)
-    return sum(_hand_over(run, O.FAILED.value, "Queued again by hand.") for run in runs)
+    return sum(_hand_over(run, OUT.FAILED.value, "Queued again by hand.") for run in runs)
 
 
 def purge_failed() -> int:
     """Delete the failed runs (after they were read or retried). Returns how many."""
-    count = db.session.execute(delete(JobRun).where(JobRun.outcome == O.FAILED.value)).rowcount or 0
+    count = db.session.execute(delete(JobRun).where(JobRun.outcome == OUT.FAILED.value)).rowcount or 0
     db.session.commit()
     return count
 
@@ -274,5 +274,5 @@ def purge_failed() -> int:
 def purge_finished(before: datetime) -> int:
     """The archive drops finished runs older than `before` (failed ones stay until purged)."""
     count = db.session.execute(delete(JobRun).where(
-        JobRun.outcome.in_([O.SUCCEEDED.value, O.REQUEUED.value]), JobRun.created_at < before)).rowcount or 0
+        JobRun.outcome.in_([OUT.SUCCEEDED.value, OUT.REQUEUED.value]), JobRun.created_at < before)).rowcount or 0
     return count

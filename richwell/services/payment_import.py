@@ -155,18 +155,18 @@ def parse(text: str, default_method: str) -> list[ParsedRow]:
                 rows.append(ParsedRow(line, (values[0] if values else "")[:100], "", None, None, default_method,
                                       f"Has {len(values)} values; expected {len(keys)}."))
                 continue
-            get = lambda name: values[at[name]].strip()  # noqa: E731
-            row = ParsedRow(line, get("reference")[:100], get("student_number")[:40], None, None, default_method)
+            cell = {name: values[i].strip() for name, i in at.items()}
+            row = ParsedRow(line, cell["reference"][:100], cell["student_number"][:40], None, None, default_method)
             rows.append(row)
             try:
-                if "method" in at and get("method"):
-                    row.method = parse_method(get("method"))
-                row.reference = payments.check_reference(PaymentMethod(row.method), get("reference"))
-                row.amount = payments.parse_amount(get("amount"))
+                if "method" in at and cell["method"]:
+                    row.method = parse_method(cell["method"])
+                row.reference = payments.check_reference(PaymentMethod(row.method), cell["reference"])
+                row.amount = payments.parse_amount(cell["amount"])
             except ValidationError as error:
                 row.reason = error.message
                 continue
-            row.paid_on = _parse_date(get("date"))
+            row.paid_on = _parse_date(cell["date"])
             if row.paid_on is None:
                 row.reason = "The date is not a date (write it as YYYY-MM-DD)."
             elif row.paid_on > day:
@@ -180,7 +180,8 @@ def parse(text: str, default_method: str) -> list[ParsedRow]:
                 else:
                     seen[key] = line
     except csv.Error as error:
-        raise ValidationError(f"The file is not valid CSV near line {reader.line_num}: {error}.", field="file") from None
+        raise ValidationError(f"The file is not valid CSV near line {reader.line_num}: {error}.",
+                              field="file") from None
     if not rows:
         raise ValidationError("The file has a header but no payments.", field="file")
     return rows

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from huey import crontab
 from huey.exceptions import CancelExecution
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -27,7 +26,6 @@ from richwell.models import (
 )
 from richwell.services import archive, clock, jobs, outbox, reminders
 from richwell.services.errors import DomainError
-from richwell.services.grades import add_months
 from tests.factories import add_to_class, make_class, make_enrollment, make_student, make_term, make_user, post_grades
 
 
