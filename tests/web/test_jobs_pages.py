@@ -50,7 +50,8 @@ def test_jobs_failed_retry_and_purge_failed_from_the_command_line(app):
     _failed_run(task="ping", args=[])
     assert "Deleted 1 failed runs." in runner.invoke(args=["jobs", "purge-failed"]).output
     assert db.session.scalar(select(func.count(JobRun.id)).where(JobRun.outcome == "FAILED")) == 0
-    assert {second.id, third.id} <= {r.id for r in db.session.scalars(select(JobRun).where(JobRun.outcome == "REQUEUED"))}
+    requeued = {r.id for r in db.session.scalars(select(JobRun).where(JobRun.outcome == "REQUEUED"))}
+    assert {second.id, third.id} <= requeued
 
 
 def test_admin_jobs_page_warns_about_a_periodic_job_overdue_and_lists_failures_and_outbox(as_role):
