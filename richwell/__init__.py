@@ -101,9 +101,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from richwell.web import admin, admission, auth, cashier, notifications, professor, public, registrar, student
+    from richwell.web import receipts
 
     for module in (public, auth, notifications, student, cashier, registrar, professor, admission, admin):
         app.register_blueprint(module.bp)
+    app.register_blueprint(receipts.bp)
 
 
 def _register_templates(app: Flask) -> None:

@@ -10,6 +10,19 @@ from richwell.models.enrollment import (
     TermEnrollmentStatus,
     TransferCredit,
 )
+from richwell.models.finance import (
+    DEFAULT_EXAM_MONTHS,
+    Exam,
+    ExamMonthMapping,
+    ExamPermit,
+    IdempotencyRecord,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
+    PaymentMethod,
+    PermitStatus,
+    ReceiptCounter,
+)
 from richwell.models.notifications import Notification
 from richwell.models.people import (
     STAFF_ROLES,
@@ -31,4 +44,6 @@ __all__ = [
     "Student", "StudentNumberCounter", "StudentStatus", "StudentStatusChange", "Subject",
     "SubjectEnrollment", "SubjectEnrollmentStatus", "Term", "TermEnrollment", "TermEnrollmentStatus",
     "TransferCredit", "UTCDateTime", "User", "money", "subject_prerequisites", "utcnow",
+    "DEFAULT_EXAM_MONTHS", "Exam", "ExamMonthMapping", "ExamPermit", "IdempotencyRecord", "Payment",
+    "PaymentAllocation", "PaymentKind", "PaymentMethod", "PermitStatus", "ReceiptCounter",
 ]

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from richwell.seed import staff
+from richwell.seed import payments
 
 # Each step takes the password and returns the (role, login) lines it wants printed.
 STEPS = [staff.seed]
+# Runs after the students seed (it pays for whatever demo students exist).
+STEPS.append(payments.seed)
 
 
 def run(password: str) -> list[tuple[str, str]]:

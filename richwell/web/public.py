@@ -1,11 +1,12 @@
 """Public pages and health checks (no sign-in)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
-from richwell.extensions import csrf, db
+from richwell.extensions import csrf, db, limiter
+from richwell.services import permits, verification
 from richwell.web.guards import home_url_for
 
 bp = Blueprint("public", __name__)
@@ -47,3 +48,28 @@ def readyz():
     failing = [name for name, state in checks.items() if state != "ok"]
     body = {"status": "ready" if not failing else "unavailable", "checks": checks, "failing": failing}
     return jsonify(body), (200 if not failing else 503)
+
+
+# Public verification of printed codes (the QR on a permit points here). Rate-limited per
+# client: the codes are unguessable, and this keeps anyone from trying.
+VERIFY_LIMIT = "60 per minute"
+
+
+@bp.get("/verify")
+@limiter.limit(VERIFY_LIMIT)
+def verify_form():
+    """The public form: type a code, land on its verification page."""
+    code = (request.args.get("code") or "").strip()[:40]
+    if code:
+        return redirect(url_for("public.verify", code=permits.normalize_code(code) or code))
+    return render_template("verify/public.html", code="", result=None, action=url_for("public.verify_form"))
+
+
+@bp.get("/verify/<code>")
+@limiter.limit(VERIFY_LIMIT)
+def verify(code: str):
+    """Valid or not, what it is, the term, the student's name and number — nothing more."""
+    code = code.strip()[:40]
+    result = verification.verify(code)
+    return render_template("verify/public.html", code=code, result=result,
+                           action=url_for("public.verify_form")), (200 if result else 404)
