@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from sqlalchemy import and_, case, func, literal, or_, select, type_coerce, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -354,6 +354,27 @@ def _apply_to_buckets(enrollment: TermEnrollment, plan: AllocationPlan) -> None:
         set_committed_value(enrollment, "credit_balance", enrollment.credit_balance + plan.credit)
 
 
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what is loaded. Everything loaded here either was just written
+    (so it is what the database holds) or is the signed-in user, whom the page renders next:
+    expiring would only cost a reload query per payment."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _insert_allocations(payment_id: int, enrollment: TermEnrollment, plan: AllocationPlan) -> None:
+    """All of a payment's allocations in one INSERT (nothing needs their ids back)."""
+    if plan.parts:
+        by_month = {b.month: b for b in enrollment.buckets}
+        db.session.execute(insert(PaymentAllocation), [
+            {"payment_id": payment_id, "month_bucket_id": by_month[m].id, "month": m, "amount": a}
+            for m, a in plan.parts])
+
+
 def _upsert(model):
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -431,21 +452,17 @@ def record_payment(enrollment_id: int, amount, method, reference_number, cashier
         payment = Payment(term_enrollment_id=enrollment.id, kind=PaymentKind.PAYMENT.value, amount=value,
                           method=how.value, reference_number=reference, cashier_id=cashier.id,
                           created_at=created, receipt_number=receipt_number, credit_change=plan.credit)
-        by_month = {b.month: b for b in enrollment.buckets}
-        payment.allocations = [PaymentAllocation(month_bucket_id=by_month[m].id, month=m, amount=a)
-                               for m, a in plan.parts]
-        record = IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, payment=payment,
-                                   created_at=created)
-        db.session.add_all([payment, record])
+        db.session.add(payment)
         db.session.flush()
-
+        _insert_allocations(payment.id, enrollment, plan)
         result = PaymentResult(
             payment_id=payment.id, receipt_number=receipt_number, enrollment_id=enrollment.id,
             student_id=enrollment.student_id, amount=value, method=how.value, reference_number=reference,
             created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
             buckets=_buckets_state(enrollment.buckets), credit_balance=enrollment.credit_balance,
             permits_issued=[exam for exam, _ in issued])
-        record.response = result.as_response()
+        db.session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, payment_id=payment.id,
+                                         response=result.as_response(), created_at=created))
         notifications.notify(locked.student_user_id, "payment_received",
                              f"Payment of PHP {value:,.2f} received ({how.label}). "
                              f"Official receipt {receipt_number}.", link=receipts.receipt_path(receipt_number))
@@ -457,7 +474,7 @@ def record_payment(enrollment_id: int, amount, method, reference_number, cashier
                             "amount": value, "method": how.value, "reference_number": reference,
                             "allocations": {m: a for m, a in plan.parts}, "credit_added": plan.credit,
                             "permits_issued": result.permits_issued})
-        db.session.commit()
+        _commit_keeping_loaded()
     except IntegrityError:
         # Another request with this key committed while we worked: answer with its result.
         db.session.rollback()
@@ -543,11 +560,9 @@ def reverse_payment(payment_id: int, reason: str, actor: User) -> Payment:
         reversal = Payment(term_enrollment_id=enrollment.id, kind=PaymentKind.REVERSAL.value,
                            amount=-original.amount, method=original.method, cashier_id=actor.id,
                            created_at=created, credit_change=plan.credit, reverses_id=original.id, reason=why)
-        by_month = {b.month: b for b in enrollment.buckets}
-        reversal.allocations = [PaymentAllocation(month_bucket_id=by_month[m].id, month=m, amount=a)
-                                for m, a in plan.parts]
         db.session.add(reversal)
         db.session.flush()
+        _insert_allocations(reversal.id, enrollment, plan)
         permits.notify_revoked(locked.student_user_id, revoked, original.receipt_number)
         audit.record(actor, "payment.reverse", original, reason=why,
                      before={"buckets_paid": {b.month: b.paid for b in before}, "credit_balance": credit_before},

@@ -15,13 +15,20 @@ from richwell.web.cashier.blueprint import bp
 from richwell.web.forms import apply_errors
 from richwell.web.htmx import is_partial_request, render
 
+try:  # WTForms 3.3 deprecates (value, label) tuples
+    from wtforms.fields.choices import SelectChoice
+
+    METHOD_CHOICES = [SelectChoice(m.value, m.label) for m in PaymentMethod]
+except ImportError:  # pragma: no cover - older WTForms
+    METHOD_CHOICES = [(m.value, m.label) for m in PaymentMethod]
+
 
 class PaymentForm(FlaskForm):
     """The counter's form. The service validates every value (its messages land at the fields);
     the one-time key makes a second submit of the same form a replay, never a second payment."""
 
     amount = StringField("Amount received (PHP)")
-    method = SelectField("Method", choices=[(m.value, m.label) for m in PaymentMethod], default="CASH",
+    method = SelectField("Method", choices=METHOD_CHOICES, default="CASH",
                          validate_choice=False)
     reference_number = StringField("Reference number")
     idempotency_key = HiddenField()
@@ -66,6 +73,7 @@ def record_payment(enrollment_id: int):
     form = PaymentForm()
     if not form.validate_on_submit():
         return _form_again(enrollment_id, form, "Your form expired. Reload the page and try again.", 400)
+    cashier_name = current_user.full_name  # read now: the commit expires the loaded user
     try:
         result = payments.record_payment(enrollment_id, form.amount.data, form.method.data,
                                          form.reference_number.data, current_user, form.idempotency_key.data)
@@ -80,7 +88,7 @@ def record_payment(enrollment_id: int):
     if not is_partial_request():
         return redirect(url_for("receipts.show", receipt_number=result.receipt_number), 303)
     return render("cashier/_recorded.html", "cashier/_recorded.html", result=result, form=fresh_form(),
-                  cashier_name=current_user.full_name)
+                  cashier_name=cashier_name)
 
 
 def _form_again(enrollment_id: int, form: PaymentForm, message: str | None, status: int,
