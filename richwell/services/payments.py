@@ -16,10 +16,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from sqlalchemy import and_, case, func, insert, literal, or_, select, type_coerce, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from richwell.extensions import db
 from richwell.models import (
@@ -295,70 +294,141 @@ class Preview:
 
 # --------------------------------------------------------------------------- loading
 
+# The hot path speaks to the tables directly (Core): the counter handles hundreds of payments
+# a minute and the ORM's unit of work would cost more than the SQL itself.
+_ENROLLMENTS = TermEnrollment.__table__
+_BUCKETS = MonthBucket.__table__
+_PAYMENTS = Payment.__table__
+_ALLOCATIONS = PaymentAllocation.__table__
+_KEYS = IdempotencyRecord.__table__
+_MAPPINGS = ExamMonthMapping.__table__
+_STUDENTS = Student.__table__
+
+
+@dataclass(frozen=True)
+class _Bucket:
+    id: int
+    month: int
+    required: Decimal
+    paid: Decimal
+
 
 @dataclass
 class _Locked:
-    enrollment: TermEnrollment
+    enrollment_id: int
+    student_id: int
+    status: str
+    credit_balance: Decimal
+    buckets: list[_Bucket]
     student_user_id: int
     student_number: str
     exam_months: dict[str, int]
-    idempotency: IdempotencyRecord | None
+    key_payment_id: int | None = None
+    key_fingerprint: str | None = None
+    key_used: bool = False
+
+
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(name: str, build, *variant):
+    """Build a hot-path statement once (per variant) and reuse it: constructing SQLAlchemy
+    statements costs more CPU than running them."""
+    key = (name, *variant)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build(*variant)
+    return stmt
+
+
+def _lock_statement(with_key: bool):
+    e, b, s, m = _ENROLLMENTS.c, _BUCKETS.c, _STUDENTS.c, _MAPPINGS.c
+    columns = [e.id, e.student_id, e.status, e.credit_balance, b.id, b.month, b.required, b.paid,
+               s.user_id, s.student_number, m.prelim_month, m.midterm_month, m.prefinal_month, m.final_month]
+    joined = (_ENROLLMENTS.join(_BUCKETS, b.term_enrollment_id == e.id).join(_STUDENTS, s.id == e.student_id)
+              .outerjoin(_MAPPINGS, m.term_id == e.term_id))
+    if with_key:
+        k = _KEYS.c
+        columns += [k.id, k.payment_id, k.fingerprint]
+        joined = joined.outerjoin(_KEYS, and_(k.scope == bindparam("scope"), k.key == bindparam("key")))
+    return (select(*columns).select_from(joined).where(e.id == bindparam("enrollment_id")).order_by(b.month)
+            .with_for_update(of=[_ENROLLMENTS, _BUCKETS]))
 
 
 def _lock_enrollment(enrollment_id: int, scope: str | None = None, key: str | None = None) -> _Locked | None:
     """One statement: the enrollment and its buckets locked FOR UPDATE (so the allocation reads
-    the latest committed amounts), with the student's ids, the term's exam mapping and any
-    earlier use of the idempotency key joined in. A same-key request still in flight is not
-    visible here; the unique key is the final guard for that race."""
-    stmt = (
-        select(TermEnrollment, Student.user_id, Student.student_number, ExamMonthMapping)
-        .join(TermEnrollment.buckets)
-        .join(Student, Student.id == TermEnrollment.student_id)
-        .outerjoin(ExamMonthMapping, ExamMonthMapping.term_id == TermEnrollment.term_id)
-        .options(contains_eager(TermEnrollment.buckets))
-        .where(TermEnrollment.id == enrollment_id)
-        .order_by(MonthBucket.month)
-        .with_for_update(of=[TermEnrollment, MonthBucket])
-        .execution_options(populate_existing=True)
-    )
-    if key is not None:
-        stmt = stmt.add_columns(IdempotencyRecord).outerjoin(
-            IdempotencyRecord, and_(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))
-    row = db.session.execute(stmt).unique().first()
-    if row is None:
+    the latest committed amounts; PostgreSQL re-reads locked rows after waiting), with the
+    student's ids, the term's exam mapping and any earlier use of the idempotency key joined in.
+    A same-key request still in flight is not visible here; the unique key is the final guard."""
+    with_key = key is not None
+    params = {"enrollment_id": enrollment_id, **({"scope": scope, "key": key} if with_key else {})}
+    rows = db.session.execute(_statement("lock", _lock_statement, with_key), params).all()
+    if not rows:
         return None
-    mapping = row[3].as_dict() if row[3] is not None else permits.default_exam_months()
-    return _Locked(row[0], row[1], row[2], mapping, row[4] if key is not None else None)
+    first = rows[0]
+    if first[10] is None:
+        mapping = permits.default_exam_months()
+    else:
+        mapping = dict(zip(permits.EXAM_ORDER, first[10:14]))
+    locked = _Locked(first[0], first[1], first[2], first[3], [_Bucket(r[4], r[5], r[6], r[7]) for r in rows],
+                     first[8], first[9], mapping)
+    if with_key and first[14] is not None:
+        locked.key_used, locked.key_payment_id, locked.key_fingerprint = True, first[15], first[16]
+    return locked
 
 
 def _buckets_state(buckets: Iterable[BucketLike]) -> list[BucketState]:
     return [BucketState(b.month, b.required, b.paid) for b in buckets]
 
 
-def _apply_to_buckets(enrollment: TermEnrollment, plan: AllocationPlan) -> None:
-    """One UPDATE for every touched bucket (paid = paid + its part), relative so it can
-    never lose a concurrent change; the loaded objects are brought in step without a reload."""
+def _bucket_update_statement(parts: int):
+    b = _BUCKETS.c
+    ids = [bindparam(f"id{i}") for i in range(parts)]
+    delta = case({ids[i]: bindparam(f"delta{i}", type_=Money()) for i in range(parts)}, value=b.id)
+    return update(_BUCKETS).where(b.id.in_(ids)).values(paid=b.paid + delta)
+
+
+def _credit_update_statement():
+    e = _ENROLLMENTS.c
+    return (update(_ENROLLMENTS).where(e.id == bindparam("enrollment_id"))
+            .values(credit_balance=e.credit_balance + bindparam("delta", type_=Money())))
+
+
+def _apply_to_buckets(locked: _Locked, plan: AllocationPlan) -> None:
+    """One UPDATE for every touched bucket (paid = paid + its part, relative so it can never
+    lose a change), and one for the credit balance when it moves."""
     if plan.parts:
-        by_month = {b.month: b for b in enrollment.buckets}
-        ids = [by_month[m].id for m, _ in plan.parts]
-        delta = case({by_month[m].id: literal(a, Money()) for m, a in plan.parts}, value=MonthBucket.id)
-        db.session.execute(update(MonthBucket).where(MonthBucket.id.in_(ids))
-                           .values(paid=MonthBucket.paid + delta)
-                           .execution_options(synchronize_session=False))
-        for m, a in plan.parts:
-            set_committed_value(by_month[m], "paid", by_month[m].paid + a)
+        by_month = {bk.month: bk.id for bk in locked.buckets}
+        params = {}
+        for i, (month, amount) in enumerate(plan.parts):
+            params[f"id{i}"], params[f"delta{i}"] = by_month[month], amount
+        db.session.execute(_statement("buckets", _bucket_update_statement, len(plan.parts)), params)
     if plan.credit:
-        db.session.execute(update(TermEnrollment).where(TermEnrollment.id == enrollment.id)
-                           .values(credit_balance=TermEnrollment.credit_balance + literal(plan.credit, Money()))
-                           .execution_options(synchronize_session=False))
-        set_committed_value(enrollment, "credit_balance", enrollment.credit_balance + plan.credit)
+        db.session.execute(_statement("credit", _credit_update_statement),
+                           {"enrollment_id": locked.enrollment_id, "delta": plan.credit})
+
+
+def _insert_allocations(payment_id: int, locked: _Locked, plan: AllocationPlan) -> None:
+    """All of a payment's allocations in one INSERT (nothing needs their ids back)."""
+    if plan.parts:
+        by_month = {bk.month: bk.id for bk in locked.buckets}
+        db.session.execute(insert(_ALLOCATIONS), [
+            {"payment_id": payment_id, "month_bucket_id": by_month[m], "month": m, "amount": a}
+            for m, a in plan.parts])
 
 
 def _commit_keeping_loaded() -> None:
-    """Commit without expiring what is loaded. Everything loaded here either was just written
-    (so it is what the database holds) or is the signed-in user, whom the page renders next:
-    expiring would only cost a reload query per payment."""
+    """Commit without expiring what is loaded: the signed-in user, whom the page renders next
+    (expiring would only cost a reload query per payment). Nothing else is loaded here.
+
+    The rows the notification and audit services just added (ORM objects nobody reads back)
+    go out as plain INSERTs, one per table: the unit of work would spend more CPU on them
+    than the whole payment's SQL."""
     session = db.session()
+    pending = sorted(session.new, key=lambda obj: type(obj).__name__)
+    for obj in pending:
+        session.expunge(obj)
+    session.bulk_save_objects(pending)
     session.expire_on_commit = False
     try:
         session.commit()
@@ -366,31 +436,22 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = True
 
 
-def _insert_allocations(payment_id: int, enrollment: TermEnrollment, plan: AllocationPlan) -> None:
-    """All of a payment's allocations in one INSERT (nothing needs their ids back)."""
-    if plan.parts:
-        by_month = {b.month: b for b in enrollment.buckets}
-        db.session.execute(insert(PaymentAllocation), [
-            {"payment_id": payment_id, "month_bucket_id": by_month[m].id, "month": m, "amount": a}
-            for m, a in plan.parts])
-
-
-def _upsert(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+def _counter_statement(dialect: str):
+    counter = ReceiptCounter.__table__
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return (dialect_insert(counter).values(year=bindparam("year"), last_value=1)
+            .on_conflict_do_update(index_elements=[counter.c.year], set_={"last_value": counter.c.last_value + 1})
+            .returning(counter.c.last_value))
 
 
 def next_receipt_number(year: int) -> str:
     """The next OR-YYYY-NNNNNN of the year. The counter row stays locked until the caller's
     transaction ends, and a rollback gives the number back: numbers are gapless."""
-    stmt = (_upsert(ReceiptCounter).values(year=year, last_value=1)
-            .on_conflict_do_update(index_elements=[ReceiptCounter.year],
-                                   set_={"last_value": ReceiptCounter.last_value + 1})
-            .returning(ReceiptCounter.last_value))
-    value = db.session.execute(stmt).scalar_one()
+    dialect = db.session.get_bind().dialect.name
+    value = db.session.execute(_statement("counter", _counter_statement, dialect), {"year": year}).scalar_one()
     if value > 999_999:
         raise DomainError(f"Receipt numbers for {year} are exhausted.", code="receipts_exhausted")
     return f"OR-{year}-{value:06d}"
@@ -432,44 +493,42 @@ def record_payment(enrollment_id: int, amount, method, reference_number, cashier
 
     try:
         locked = _lock_enrollment(enrollment_id, scope, key)
-        if locked is None or locked.idempotency is not None:
+        if locked is None or locked.key_used:
             db.session.rollback()
             return _replay_or_refuse(scope, key, fingerprint, missing=locked is None)
-        enrollment = locked.enrollment
-        if enrollment.status == TermEnrollmentStatus.WITHDRAWN.value:
+        if locked.status == TermEnrollmentStatus.WITHDRAWN.value:
             raise DomainError(f"{locked.student_number} has withdrawn from this term; "
                               "no payment can be recorded.", code="enrollment_withdrawn")
 
-        before = _buckets_state(enrollment.buckets)
-        plan = allocate_sequentially(enrollment.buckets, value)
-        completed = plan.months_completed(before)
-        _apply_to_buckets(enrollment, plan)
-        issued = permits.issue_for_months(enrollment.id, completed, locked.exam_months)
+        plan = allocate_sequentially(locked.buckets, value)
+        completed = plan.months_completed(locked.buckets)
+        _apply_to_buckets(locked, plan)
+        issued = permits.issue_for_months(locked.enrollment_id, completed, locked.exam_months)
 
         # Taken last: the counter row stays locked until commit, so keep that window short.
         receipt_number = next_receipt_number(clock.today().year)
         created = clock.now()
-        payment = Payment(term_enrollment_id=enrollment.id, kind=PaymentKind.PAYMENT.value, amount=value,
-                          method=how.value, reference_number=reference, cashier_id=cashier.id,
-                          created_at=created, receipt_number=receipt_number, credit_change=plan.credit)
-        db.session.add(payment)
-        db.session.flush()
-        _insert_allocations(payment.id, enrollment, plan)
+        payment_id = db.session.execute(_statement("payment", lambda: insert(_PAYMENTS).returning(_PAYMENTS.c.id)), {
+            "term_enrollment_id": locked.enrollment_id, "kind": PaymentKind.PAYMENT.value, "amount": value,
+            "method": how.value, "reference_number": reference, "cashier_id": cashier.id, "created_at": created,
+            "receipt_number": receipt_number, "credit_change": plan.credit}).scalar_one()
+        _insert_allocations(payment_id, locked, plan)
         result = PaymentResult(
-            payment_id=payment.id, receipt_number=receipt_number, enrollment_id=enrollment.id,
-            student_id=enrollment.student_id, amount=value, method=how.value, reference_number=reference,
+            payment_id=payment_id, receipt_number=receipt_number, enrollment_id=locked.enrollment_id,
+            student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,
             created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
-            buckets=_buckets_state(enrollment.buckets), credit_balance=enrollment.credit_balance,
+            buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit,
             permits_issued=[exam for exam, _ in issued])
-        db.session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, payment_id=payment.id,
-                                         response=result.as_response(), created_at=created))
+        db.session.execute(_statement("key", lambda: insert(_KEYS)), {
+            "scope": scope, "key": key, "fingerprint": fingerprint, "payment_id": payment_id,
+            "response": result.as_response(), "created_at": created})
         notifications.notify(locked.student_user_id, "payment_received",
                              f"Payment of PHP {value:,.2f} received ({how.label}). "
                              f"Official receipt {receipt_number}.", link=receipts.receipt_path(receipt_number))
         permits.notify_issued(locked.student_user_id, issued)
-        audit.record(cashier, "payment.record", payment,
-                     before={"buckets_paid": {b.month: b.paid for b in before},
-                             "credit_balance": enrollment.credit_balance - plan.credit},
+        audit.record(cashier, "payment.record", target_type="Payment", target_id=payment_id,
+                     before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
+                             "credit_balance": locked.credit_balance},
                      after={"receipt_number": receipt_number, "student": locked.student_number,
                             "amount": value, "method": how.value, "reference_number": reference,
                             "allocations": {m: a for m, a in plan.parts}, "credit_added": plan.credit,
@@ -544,28 +603,25 @@ def reverse_payment(payment_id: int, reason: str, actor: User) -> Payment:
                           code="reversal_of_reversal")
     try:
         locked = _lock_enrollment(original.term_enrollment_id)
-        enrollment = locked.enrollment
         already = db.session.scalar(select(Payment).where(Payment.reverses_id == original.id))
         if already is not None:
             raise Conflict(f"Receipt {original.receipt_number} was already reversed on "
                            f"{already.created_at.astimezone(MANILA):%b %d, %Y}.", code="already_reversed")
-        before = _buckets_state(enrollment.buckets)
-        credit_before = enrollment.credit_balance
-        plan = deallocate_latest_first(enrollment.buckets, enrollment.credit_balance, original.amount)
-        _apply_to_buckets(enrollment, plan)
-        reopened = plan.months_uncompleted(before)
-        revoked = permits.revoke_for_months(enrollment.id, reopened, locked.exam_months)
+        plan = deallocate_latest_first(locked.buckets, locked.credit_balance, original.amount)
+        _apply_to_buckets(locked, plan)
+        reopened = plan.months_uncompleted(locked.buckets)
+        revoked = permits.revoke_for_months(locked.enrollment_id, reopened, locked.exam_months)
 
-        created = clock.now()
-        reversal = Payment(term_enrollment_id=enrollment.id, kind=PaymentKind.REVERSAL.value,
+        reversal = Payment(term_enrollment_id=locked.enrollment_id, kind=PaymentKind.REVERSAL.value,
                            amount=-original.amount, method=original.method, cashier_id=actor.id,
-                           created_at=created, credit_change=plan.credit, reverses_id=original.id, reason=why)
+                           created_at=clock.now(), credit_change=plan.credit, reverses_id=original.id, reason=why)
         db.session.add(reversal)
         db.session.flush()
-        _insert_allocations(reversal.id, enrollment, plan)
+        _insert_allocations(reversal.id, locked, plan)
         permits.notify_revoked(locked.student_user_id, revoked, original.receipt_number)
         audit.record(actor, "payment.reverse", original, reason=why,
-                     before={"buckets_paid": {b.month: b.paid for b in before}, "credit_balance": credit_before},
+                     before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
+                             "credit_balance": locked.credit_balance},
                      after={"reversal_id": reversal.id, "receipt_number": original.receipt_number,
                             "student": locked.student_number, "amount": original.amount,
                             "deallocations": {m: a for m, a in plan.parts}, "credit_removed": -plan.credit,

@@ -96,12 +96,15 @@ def set_exam_months(term_id: int, months: dict[str, object], actor: User) -> dic
     return parsed
 
 
-def _upsert(model):
+_PERMITS = ExamPermit.__table__
+
+
+def _upsert(table):
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    return insert(table)
 
 
 def issue_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[str, int]) -> list[tuple[str, str]]:
@@ -113,15 +116,16 @@ def issue_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[st
     if not exams:
         return []
     issued_at = clock.now()
-    stmt = _upsert(ExamPermit).values([
+    p = _PERMITS.c
+    stmt = _upsert(_PERMITS).values([
         {"term_enrollment_id": enrollment_id, "exam": exam, "code": new_code(),
          "status": PermitStatus.ISSUED.value, "issued_at": issued_at} for exam in exams])
     stmt = stmt.on_conflict_do_update(
-        index_elements=[ExamPermit.term_enrollment_id, ExamPermit.exam],
+        index_elements=[p.term_enrollment_id, p.exam],
         set_={"status": PermitStatus.ISSUED.value, "code": stmt.excluded.code,
               "issued_at": stmt.excluded.issued_at, "revoked_at": None},
-        where=ExamPermit.status == PermitStatus.REVOKED.value,
-    ).returning(ExamPermit.exam, ExamPermit.code)
+        where=p.status == PermitStatus.REVOKED.value,
+    ).returning(p.exam, p.code)
     rows = db.session.execute(stmt).all()
     order = {exam: i for i, exam in enumerate(EXAM_ORDER)}
     return sorted(((exam, code) for exam, code in rows), key=lambda r: order[r[0]])
@@ -134,13 +138,12 @@ def revoke_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[s
     exams = [exam for exam in EXAM_ORDER if mapping.get(exam) in wanted]
     if not exams:
         return []
+    p = _PERMITS.c
     rows = db.session.execute(
-        update(ExamPermit)
-        .where(ExamPermit.term_enrollment_id == enrollment_id, ExamPermit.exam.in_(exams),
-               ExamPermit.status == PermitStatus.ISSUED.value)
+        update(_PERMITS)
+        .where(p.term_enrollment_id == enrollment_id, p.exam.in_(exams), p.status == PermitStatus.ISSUED.value)
         .values(status=PermitStatus.REVOKED.value, revoked_at=clock.now())
-        .returning(ExamPermit.exam)
-        .execution_options(synchronize_session=False)).scalars().all()
+        .returning(p.exam)).scalars().all()
     return [exam for exam in EXAM_ORDER if exam in set(rows)]
 
 
