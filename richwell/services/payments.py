@@ -388,47 +388,75 @@ def _bucket_update_statement(parts: int):
     return update(_BUCKETS).where(b.id.in_(ids)).values(paid=b.paid + delta)
 
 
-def _credit_update_statement():
+def _credit_update_statement(bucket_parts: int):
     e = _ENROLLMENTS.c
-    return (update(_ENROLLMENTS).where(e.id == bindparam("enrollment_id"))
+    stmt = (update(_ENROLLMENTS).where(e.id == bindparam("enrollment_id"))
             .values(credit_balance=e.credit_balance + bindparam("delta", type_=Money())))
+    if bucket_parts:
+        # PostgreSQL: the buckets' UPDATE rides along as a data-modifying WITH (one statement).
+        stmt = stmt.add_cte(_bucket_update_statement(bucket_parts).cte("touched_buckets"))
+    return stmt
 
 
 def _apply_to_buckets(locked: _Locked, plan: AllocationPlan) -> None:
     """One UPDATE for every touched bucket (paid = paid + its part, relative so it can never
-    lose a change), and one for the credit balance when it moves."""
-    if plan.parts:
-        by_month = {bk.month: bk.id for bk in locked.buckets}
-        params = {}
-        for i, (month, amount) in enumerate(plan.parts):
-            params[f"id{i}"], params[f"delta{i}"] = by_month[month], amount
-        db.session.execute(_statement("buckets", _bucket_update_statement, len(plan.parts)), params)
+    lose a change) and the credit balance when it moves (on PostgreSQL both in one statement)."""
+    params: dict[str, object] = {"enrollment_id": locked.enrollment_id, "delta": plan.credit}
+    by_month = {bk.month: bk.id for bk in locked.buckets}
+    for i, (month, amount) in enumerate(plan.parts):
+        params[f"id{i}"], params[f"delta{i}"] = by_month[month], amount
+    parts = len(plan.parts)
+    together = bool(parts and plan.credit) and db.session.get_bind().dialect.name == "postgresql"
+    if parts and not together:
+        db.session.execute(_statement("buckets", _bucket_update_statement, parts), params)
     if plan.credit:
-        db.session.execute(_statement("credit", _credit_update_statement),
-                           {"enrollment_id": locked.enrollment_id, "delta": plan.credit})
+        db.session.execute(_statement("credit", _credit_update_statement, parts if together else 0), params)
+
+
+def insert_rows(table, rows: list[dict]) -> None:
+    """INSERT `rows` (all with the same keys) as one statement. RETURNING makes SQLAlchemy send
+    them as one multi-row INSERT from a cached statement ("insertmanyvalues"); a plain
+    executemany would reach PostgreSQL as one statement per row."""
+    if rows:
+        db.session.execute(_statement("insert", lambda name: insert(table).returning(table.c.id), table.name),
+                           rows)
 
 
 def _insert_allocations(payment_id: int, locked: _Locked, plan: AllocationPlan) -> None:
-    """All of a payment's allocations in one INSERT (nothing needs their ids back)."""
-    if plan.parts:
-        by_month = {bk.month: bk.id for bk in locked.buckets}
-        db.session.execute(insert(_ALLOCATIONS), [
-            {"payment_id": payment_id, "month_bucket_id": by_month[m], "month": m, "amount": a}
-            for m, a in plan.parts])
+    """All of a payment's allocations in one INSERT."""
+    by_month = {bk.month: bk.id for bk in locked.buckets}
+    insert_rows(_ALLOCATIONS, [{"payment_id": payment_id, "month_bucket_id": by_month[m], "month": m, "amount": a}
+                               for m, a in plan.parts])
+
+
+def _column_value(obj, column):
+    if column.key in obj.__dict__:
+        return obj.__dict__[column.key]
+    default = column.default
+    if default is None or not (default.is_scalar or default.is_callable):
+        return None
+    return default.arg if default.is_scalar else default.arg(None)
+
+
+def _insert_pending() -> None:
+    """Send the rows the notification and audit services just added to the session (ORM
+    objects nobody reads back) as one INSERT per table instead of through the unit of work,
+    which would cost more CPU than the whole payment's SQL."""
+    session = db.session()
+    by_table: dict = {}
+    for obj in list(session.new):
+        session.expunge(obj)
+        by_table.setdefault(type(obj).__table__, []).append(obj)
+    for table, objs in by_table.items():
+        columns = [c for c in table.columns if not (c.primary_key and c.autoincrement)]
+        insert_rows(table, [{c.key: _column_value(o, c) for c in columns} for o in objs])
 
 
 def _commit_keeping_loaded() -> None:
     """Commit without expiring what is loaded: the signed-in user, whom the page renders next
-    (expiring would only cost a reload query per payment). Nothing else is loaded here.
-
-    The rows the notification and audit services just added (ORM objects nobody reads back)
-    go out as plain INSERTs, one per table: the unit of work would spend more CPU on them
-    than the whole payment's SQL."""
+    (expiring would only cost a reload query per payment). Nothing else is loaded here."""
+    _insert_pending()
     session = db.session()
-    pending = sorted(session.new, key=lambda obj: type(obj).__name__)
-    for obj in pending:
-        session.expunge(obj)
-    session.bulk_save_objects(pending)
     session.expire_on_commit = False
     try:
         session.commit()

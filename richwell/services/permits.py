@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, null, select, update
 from sqlalchemy.orm import selectinload
 
 from richwell.extensions import db
@@ -97,14 +97,28 @@ def set_exam_months(term_id: int, months: dict[str, object], actor: User) -> dic
 
 
 _PERMITS = ExamPermit.__table__
+_ISSUE_STATEMENTS: dict[str, object] = {}
 
 
-def _upsert(table):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+def _issue_statement(dialect: str):
+    """INSERT the permits, or re-issue a REVOKED one; an ISSUED one is left alone. Built once
+    per dialect (it runs inside every payment that completes a month); executed with one
+    parameter set per exam, which SQLAlchemy sends as a single multi-row statement."""
+    if dialect not in _ISSUE_STATEMENTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        p = _PERMITS.c
+        stmt = insert(_PERMITS)
+        # No bound parameters outside VALUES, or SQLAlchemy cannot batch the rows.
+        _ISSUE_STATEMENTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=[p.term_enrollment_id, p.exam],
+            set_={"status": stmt.excluded.status, "code": stmt.excluded.code,
+                  "issued_at": stmt.excluded.issued_at, "revoked_at": null()},
+            where=p.status == literal_column(f"'{PermitStatus.REVOKED.value}'"),
+        ).returning(p.exam, p.code)
+    return _ISSUE_STATEMENTS[dialect]
 
 
 def issue_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[str, int]) -> list[tuple[str, str]]:
@@ -116,17 +130,9 @@ def issue_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[st
     if not exams:
         return []
     issued_at = clock.now()
-    p = _PERMITS.c
-    stmt = _upsert(_PERMITS).values([
+    rows = db.session.execute(_issue_statement(db.session.get_bind().dialect.name), [
         {"term_enrollment_id": enrollment_id, "exam": exam, "code": new_code(),
-         "status": PermitStatus.ISSUED.value, "issued_at": issued_at} for exam in exams])
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[p.term_enrollment_id, p.exam],
-        set_={"status": PermitStatus.ISSUED.value, "code": stmt.excluded.code,
-              "issued_at": stmt.excluded.issued_at, "revoked_at": None},
-        where=p.status == PermitStatus.REVOKED.value,
-    ).returning(p.exam, p.code)
-    rows = db.session.execute(stmt).all()
+         "status": PermitStatus.ISSUED.value, "issued_at": issued_at} for exam in exams]).all()
     order = {exam: i for i, exam in enumerate(EXAM_ORDER)}
     return sorted(((exam, code) for exam, code in rows), key=lambda r: order[r[0]])
 

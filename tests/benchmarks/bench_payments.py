@@ -54,6 +54,7 @@ KEY_RE = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 META_CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 RECEIPT_RE = re.compile(r"OR-\d{4}-\d{6}")
+COUNTER_CONF = Path(__file__).with_name("gunicorn_statement_counter.py")
 
 
 # --------------------------------------------------------------------------- set-up
@@ -125,7 +126,7 @@ def start_server(args, env) -> subprocess.Popen:
     command = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
                "--worker-class", args.worker_class, "--threads", str(args.threads),
                "--backlog", "2048", "--keep-alive", "5", "--log-level", "warning",
-               "-c", str(Path(__file__).with_name("gunicorn_statement_counter.py")), "wsgi:app"]
+               "-c", os.environ.get("BENCH_GUNICORN_CONF", str(COUNTER_CONF)), "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -140,20 +141,56 @@ def start_server(args, env) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def _children(master_pid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if stat.rsplit(")", 1)[1].split()[1] == str(master_pid):
+                pids.append(int(entry.name))
+    return pids
+
+
 def worker_rss_mb(master_pid: int) -> list[float]:
     """Resident memory of each gunicorn worker (children of the master), in MB."""
     sizes = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in _children(master_pid):
         try:
-            status = (entry / "status").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master_pid):
-            sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
+        sizes.append(int(fields["VmRSS"].split()[0]) / 1024)
     return sorted(sizes)
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds used so far by each process."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL backends serving the benchmark database (the web workers' pools)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+                            {"d": make_url(url).database}).scalars().all()
+    engine.dispose()
+    return list(pids)
 
 
 # --------------------------------------------------------------------------- the clients
@@ -214,7 +251,7 @@ class Client:
             raise RuntimeError(f"sign-in failed for {email}: {response.status}")
 
 
-def run_clients(args, pairs, emails, stats: Stats) -> float:
+def run_clients(args, pairs, emails, stats: Stats, on_start) -> float:
     jobs = list(range(args.payments))
     jobs_lock = threading.Lock()
     rng = random.Random(args.seed)
@@ -246,7 +283,8 @@ def run_clients(args, pairs, emails, stats: Stats) -> float:
     threads = [threading.Thread(target=client_main, args=(i,), daemon=True) for i in range(args.clients)]
     for t in threads:
         t.start()
-    ready.wait()
+    ready.wait()  # every client has signed in (argon2 is not what we measure)
+    on_start()
     started = time.perf_counter()
     for t in threads:
         t.join()
@@ -431,8 +469,20 @@ def main() -> None:
     server = start_server(args, env)
     stats = Stats()
     try:
-        before = pg_counters(args.database_url)
-        elapsed = run_clients(args, pairs, emails, stats)
+        marks: dict = {}
+
+        def on_start():
+            marks["pg"] = pg_counters(args.database_url)
+            marks["web"] = cpu_seconds(_children(server.pid))
+            marks["pg_cpu"] = cpu_seconds(backend_pids(args.database_url))
+            marks["client"] = time.process_time()
+
+        elapsed = run_clients(args, pairs, emails, stats, on_start)
+        client_cpu = time.process_time() - marks["client"]
+        before, web_before = marks["pg"], marks["web"]
+        web_after = cpu_seconds(_children(server.pid))
+        pg_after = cpu_seconds(backend_pids(args.database_url))
+        pg_cpu = sum(used - marks["pg_cpu"].get(pid, 0) for pid, used in pg_after.items())
         after = pg_counters(args.database_url)
         rss = worker_rss_mb(server.pid)
     finally:
@@ -463,8 +513,14 @@ def main() -> None:
         print("                       (+ per request: pool_pre_ping's connection check, BEGIN and COMMIT)")
     commits = after["commits"] - before["commits"]
     print(f"PostgreSQL             {commits} commits, {after['rollbacks'] - before['rollbacks']} rollbacks during the "
-          f"run; pg_stat_statements {'loaded' if after['pg_stat_statements'] else 'not loaded (in-app counter used)'}")
+          f"run (pool_pre_ping's ';' counts as a commit); pg_stat_statements "
+          f"{'loaded' if after['pg_stat_statements'] else 'not loaded (in-app counter used)'}")
     print(f"web worker RSS         {', '.join(f'{r:.0f}' for r in rss)} MB (max {max(rss, default=0):.0f} MB)")
+    if done:
+        web_cpu = sum(web_after.get(pid, 0) - web_before.get(pid, 0) for pid in web_after)
+        per = [web_cpu / done * 1000, pg_cpu / done * 1000, client_cpu / done * 1000]
+        print(f"CPU per payment        web {per[0]:.2f} ms · PostgreSQL {per[1]:.2f} ms · this client {per[2]:.2f} ms"
+              f"  →  two idle cores could serve ≈ {2000 / (per[0] + per[1]):.0f} payments/s (server side only)")
     print(f"errors                 {sum(stats.errors.values())}" +
           "".join(f"\n    {n} × {e}" for e, n in stats.errors.most_common(5)))
     print(f"load average           {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores, shared)")
