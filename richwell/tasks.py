@@ -114,3 +114,33 @@ def recalculate_all_gpa() -> None:
     from richwell.services import gpa
 
     gpa.recompute_all()
+# --- payments: receipt PDFs and the permit check --------------------------------------------
+
+@huey.task(retries=3, retry_delay=30)
+@in_app_context
+def generate_receipt_pdf(payment_id: int) -> str | None:
+    """Write one receipt's PDF (queued after the payment commits; safe to repeat)."""
+    from richwell.services import receipts
+
+    path = receipts.ensure_pdf(payment_id)
+    return str(path) if path else None
+
+
+@huey.periodic_task(crontab(minute="5"))  # hourly
+@huey.lock_task("sweep-receipt-pdfs")
+@in_app_context
+def sweep_receipt_pdfs() -> int:
+    """Hourly: write any receipt PDF the queue missed."""
+    from richwell.services import receipts
+
+    return receipts.sweep_missing_pdfs()
+
+
+@huey.periodic_task(crontab(minute="15"))  # hourly
+@huey.lock_task("sweep-exam-permits")
+@in_app_context
+def sweep_exam_permits() -> int:
+    """Hourly: issue any exam permit owed but missing (e.g. after a mapping change)."""
+    from richwell.services import permits
+
+    return permits.issue_missing_permits()

@@ -27,6 +27,19 @@ from richwell.models.grades import (
     Transcript,
     TranscriptKind,
 )
+from richwell.models.finance import (
+    DEFAULT_EXAM_MONTHS,
+    Exam,
+    ExamMonthMapping,
+    ExamPermit,
+    IdempotencyRecord,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
+    PaymentMethod,
+    PermitStatus,
+    ReceiptCounter,
+)
 from richwell.models.notifications import Notification
 from richwell.models.records import (
     AdmissionReview,
@@ -62,4 +75,6 @@ __all__ = [
     "ChangeRequestKind", "ChangeRequestStatus", "GradeChangeRequest", "GradeEntry", "GradeSheet",
     "GradeSheetStatus", "GradeSource", "GradeVersion", "IncRecord", "IncStatus", "TermGpa", "Transcript",
     "TranscriptKind",
+    "DEFAULT_EXAM_MONTHS", "Exam", "ExamMonthMapping", "ExamPermit", "IdempotencyRecord", "Payment",
+    "PaymentAllocation", "PaymentKind", "PaymentMethod", "PermitStatus", "ReceiptCounter",
 ]
