@@ -101,10 +101,22 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from richwell import api
-    from richwell.web import admin, admission, auth, cashier, notifications, professor, public, registrar, student
-    from richwell.web import tokens
+    from richwell.web import (
+        admin,
+        admission,
+        auth,
+        cashier,
+        notifications,
+        professor,
+        public,
+        receipts,
+        registrar,
+        student,
+        tokens,
+    )
 
-    for module in (public, auth, notifications, tokens, student, cashier, registrar, professor, admission, admin):
+    for module in (public, auth, notifications, tokens, receipts, student, cashier, registrar, professor, admission,
+                   admin):
         app.register_blueprint(module.bp)
     api.init_app(app)
 

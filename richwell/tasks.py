@@ -242,3 +242,30 @@ def import_payment_rows(import_id: int, first_row_id: int, last_row_id: int) -> 
     from richwell.services import payment_import
 
     return payment_import.record_rows(import_id, first_row_id, last_row_id)
+
+
+# --- payments: receipt PDFs and the permit check --------------------------------------------
+
+@job(retries=3, time_limit=120)
+def generate_receipt_pdf(payment_id: int) -> str | None:
+    """Write one receipt's PDF (queued after the payment commits; safe to repeat)."""
+    from richwell.services import receipts
+
+    path = receipts.ensure_pdf(payment_id)
+    return str(path) if path else None
+
+
+@job(periodic=crontab(minute="5"), schedule="hourly at :05", period=HOUR, time_limit=1800)
+def sweep_receipt_pdfs() -> int:
+    """Hourly: write any receipt PDF the queue missed."""
+    from richwell.services import receipts
+
+    return receipts.sweep_missing_pdfs()
+
+
+@job(periodic=crontab(minute="15"), schedule="hourly at :15", period=HOUR, time_limit=1800)
+def sweep_exam_permits() -> int:
+    """Hourly: issue any exam permit owed but missing (e.g. after a mapping change)."""
+    from richwell.services import permits
+
+    return permits.issue_missing_permits()

@@ -27,6 +27,19 @@ from richwell.models.grades import (
     Transcript,
     TranscriptKind,
 )
+from richwell.models.finance import (
+    DEFAULT_EXAM_MONTHS,
+    Exam,
+    ExamMonthMapping,
+    ExamPermit,
+    IdempotencyRecord,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
+    PaymentMethod,
+    PermitStatus,
+    ReceiptCounter,
+)
 from richwell.models.jobs import (
     ImportRowStatus,
     ImportStatus,
@@ -73,6 +86,8 @@ __all__ = [
     "ChangeRequestKind", "ChangeRequestStatus", "GradeChangeRequest", "GradeEntry", "GradeSheet",
     "GradeSheetStatus", "GradeSource", "GradeVersion", "IncRecord", "IncStatus", "TermGpa", "Transcript",
     "TranscriptKind",
+    "DEFAULT_EXAM_MONTHS", "Exam", "ExamMonthMapping", "ExamPermit", "IdempotencyRecord", "Payment",
+    "PaymentAllocation", "PaymentKind", "PaymentMethod", "PermitStatus", "ReceiptCounter",
     "ImportRowStatus", "ImportStatus", "JobOutcome", "JobRun", "OutboxEmail", "OutboxStatus", "PaymentImport",
     "PaymentImportRow", "PaymentReminder",
 ]

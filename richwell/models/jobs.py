@@ -146,5 +146,5 @@ class PaymentImportRow(db.Model):
     # Set when a row is about to be recorded: unique, so one online reference is recorded by
     # one row of one import only, whichever cashier imports the file and however often.
     claimed_reference: Mapped[str | None] = mapped_column(String(130), unique=True)
-    payment_id: Mapped[int | None] = mapped_column(Integer)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     receipt_number: Mapped[str | None] = mapped_column(String(20))

@@ -27,3 +27,10 @@ NAV: dict[str, list[tuple[str, str]]] = {
 
 def nav_for(role: str) -> list[tuple[str, str]]:
     return [(label, ep) for label, ep in NAV.get(role, []) if ep in current_app.view_functions]
+
+
+# Payments, receipts and exam permits.
+NAV["student"].append(("Payments", "student.payments_page"))
+NAV["cashier"] += [("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit")]
+NAV["professor"].append(("Verify permit", "professor.verify_permit"))
+NAV["admin"] += [("Exam months", "admin.exam_months"), ("Find receipt", "admin.find_receipt")]

@@ -21,7 +21,7 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 
 from richwell.extensions import csrf, db, limiter
 from richwell.models import DocumentKind
-from richwell.services import admissions, settings
+from richwell.services import admissions, permits, settings, verification
 from richwell.services.errors import DomainError, NotFound, ValidationError
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for, require_login
@@ -206,3 +206,28 @@ def application_document(document_id: int):
                          as_attachment=request.args.get("download") == "1", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# Public verification of printed codes (the QR on a permit points here). Rate-limited per
+# client: the codes are unguessable, and this keeps anyone from trying.
+VERIFY_LIMIT = "60 per minute"
+
+
+@bp.get("/verify")
+@limiter.limit(VERIFY_LIMIT)
+def verify_form():
+    """The public form: type a code, land on its verification page."""
+    code = (request.args.get("code") or "").strip()[:40]
+    if code:
+        return redirect(url_for("public.verify", code=permits.normalize_code(code) or code))
+    return render_template("verify/public.html", code="", result=None, action=url_for("public.verify_form"))
+
+
+@bp.get("/verify/<code>")
+@limiter.limit(VERIFY_LIMIT)
+def verify(code: str):
+    """Valid or not, what it is, the term, the student's name and number — nothing more."""
+    code = code.strip()[:40]
+    result = verification.verify(code)
+    return render_template("verify/public.html", code=code, result=result,
+                           action=url_for("public.verify_form")), (200 if result else 404)

@@ -46,7 +46,7 @@ def _call(client, method: str, url: str):
 
 def test_every_route_is_listed_as_public_or_under_a_role_or_signed_in(app):
     signed_in = ("/notifications", "/password", "/logout", "/impersonation", "/api/", "/tokens",
-                 "/application-documents")
+                 "/application-documents", "/receipts")
     for rule, _ in _routes(app):
         url = rule.rule
         assert PUBLIC.match(url) or any(url.startswith(p) for p in ROLE_PREFIXES) or url.startswith(signed_in), url

@@ -1,9 +1,38 @@
-"""Cashier home page."""
-from flask import render_template
+"""Cashier terminal: find a student as you type (number prefix or any name part)."""
+from __future__ import annotations
 
+from flask import redirect, request, url_for
+
+from richwell.services import payments
 from richwell.web.cashier.blueprint import bp
+from richwell.web.htmx import render
+
+
+def _query() -> str:
+    return (request.args.get("q") or "").strip()[:60]
 
 
 @bp.get("/")
 def home():
-    return render_template("cashier/home.html")
+    """The terminal: the search box (focused on load); without JavaScript `?q=` lists hits."""
+    q = _query()
+    hits = payments.search_students(q) if q else []
+    return render("cashier/terminal.html", q=q, hits=hits, panel=None)
+
+
+@bp.get("/search")
+def search():
+    """Live search results (HTMX partial); a plain request gets the terminal page."""
+    q = _query()
+    return render("cashier/terminal.html", "cashier/_results.html", q=q,
+                  hits=payments.search_students(q) if q else [], panel=None)
+
+
+@bp.get("/pick")
+def pick():
+    """Enter in the search box without JavaScript: open the first hit."""
+    q = _query()
+    hits = payments.search_students(q) if q else []
+    if hits:
+        return redirect(url_for("cashier.student", student_id=hits[0].student_id))
+    return render("cashier/terminal.html", q=q, hits=hits, panel=None)

@@ -1,0 +1,251 @@
+"""The cashier's ledger: payments and reversals, their allocations to month buckets,
+official receipt numbering, idempotency records, exam permits and the exam→month mapping."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from richwell.extensions import db
+from richwell.models.people import Student, User
+from richwell.models.types import Money, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from richwell.models.enrollment import MonthBucket, TermEnrollment
+
+
+class PaymentMethod(str, enum.Enum):
+    CASH = "CASH"
+    GCASH = "GCASH"
+    MAYA = "MAYA"
+    BANK_TRANSFER = "BANK_TRANSFER"
+    CHECK = "CHECK"
+
+    @property
+    def label(self) -> str:
+        return {"CASH": "Cash", "GCASH": "GCash", "MAYA": "Maya", "BANK_TRANSFER": "Bank transfer",
+                "CHECK": "Check"}[self.value]
+
+    @property
+    def needs_reference(self) -> bool:
+        return self is not PaymentMethod.CASH
+
+
+class PaymentKind(str, enum.Enum):
+    PAYMENT = "PAYMENT"
+    REVERSAL = "REVERSAL"
+
+
+class Payment(db.Model):
+    """One line of the append-only ledger: money received (PAYMENT) or a voided payment (REVERSAL).
+
+    Amounts are signed so one invariant holds for both kinds:
+    sum(allocations) + credit_change == amount (a reversal is negative throughout).
+    Only PAYMENT rows carry an official receipt number; a reversal points at the payment
+    it voids (unique: a payment is reversed at most once) and carries the reason.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'PAYMENT' AND amount > 0 AND receipt_number IS NOT NULL AND reverses_id IS NULL)"
+            " OR (kind = 'REVERSAL' AND amount < 0 AND receipt_number IS NULL AND reverses_id IS NOT NULL"
+            " AND reason IS NOT NULL)",
+            name="kind_shape"),
+        CheckConstraint("method IN ('CASH', 'GCASH', 'MAYA', 'BANK_TRANSFER', 'CHECK')", name="method_known"),
+        Index("ix_payments_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_enrollment_id: Mapped[int] = mapped_column(ForeignKey("term_enrollments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default=PaymentKind.PAYMENT.value)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    method: Mapped[str] = mapped_column(String(16))
+    reference_number: Mapped[str | None] = mapped_column(String(60))
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # OR-YYYY-NNNNNN, gapless per year (ReceiptCounter); NULL for reversals.
+    receipt_number: Mapped[str | None] = mapped_column(String(14), unique=True)
+    # Credit balance added (payment) or taken back (reversal, negative).
+    credit_change: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Relative to RECEIPT_FOLDER; set by the background task once the PDF exists.
+    receipt_pdf_path: Mapped[str | None] = mapped_column(String(300))
+
+    enrollment: Mapped[TermEnrollment] = relationship()
+    cashier: Mapped[User] = relationship()
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment", order_by="PaymentAllocation.month")
+    reverses: Mapped[Payment | None] = relationship(remote_side=[id], back_populates="reversal")
+    reversal: Mapped[Payment | None] = relationship(back_populates="reverses", uselist=False)
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.kind == PaymentKind.REVERSAL.value
+
+    @property
+    def method_label(self) -> str:
+        return PaymentMethod(self.method).label
+
+
+class PaymentAllocation(db.Model):
+    """How much of a payment went to one month bucket (negative for a reversal's deallocation)."""
+
+    __tablename__ = "payment_allocations"
+    __table_args__ = (UniqueConstraint("payment_id", "month_bucket_id", name="uq_payment_allocations_payment_bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    month_bucket_id: Mapped[int] = mapped_column(ForeignKey("month_buckets.id"), index=True)
+    month: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    payment: Mapped[Payment] = relationship(back_populates="allocations")
+    bucket: Mapped[MonthBucket] = relationship()
+
+
+class ReceiptCounter(db.Model):
+    """One row per calendar year (school clock); its row lock makes receipt numbers gapless."""
+
+    __tablename__ = "receipt_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyRecord(db.Model):
+    """A one-time key already used: the request's fingerprint and what it produced.
+
+    Replaying the key with the same fingerprint returns `response`; another
+    fingerprint is refused. The unique (scope, key) is the final guard under races.
+    """
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_records_scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(60))
+    key: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    response: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    payment: Mapped[Payment | None] = relationship()
+
+
+class Exam(str, enum.Enum):
+    PRELIM = "PRELIM"
+    MIDTERM = "MIDTERM"
+    PREFINAL = "PREFINAL"
+    FINAL = "FINAL"
+
+    @property
+    def label(self) -> str:
+        return {"PRELIM": "Prelim", "MIDTERM": "Midterm", "PREFINAL": "Pre-final", "FINAL": "Final"}[self.value]
+
+
+DEFAULT_EXAM_MONTHS: dict[str, int] = {"PRELIM": 1, "MIDTERM": 2, "PREFINAL": 3, "FINAL": 4}
+
+
+class PermitStatus(str, enum.Enum):
+    ISSUED = "ISSUED"
+    REVOKED = "REVOKED"
+
+
+class ExamPermit(db.Model):
+    """The right to sit one exam of a term, issued automatically once its month is fully paid.
+
+    One row per enrollment and exam (issued at most once); `code` is unguessable and
+    unique, printed as a QR to the public verification page.
+    """
+
+    __tablename__ = "exam_permits"
+    __table_args__ = (
+        UniqueConstraint("term_enrollment_id", "exam", name="uq_exam_permits_enrollment_exam"),
+        CheckConstraint("exam IN ('PRELIM', 'MIDTERM', 'PREFINAL', 'FINAL')", name="exam_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_enrollment_id: Mapped[int] = mapped_column(ForeignKey("term_enrollments.id"))
+    exam: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=PermitStatus.ISSUED.value)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    enrollment: Mapped[TermEnrollment] = relationship()
+
+    @property
+    def exam_label(self) -> str:
+        return Exam(self.exam).label
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == PermitStatus.ISSUED.value
+
+    @property
+    def display_code(self) -> str:
+        return "-".join(self.code[i:i + 4] for i in range(0, len(self.code), 4))
+
+
+class ExamMonthMapping(db.Model):
+    """A term's exam→month mapping (one row per term; no row means the defaults 1-2-3-4)."""
+
+    __tablename__ = "exam_month_mappings"
+
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id"), primary_key=True, autoincrement=False)
+    prelim_month: Mapped[int] = mapped_column(Integer, default=1)
+    midterm_month: Mapped[int] = mapped_column(Integer, default=2)
+    prefinal_month: Mapped[int] = mapped_column(Integer, default=3)
+    final_month: Mapped[int] = mapped_column(Integer, default=4)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"PRELIM": self.prelim_month, "MIDTERM": self.midterm_month,
+                "PREFINAL": self.prefinal_month, "FINAL": self.final_month}
+
+
+# The cashier's student search matches a prefix of the number or of any name part
+# (case-insensitive). text_pattern_ops lets PostgreSQL use these for LIKE 'abc%'
+# under any collation; declared here so the foundation models stay untouched.
+Index("ix_users_lower_last_name", func.lower(User.last_name).label("lower_last_name"),
+      postgresql_ops={"lower_last_name": "text_pattern_ops"})
+Index("ix_users_lower_first_name", func.lower(User.first_name).label("lower_first_name"),
+      postgresql_ops={"lower_first_name": "text_pattern_ops"})
+Index("ix_users_lower_middle_name", func.lower(User.middle_name).label("lower_middle_name"),
+      postgresql_ops={"lower_middle_name": "text_pattern_ops"})
+Index("ix_students_student_number_prefix", Student.student_number,
+      postgresql_ops={"student_number": "text_pattern_ops"})
+
+
+# The ledger is append-only: PostgreSQL refuses DELETE on payments and allocations and
+# any UPDATE except filling in the generated receipt PDF's path.
+LEDGER_APPEND_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'payments'
+       AND (to_jsonb(NEW) - 'receipt_pdf_path') = (to_jsonb(OLD) - 'receipt_pdf_path') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER payments_append_only
+    BEFORE UPDATE OR DELETE ON payments
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER payment_allocations_append_only
+    BEFORE UPDATE OR DELETE ON payment_allocations
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+"""
+LEDGER_APPEND_ONLY_DROP_SQL = """
+DROP TRIGGER IF EXISTS payment_allocations_append_only ON payment_allocations;
+DROP TRIGGER IF EXISTS payments_append_only ON payments;
+DROP FUNCTION IF EXISTS ledger_append_only();
+"""

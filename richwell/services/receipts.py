@@ -1,0 +1,267 @@
+"""Official receipts: who may see one, what it says, and its PDF (made by the queue after the
+payment commits, re-runnable, regenerated on demand when missing)."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import aliased, selectinload
+
+from richwell.extensions import db
+from richwell.models import Payment, PaymentKind, PaymentMethod, Role, Student, TermEnrollment, User
+from richwell.services.clock import to_manila
+from richwell.services.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+RECEIPT_NUMBER_RE = re.compile(r"^OR-\d{4}-\d{6}$")
+SCHOOL = "Richwell Colleges"
+
+
+def receipt_path(receipt_number: str) -> str:
+    """The receipt page's path (the link a notification carries)."""
+    return f"/receipts/{receipt_number}"
+
+
+def _load(receipt_number: str) -> Payment | None:
+    if not RECEIPT_NUMBER_RE.match(str(receipt_number or "")):
+        return None
+    return db.session.scalar(
+        select(Payment)
+        .options(selectinload(Payment.allocations), selectinload(Payment.cashier),
+                 selectinload(Payment.reversal).selectinload(Payment.cashier),
+                 selectinload(Payment.enrollment).selectinload(TermEnrollment.term),
+                 selectinload(Payment.enrollment).selectinload(TermEnrollment.student)
+                 .selectinload(Student.user),
+                 selectinload(Payment.enrollment).selectinload(TermEnrollment.student)
+                 .selectinload(Student.program))
+        .where(Payment.receipt_number == receipt_number, Payment.kind == PaymentKind.PAYMENT.value))
+
+
+def can_view(payment: Payment, viewer: User | None) -> bool:
+    """Cashiers and admins see every receipt; a student only their own; nobody else any."""
+    if viewer is None:
+        return False
+    if viewer.role in (Role.CASHIER.value, Role.ADMIN.value):
+        return True
+    return viewer.role == Role.STUDENT.value and payment.enrollment.student.user_id == viewer.id
+
+
+def receipt_for(receipt_number: str, viewer: User | None) -> Payment:
+    """The receipt if this viewer may see it; otherwise not found (no hint that it exists)."""
+    payment = _load(receipt_number)
+    if payment is None or not can_view(payment, viewer):
+        raise NotFound("That receipt does not exist.")
+    return payment
+
+
+# --------------------------------------------------------------------------- words
+
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _words_below_thousand(n: int) -> str:
+    parts = []
+    if n >= 100:
+        parts.append(f"{_ONES[n // 100]} hundred")
+        n %= 100
+    if n >= 20:
+        parts.append(_TENS[n // 10] + (f"-{_ONES[n % 10]}" if n % 10 else ""))
+    elif n or not parts:
+        parts.append(_ONES[n])
+    return " ".join(parts)
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """'Five thousand two hundred pesos and 50/100', as written on a Philippine receipt."""
+    amount = Decimal(amount).quantize(Decimal("0.01"))
+    pesos = int(amount)
+    centavos = int((amount - pesos) * 100)
+    chunks = []
+    for size, name in ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"), (1, "")):
+        if pesos >= size:
+            chunks.append((_words_below_thousand(pesos // size) + (f" {name}" if name else "")).strip())
+            pesos %= size
+    words = " ".join(chunks) if chunks else "zero"
+    unit = "peso" if int(amount) == 1 else "pesos"
+    return f"{words[0].upper()}{words[1:]} {unit} and {centavos:02d}/100"
+
+
+# --------------------------------------------------------------------------- data and PDF
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    receipt_number: str
+    issued_at: datetime
+    student_name: str
+    student_number: str
+    program: str
+    term: str
+    amount: Decimal
+    amount_words: str
+    method: str
+    reference_number: str | None
+    allocations: list[tuple[int, Decimal]]
+    credit_added: Decimal
+    cashier: str
+    void_reason: str | None
+    void_at: datetime | None
+
+
+def receipt_data(payment: Payment) -> ReceiptData:
+    """Everything printed on a receipt, as plain values (HTML and PDF share it)."""
+    student = payment.enrollment.student
+    reversal = payment.reversal
+    return ReceiptData(
+        receipt_number=payment.receipt_number, issued_at=to_manila(payment.created_at),
+        student_name=student.user.full_name, student_number=student.student_number,
+        program=f"{student.program.code} — {student.program.name}", term=payment.enrollment.term.name,
+        amount=payment.amount, amount_words=amount_in_words(payment.amount),
+        method=PaymentMethod(payment.method).label, reference_number=payment.reference_number,
+        allocations=[(a.month, a.amount) for a in payment.allocations], credit_added=payment.credit_change,
+        cashier=payment.cashier.full_name,
+        void_reason=reversal.reason if reversal else None,
+        void_at=to_manila(reversal.created_at) if reversal else None)
+
+
+def _latin1(text: str) -> str:
+    # The PDF core fonts are Latin-1: keep names readable (ñ survives) and drop the rest.
+    return text.replace("—", "-").replace("₱", "PHP ").encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(data: ReceiptData) -> bytes:
+    """The receipt on a half sheet of letter paper (8.5 × 5.5 in, landscape)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="L", unit="mm", format=(139.7, 215.9))
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(12, 10, 12)
+    pdf.add_page()
+    pdf.set_title(f"Official receipt {data.receipt_number}")
+    pdf.set_author(SCHOOL)
+    width = pdf.w - 24
+
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(width * 0.6, 8, _latin1(SCHOOL.upper()))
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(width * 0.4, 8, data.receipt_number, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.cell(width * 0.6, 5, "OFFICIAL RECEIPT")
+    pdf.cell(width * 0.4, 5, data.issued_at.strftime("%B %d, %Y %I:%M %p"), align="R",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.line(12, pdf.get_y() + 2, 12 + width, pdf.get_y() + 2)
+    pdf.ln(5)
+
+    def row(label: str, value: str, bold: bool = False) -> None:
+        pdf.set_font("Helvetica", "", 9)
+        pdf.cell(38, 6, label)
+        pdf.set_font("Helvetica", "B" if bold else "", 10)
+        pdf.multi_cell(width - 38, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+
+    row("Received from", f"{data.student_name} ({data.student_number})", bold=True)
+    row("Program", data.program)
+    row("Term", data.term)
+    row("Amount", f"PHP {data.amount:,.2f}", bold=True)
+    row("In words", data.amount_words)
+    method = data.method + (f" - ref. {data.reference_number}" if data.reference_number else "")
+    row("Paid by", method)
+    applied = [f"Month {m}: PHP {a:,.2f}" for m, a in data.allocations]
+    if data.credit_added:
+        applied.append(f"Credit balance: PHP {data.credit_added:,.2f}")
+    row("Applied to", "; ".join(applied))
+    row("Cashier", data.cashier)
+    if data.void_reason:
+        pdf.ln(2)
+        pdf.set_text_color(160, 20, 20)
+        pdf.set_font("Helvetica", "B", 12)
+        pdf.multi_cell(width, 6, _latin1(f"VOID - reversed {data.void_at:%B %d, %Y}: {data.void_reason}"),
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+    pdf.set_y(pdf.h - 18)
+    pdf.set_font("Helvetica", "", 8)
+    pdf.cell(width, 4, "This official receipt is valid without signature when printed from the school's portal.",
+             align="C")
+    return bytes(pdf.output())
+
+
+def _folder() -> Path:
+    return Path(current_app.config["RECEIPT_FOLDER"])
+
+
+def pdf_relative_path(receipt_number: str, void: bool = False) -> str:
+    """Where a receipt's PDF lives under RECEIPT_FOLDER; a reversed one gets its own VOID file."""
+    return f"{receipt_number[3:7]}/{receipt_number}{'-VOID' if void else ''}.pdf"
+
+
+def ensure_pdf(payment_id: int, *, force: bool = False) -> Path | None:
+    """Write the payment's receipt PDF if it is missing (or `force`), record where, and return
+    the file. Safe to run twice or concurrently (atomic rename; same content)."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.is_reversal:
+        return None
+    number = payment.receipt_number
+    relative = pdf_relative_path(number, void=payment.reversal is not None)
+    target = _folder() / relative
+    if target.exists() and payment.receipt_pdf_path == relative and not force:
+        return target
+    data = receipt_data(_load(number))
+    content = render_pdf(data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".receipt-", suffix=".pdf")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.replace(tmp, target)
+    if payment.receipt_pdf_path != relative:
+        db.session.execute(update(Payment).where(Payment.id == payment_id).values(receipt_pdf_path=relative)
+                           .execution_options(synchronize_session=False))
+    db.session.commit()
+    return target
+
+
+def pdf_for(payment: Payment) -> Path:
+    """The receipt PDF for download: the stored file, regenerated first when missing."""
+    relative = pdf_relative_path(payment.receipt_number, void=payment.reversal is not None)
+    target = _folder() / relative
+    if not target.exists() or payment.receipt_pdf_path != relative:
+        target = ensure_pdf(payment.id, force=not target.exists())
+    return target
+
+
+def queue_pdf(payment_id: int) -> None:
+    """Ask the queue for the receipt PDF (after the payment committed). A queue outage never
+    fails the payment: the hourly sweep writes whatever is missing."""
+    try:
+        from richwell.tasks import generate_receipt_pdf
+
+        generate_receipt_pdf(payment_id)
+    except Exception:  # noqa: BLE001 - the sweep catches anything the queue missed
+        log.exception("could not queue the receipt PDF of payment %s", payment_id)
+
+
+def sweep_missing_pdfs(limit: int = 500) -> int:
+    """Write the PDFs of payments that have none yet, or whose reversal is not yet marked on
+    their PDF (the hourly sweep). Returns how many were written."""
+    reversal = aliased(Payment)
+    ids = list(db.session.scalars(
+        select(Payment.id).outerjoin(reversal, reversal.reverses_id == Payment.id)
+        .where(Payment.kind == PaymentKind.PAYMENT.value,
+               or_(Payment.receipt_pdf_path.is_(None),
+                   and_(reversal.id.is_not(None), Payment.receipt_pdf_path.not_like("%-VOID.pdf"))))
+        .order_by(Payment.id).limit(limit)))
+    db.session.rollback()
+    done = 0
+    for payment_id in ids:
+        if ensure_pdf(payment_id) is not None:
+            done += 1
+    return done

@@ -1,0 +1,77 @@
+"""Official receipts (HTML print view and PDF) and the reversal form.
+
+Shared by several roles, so not a role blueprint: the owning student, cashiers and admins
+may open a receipt; cashiers and admins may reverse it; everyone else gets 404.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+
+from richwell.models import Role
+from richwell.services import payments, receipts
+from richwell.services.errors import Conflict, DomainError, NotFound
+from richwell.web.forms import apply_errors
+from richwell.web.guards import require_login
+
+bp = Blueprint("receipts", __name__, url_prefix="/receipts")
+bp.before_request(require_login)
+
+REVERSERS = (Role.CASHIER.value, Role.ADMIN.value)
+
+
+class ReversalForm(FlaskForm):
+    reason = TextAreaField("Reason for the reversal")
+
+
+def _receipt(receipt_number: str):
+    try:
+        return receipts.receipt_for(receipt_number, current_user)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/<receipt_number>")
+def show(receipt_number: str):
+    """The printable receipt (fits a half sheet)."""
+    payment = _receipt(receipt_number)
+    return render_template("receipts/receipt.html", payment=payment, data=receipts.receipt_data(payment),
+                           can_reverse=current_user.role in REVERSERS and payment.reversal is None)
+
+
+@bp.get("/<receipt_number>/pdf")
+def pdf(receipt_number: str):
+    """The receipt as PDF: the stored file, regenerated on the spot when missing."""
+    payment = _receipt(receipt_number)
+    path = receipts.pdf_for(payment)
+    return send_file(path, mimetype="application/pdf", as_attachment=False,
+                     download_name=f"{payment.receipt_number}.pdf", max_age=0)
+
+
+@bp.route("/<receipt_number>/reverse", methods=["GET", "POST"])
+def reverse(receipt_number: str):
+    """Void a payment with a reason (cashier or admin)."""
+    if current_user.role not in REVERSERS:
+        abort(404)
+    payment = _receipt(receipt_number)
+    form = ReversalForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            payments.reverse_payment(payment.id, form.reason.data, current_user)
+        except Conflict as error:
+            flash(error.message, "error")
+            return redirect(url_for("receipts.show", receipt_number=receipt_number))
+        except DomainError as error:
+            if not apply_errors(form, error):
+                flash(error.message, "error")
+            status = error.status
+        else:
+            flash(f"Receipt {receipt_number} was reversed.", "success")
+            return redirect(url_for("receipts.show", receipt_number=receipt_number))
+    elif form.is_submitted():
+        status = 400
+    return render_template("receipts/reverse.html", form=form, payment=payment,
+                           data=receipts.receipt_data(payment)), status
