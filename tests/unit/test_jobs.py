@@ -21,6 +21,7 @@ from richwell.models import (
     MonthBucket,
     Notification,
     OutboxEmail,
+    Payment,
     PaymentReminder,
     SubjectEnrollment,
 )
@@ -401,3 +402,21 @@ def test_archive_keeps_the_outbox_row_of_a_deleted_notification():
     db.session.commit()
     assert archive.run()["notifications"] == 1
     assert db.session.scalar(select(OutboxEmail)).notification_id is None
+
+
+def test_payment_sweeps_twice_in_a_row_change_nothing_the_second_time(app):
+    from richwell.models import ExamPermit
+    from tests.factories import make_cashier, pay
+
+    enrollment = make_enrollment(make_student(), make_term())
+    paid = pay(enrollment, "5000", cashier=make_cashier())  # month 1 paid: the PRELIM permit
+    payment = db.session.get(Payment, paid.payment_id)
+    db.session.execute(ExamPermit.__table__.delete())  # as if the issue had been missed
+    payment.receipt_pdf_path = None  # and the PDF never written
+    db.session.commit()
+    assert tasks.sweep_exam_permits.call_local() == 1
+    assert tasks.sweep_exam_permits.call_local() == 0
+    assert tasks.sweep_receipt_pdfs.call_local() == 1
+    assert tasks.sweep_receipt_pdfs.call_local() == 0
+    assert tasks.generate_receipt_pdf.call_local(payment.id).endswith(".pdf")
+    assert [r.outcome for r in _runs("sweep_exam_permits")] == ["SUCCEEDED", "SUCCEEDED"]
