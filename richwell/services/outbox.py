@@ -43,8 +43,9 @@ def collect() -> int:
                    literal(stamp, OutboxEmail.__table__.c.created_at.type))
             .join(User, User.id == Notification.user_id)
             .where(Notification.created_at >= stamp - WINDOW, missing))
-    count = db.session.execute(insert(OutboxEmail).from_select(
-        ["notification_id", "to_address", "subject", "body", "status", "attempts", "created_at"], rows)).rowcount
+    count = db.session.execute(insert(OutboxEmail.__table__).from_select(
+        ["notification_id", "to_address", "subject", "body", "status", "attempts", "created_at"], rows)
+        .execution_options(preserve_rowcount=True)).rowcount
     db.session.commit()
     return count or 0
 

@@ -53,13 +53,15 @@ def send_payment_reminders(on: date | None = None) -> int:
                  .where(TermEnrollment.term_id == term.id,
                         TermEnrollment.status == TermEnrollmentStatus.ACTIVE.value,
                         MonthBucket.paid < MonthBucket.required, ~already))
-        count = db.session.execute(insert(PaymentReminder).from_select(
-            ["term_enrollment_id", "due_month", "bucket_month", "created_at"], owing)).rowcount or 0
+        count = db.session.execute(insert(PaymentReminder.__table__).from_select(
+            ["term_enrollment_id", "due_month", "bucket_month", "created_at"], owing)
+            # INSERT ... SELECT reports its rowcount only when asked (SQLAlchemy 2).
+            .execution_options(preserve_rowcount=True)).rowcount or 0
         if not count:
             continue
         message = (f"Reminder: installment {month} of your {term.name} tuition falls due in "
                    f"{due_month:%B %Y} and is not fully paid yet. Pay at the cashier's counter or online.")
-        db.session.execute(insert(Notification).from_select(
+        db.session.execute(insert(Notification.__table__).from_select(
             ["user_id", "kind", "message", "link", "created_at"],
             select(Student.user_id, literal("payment_reminder"), literal(message), literal(STUDENT_PAYMENTS_PATH),
                    literal(stamp, Notification.__table__.c.created_at.type))
