@@ -1,2 +1,3 @@
 """Test data builders, one module per area; everything re-exported here."""
 from tests.factories.people import *  # noqa: F401,F403
+from tests.factories.subject_enrollment import *  # noqa: F401,F403
