@@ -273,7 +273,7 @@ def _role(actor: User | None) -> str:
     return actor.role
 
 
-def _check_id(value, field_name: str, label: str) -> int:
+def check_id(value, field_name: str, label: str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -365,8 +365,9 @@ def _meetings_query(where):
     )
 
 
-def _meetings(rows) -> list[Meeting]:
-    return [Meeting(*row) for row in rows]
+def load_meetings(where) -> list[Meeting]:
+    """The weekly meetings matching `where` (one statement), by day and start."""
+    return [Meeting(*row) for row in db.session.execute(_meetings_query(where)).all()]
 
 
 def _enrolled_offering_ids(term_enrollment_id: int):
@@ -377,7 +378,7 @@ def _enrolled_offering_ids(term_enrollment_id: int):
             .scalar_subquery())
 
 
-def _professor_name(first: str | None, last: str | None) -> str:
+def professor_name(first: str | None, last: str | None) -> str:
     return f"{first} {last}" if last else "TBA"
 
 
@@ -534,6 +535,15 @@ class Enrolled:
     def meetings(self) -> list[Meeting]:
         return [m for m in self.timetable if m.offering_id == self.offering_id]
 
+    def as_enrolled_subject(self) -> EnrolledSubject:
+        """The picker's view of the subject just added."""
+        return EnrolledSubject(
+            subject_enrollment_id=self.subject_enrollment_id, subject_id=self.subject_id, code=self.subject_code,
+            title=self.subject_title, units=self.units, section_id=self.section_id,
+            section_code=self.section_code, offering_id=self.offering_id, professor=self.professor,
+            meetings=tuple(self.meetings), is_retake=self.is_retake, is_irregular=self.is_irregular,
+            can_drop=True, drop_refusal=None)
+
 
 def _load_choice(subject_id: int, section_id: int):
     """One statement: the subject with its prerequisites, the section, and the offering of that
@@ -562,7 +572,7 @@ def _load_choice(subject_id: int, section_id: int):
     if first[10] is not None:
         section = {"id": first[10], "term_id": first[11], "code": first[12], "offering_id": first[13],
                    "capacity": first[14], "enrolled_count": first[15],
-                   "professor": _professor_name(first[16], first[17])}
+                   "professor": professor_name(first[16], first[17])}
     return subject, section
 
 
@@ -591,9 +601,9 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
     role = _role(actor)
     if role not in ENROLLERS:
         raise Forbidden("Only the student, a registrar or an administrator may add subjects.")
-    te_id = _check_id(term_enrollment_id, "term_enrollment_id", "term enrollment")
-    subj_id = _check_id(subject_id, "subject_id", "subject")
-    sect_id = _check_id(section_id, "section_id", "section")
+    te_id = check_id(term_enrollment_id, "term_enrollment_id", "term enrollment")
+    subj_id = check_id(subject_id, "subject_id", "subject")
+    sect_id = check_id(section_id, "section_id", "section")
     capacity_reason = _check_reason(override_capacity_reason, "override_capacity_reason")
     conflict_reason = _check_reason(override_conflict_reason, "override_conflict_reason")
     month1_reason = _check_reason(override_month1_reason, "override_month1_reason")
@@ -663,7 +673,7 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
         rows = db.session.execute(_meetings_query(or_(
             ScheduleSlot.offering_id == offering_id,
             ScheduleSlot.offering_id.in_(_enrolled_offering_ids(st.term_enrollment_id))))).all()
-        all_meetings = _meetings(rows)
+        all_meetings = [Meeting(*row) for row in rows]
         candidate = [m for m in all_meetings if m.offering_id == offering_id]
         st.meetings = [m for m in all_meetings if m.offering_id != offering_id]
         refusal = _check_schedule(st, subject, candidate)
@@ -700,6 +710,7 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
             audit.record(actor, f"enrollment.override_{kind}", row, reason=why,
                          after={"student": st.student_number, "subject": subject.code,
                                 "section": section["code"]})
+        new_id = row.id  # read before the commit expires the row
         if staff and actor is not None:
             notifications.notify(st.student_user_id, "enrollment",
                                  f"{subject.code} {subject.title} (section {section['code']}) was added "
@@ -709,7 +720,7 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
         db.session.rollback()
         raise
     return Enrolled(
-        subject_enrollment_id=row.id, term_enrollment_id=st.term_enrollment_id, subject_id=subject.id,
+        subject_enrollment_id=new_id, term_enrollment_id=st.term_enrollment_id, subject_id=subject.id,
         subject_code=subject.code, subject_title=subject.title, units=subject.units, section_id=sect_id,
         section_code=section["code"], offering_id=offering_id, professor=section["professor"],
         capacity=capacity, enrolled_count=enrolled_count, enrolled_units=new_units, max_units=st.max_units,
@@ -742,7 +753,7 @@ def drop_subject(subject_enrollment_id, actor: User | None, reason: str | None =
     role = _role(actor)
     if role not in {Role.STUDENT.value, "registrar", "system"}:
         raise Forbidden("Only the student or a registrar may drop a subject.")
-    se_id = _check_id(subject_enrollment_id, "subject_enrollment_id", "subject")
+    se_id = check_id(subject_enrollment_id, "subject_enrollment_id", "subject")
     why = _check_reason(reason, "reason")
     if role == "registrar" and not why:
         raise ValidationError("Give the reason for dropping this subject.", field="reason")
@@ -793,8 +804,8 @@ def drop_subject(subject_enrollment_id, actor: User | None, reason: str | None =
             notifications.notify(st.student_user_id, "enrollment",
                                  f"{code} {title} was dropped from your {st.term_name} subjects by the "
                                  f"registrar: {why}")
-        timetable = _meetings(db.session.execute(_meetings_query(
-            ScheduleSlot.offering_id.in_(_enrolled_offering_ids(st.term_enrollment_id)))).all())
+        timetable = load_meetings(
+            ScheduleSlot.offering_id.in_(_enrolled_offering_ids(st.term_enrollment_id)))
         db.session.commit()
     except DomainError:
         db.session.rollback()
@@ -931,7 +942,7 @@ def advise(term_enrollment_id, *, viewer: str = "student", subject_ids=None) -> 
     irregular; every subject with its sections this term, `can_enroll` and the reasons it
     cannot — the same checks as `enroll_in_subject`. A bounded number of statements however
     many subjects and sections exist. `subject_ids` narrows the lists (one picker card)."""
-    te_id = _check_id(term_enrollment_id, "term_enrollment_id", "term enrollment")
+    te_id = check_id(term_enrollment_id, "term_enrollment_id", "term enrollment")
     viewer = "registrar" if viewer in REGISTRARS else viewer
     staff = viewer != Role.STUDENT.value
     st = _load_standing(te_id, lock=False)
@@ -971,8 +982,7 @@ def advise(term_enrollment_id, *, viewer: str = "student", subject_ids=None) -> 
         .where(Section.term_id == st.term_id, in_scope)
         .order_by(Section.code)).all()
     meetings_by_offering: dict[int, list[Meeting]] = {}
-    for meeting in _meetings(db.session.execute(_meetings_query(and_(
-            Section.term_id == st.term_id, in_scope))).all()):
+    for meeting in load_meetings(and_(Section.term_id == st.term_id, in_scope)):
         meetings_by_offering.setdefault(meeting.offering_id, []).append(meeting)
 
     enrolled_attempts = {a.offering_id: a for a in st.history
@@ -1004,7 +1014,7 @@ def advise(term_enrollment_id, *, viewer: str = "student", subject_ids=None) -> 
             subject_enrollment_id=attempt.subject_enrollment_id, subject_id=attempt.subject_id, code=code,
             title=title, units=units, section_id=info[4] if info else None,
             section_code=attempt.section_code, offering_id=attempt.offering_id,
-            professor=_professor_name(info[6], info[7]) if info else "TBA",
+            professor=professor_name(info[6], info[7]) if info else "TBA",
             meetings=tuple(meetings_by_offering.get(attempt.offering_id, [])),
             is_retake=attempt.subject_id in retake_flags,
             is_irregular=_is_irregular(st, subject) if subject else False,
@@ -1063,7 +1073,7 @@ def advise(term_enrollment_id, *, viewer: str = "student", subject_ids=None) -> 
             blocking = [*refusals, *own]
             sections.append(SectionChoice(
                 section_id=section_id, offering_id=off_id, section_code=section_code,
-                professor=_professor_name(first, last_name), meetings=tuple(meetings), capacity=capacity,
+                professor=professor_name(first, last_name), meetings=tuple(meetings), capacity=capacity,
                 enrolled_count=taken, refusals=tuple(own), can_enroll=not blocking,
                 can_override=bool(blocking) and all(r.override == viewer for r in blocking)))
         bucket.append(SubjectChoice(
@@ -1094,11 +1104,10 @@ def advise(term_enrollment_id, *, viewer: str = "student", subject_ids=None) -> 
 def preview_meetings(term_enrollment_id, offering_id=None) -> tuple[list[Meeting], list[Meeting]]:
     """The student's enrolled meetings this term and, when given, a candidate offering's
     meetings (the picker's preview marks clashes before anything is submitted)."""
-    te_id = _check_id(term_enrollment_id, "term_enrollment_id", "term enrollment")
-    enrolled = _meetings(db.session.execute(_meetings_query(
-        ScheduleSlot.offering_id.in_(_enrolled_offering_ids(te_id)))).all())
+    te_id = check_id(term_enrollment_id, "term_enrollment_id", "term enrollment")
+    enrolled = load_meetings(ScheduleSlot.offering_id.in_(_enrolled_offering_ids(te_id)))
     if offering_id is None or any(m.offering_id == offering_id for m in enrolled):
         return enrolled, []
-    off_id = _check_id(offering_id, "offering_id", "section")
-    candidate = _meetings(db.session.execute(_meetings_query(ScheduleSlot.offering_id == off_id)).all())
+    off_id = check_id(offering_id, "offering_id", "section")
+    candidate = load_meetings(ScheduleSlot.offering_id == off_id)
     return enrolled, candidate

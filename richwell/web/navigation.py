@@ -17,3 +17,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
 
 def nav_for(role: str) -> list[tuple[str, str]]:
     return [(label, ep) for label, ep in NAV.get(role, []) if ep in current_app.view_functions]
+
+# Subject enrollment (issue 6).
+NAV["student"] += [("Subjects", "student.subjects"), ("My schedule", "student.schedule"),
+                   ("Registration form", "student.registration_form")]
+for _role in ("registrar", "head_registrar"):
+    NAV[_role] += [("Enrollment", "registrar.enrollment_search"), ("Class rosters", "registrar.class_rosters")]
+NAV["professor"] += [("Class rosters", "professor.class_rosters")]
+NAV["admin"] += [("Month-1 override", "admin.enrollment_search")]

@@ -1,5 +1,6 @@
 """Professor pages. Each module registers its views on the one blueprint."""
 from richwell.web.professor import home  # noqa: F401
+from richwell.web.professor import rosters  # noqa: F401
 from richwell.web.professor.blueprint import bp
 
 __all__ = ["bp"]

@@ -1,5 +1,6 @@
 """Student pages. Each module registers its views on the one blueprint."""
 from richwell.web.student import home  # noqa: F401
+from richwell.web.student import subjects  # noqa: F401
 from richwell.web.student.blueprint import bp
 
 __all__ = ["bp"]
