@@ -2,13 +2,14 @@
 DOMAIN.md), advising for the subject picker, and drops."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import and_, literal, null, or_, select, union_all, update
+from sqlalchemy import Integer, and_, bindparam, insert, literal, null, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from richwell.extensions import db
 from richwell.models import (
@@ -21,6 +22,7 @@ from richwell.models import (
     ScheduleSlot,
     Section,
     Semester,
+    Setting,
     Student,
     StudentStatus,
     Subject,
@@ -292,56 +294,104 @@ def _check_reason(raw: str | None, field_name: str) -> str | None:
     return text
 
 
+@functools.cache
+def _sql() -> SimpleNamespace:
+    """The statements of the add path, built once with binds and run on the session's
+    connection: enrollment day runs them thousands of times a minute, so neither the
+    statement objects nor the ORM layer are rebuilt for every request."""
+    te, st, tm, mb = (m.__table__ for m in (TermEnrollment, Student, Term, MonthBucket))
+    se, sec, off, sub, slot, tc, usr = (m.__table__ for m in (SubjectEnrollment, Section, Offering, Subject,
+                                                             ScheduleSlot, TransferCredit, User))
+    setting = Setting.__table__
+    prereq = sub.alias("prereq")
+    standing = (
+        select(te.c.id, te.c.student_id, te.c.status, te.c.enrolled_units, te.c.monthly_commitment, st.c.user_id,
+               st.c.student_number, st.c.program_id, st.c.year_level, tm.c.id, tm.c.academic_year, tm.c.semester,
+               tm.c.is_current, tm.c.enrollment_open, tm.c.enrollment_close, tm.c.drop_deadline, mb.c.required,
+               mb.c.paid,
+               select(setting.c.value).where(setting.c.key == "max_units").scalar_subquery().label("max_units"))
+        .select_from(te.join(st, st.c.id == te.c.student_id).join(tm, tm.c.id == te.c.term_id)
+                     .outerjoin(mb, and_(mb.c.term_enrollment_id == te.c.id, mb.c.month == 1)))
+        .where(te.c.id == bindparam("te_id"))
+    )
+    attempts = (
+        select(se.c.subject_id, se.c.status, se.c.id, se.c.term_enrollment_id, se.c.offering_id,
+               tm.c.academic_year, tm.c.semester, sec.c.code, tm.c.start_date, se.c.enrolled_at)
+        .select_from(se.join(te, te.c.id == se.c.term_enrollment_id).join(tm, tm.c.id == te.c.term_id)
+                     .outerjoin(off, off.c.id == se.c.offering_id).outerjoin(sec, sec.c.id == off.c.section_id))
+        .where(te.c.student_id == bindparam("student_id"))
+    )
+    credits = (
+        select(tc.c.subject_id, literal(CREDITED), null(), null(), null(), null(), null(), null(), null(), null())
+        .where(tc.c.student_id == bindparam("student_id"), tc.c.status == CreditStatus.ACCEPTED.value)
+    )
+    choice = (
+        select(sub.c.id, sub.c.program_id, sub.c.code, sub.c.title, sub.c.units, sub.c.year_level, sub.c.semester,
+               prereq.c.id, prereq.c.code, prereq.c.title, sec.c.id, sec.c.term_id, sec.c.code, off.c.id,
+               off.c.capacity, off.c.enrolled_count, usr.c.first_name, usr.c.last_name)
+        .select_from(
+            sub.outerjoin(subject_prerequisites, subject_prerequisites.c.subject_id == sub.c.id)
+            .outerjoin(prereq, prereq.c.id == subject_prerequisites.c.prerequisite_id)
+            .outerjoin(sec, sec.c.id == bindparam("section_id"))
+            .outerjoin(off, and_(off.c.section_id == sec.c.id, off.c.subject_id == sub.c.id))
+            .outerjoin(usr, usr.c.id == off.c.professor_id))
+        .where(sub.c.id == bindparam("subject_id"))
+        .order_by(prereq.c.code)
+    )
+    enrolled_offerings = (select(se.c.offering_id)
+                          .where(se.c.term_enrollment_id == bindparam("te_id"),
+                                 se.c.status == SubjectEnrollmentStatus.ENROLLED.value,
+                                 se.c.offering_id.is_not(None)))
+    week = (
+        select(slot.c.offering_id, off.c.subject_id, sub.c.code, sub.c.title, sec.c.code, slot.c.day,
+               slot.c.start_time, slot.c.end_time, slot.c.room)
+        .select_from(slot.join(off, off.c.id == slot.c.offering_id).join(sub, sub.c.id == off.c.subject_id)
+                     .join(sec, sec.c.id == off.c.section_id))
+        .where(or_(slot.c.offering_id == bindparam("off_id"), slot.c.offering_id.in_(enrolled_offerings)))
+        .order_by(slot.c.day, slot.c.start_time, sub.c.code)
+    )
+    seat = (update(off).values(enrolled_count=off.c.enrolled_count + 1)
+            .returning(off.c.enrolled_count, off.c.capacity))
+    return SimpleNamespace(
+        standing=standing,
+        standing_locked=standing.with_for_update(of=te),
+        history=union_all(attempts, credits),
+        choice=choice,
+        week=week,
+        take_seat=seat.where(off.c.id == bindparam("off_id"), off.c.enrolled_count < off.c.capacity),
+        take_seat_over_capacity=seat.where(off.c.id == bindparam("off_id")),
+        add_units=(update(te).where(te.c.id == bindparam("te_id"))
+                   .values(enrolled_units=te.c.enrolled_units + bindparam("units", type_=Integer))),
+        add_row=insert(se).returning(se.c.id),
+    )
+
+
+def _run(statement, **params):
+    """Run a prebuilt statement inside the session's transaction (Core, no ORM layer)."""
+    return db.session.connection().execute(statement, params)
+
+
 def _load_standing(term_enrollment_id: int, *, lock: bool) -> _Standing | None:
     """One statement: the enrollment, its student, term, month-1 bucket and the unit cap."""
-    max_units = settings.get("max_units")
-    query = (
-        select(TermEnrollment.id, TermEnrollment.student_id, TermEnrollment.status, TermEnrollment.enrolled_units,
-               TermEnrollment.monthly_commitment, Student.user_id, Student.student_number, Student.program_id,
-               Student.year_level, Term.id, Term.academic_year, Term.semester, Term.is_current,
-               Term.enrollment_open, Term.enrollment_close, Term.drop_deadline, MonthBucket.required,
-               MonthBucket.paid)
-        .select_from(TermEnrollment)
-        .join(Student, Student.id == TermEnrollment.student_id)
-        .join(Term, Term.id == TermEnrollment.term_id)
-        .outerjoin(MonthBucket, and_(MonthBucket.term_enrollment_id == TermEnrollment.id, MonthBucket.month == 1))
-        .where(TermEnrollment.id == term_enrollment_id)
-    )
-    if lock:
-        query = query.with_for_update(of=TermEnrollment)
-    row = db.session.execute(query).first()
+    sql = _sql()
+    row = _run(sql.standing_locked if lock else sql.standing, te_id=term_enrollment_id).first()
     if row is None:
         return None
     (te_id, student_id, status, units, commitment, user_id, number, program_id, year_level, term_id,
-     academic_year, semester, is_current, opens, closes, drop_deadline, required, paid) = row
+     academic_year, semester, is_current, opens, closes, drop_deadline, required, paid, max_units) = row
     return _Standing(
         term_enrollment_id=te_id, student_id=student_id, student_user_id=user_id, student_number=number,
         program_id=program_id, year_level=year_level, status=status, enrolled_units=units or 0,
         monthly_commitment=commitment, term_id=term_id,
         term_name=f"{Semester(semester).label} {academic_year}", term_semester=semester,
         term_is_current=bool(is_current), enrollment_open=opens, enrollment_close=closes,
-        drop_deadline=drop_deadline, month1_required=required, month1_paid=paid, max_units=max_units)
+        drop_deadline=drop_deadline, month1_required=required, month1_paid=paid,
+        max_units=settings.typed("max_units", max_units))
 
 
 def _load_history(standing: _Standing) -> None:
     """One statement: every attempt of the student (all terms) and accepted transfer credits."""
-    attempts = (
-        select(SubjectEnrollment.subject_id, SubjectEnrollment.status, SubjectEnrollment.id,
-               SubjectEnrollment.term_enrollment_id, SubjectEnrollment.offering_id, Term.academic_year,
-               Term.semester, Section.code, Term.start_date, SubjectEnrollment.enrolled_at)
-        .join(TermEnrollment, TermEnrollment.id == SubjectEnrollment.term_enrollment_id)
-        .join(Term, Term.id == TermEnrollment.term_id)
-        .outerjoin(Offering, Offering.id == SubjectEnrollment.offering_id)
-        .outerjoin(Section, Section.id == Offering.section_id)
-        .where(TermEnrollment.student_id == standing.student_id)
-    )
-    credits = (
-        select(TransferCredit.subject_id, literal(CREDITED), null(), null(), null(), null(), null(), null(),
-               null(), null())
-        .where(TransferCredit.student_id == standing.student_id,
-               TransferCredit.status == CreditStatus.ACCEPTED.value)
-    )
-    rows = db.session.execute(union_all(attempts, credits)).all()
+    rows = _run(_sql().history, student_id=standing.student_id).all()
     ordered = sorted((r for r in rows if r[1] != CREDITED),
                      key=lambda r: (r[8], r[9], r[2]))  # oldest attempt first: the last one wins
     history = [
@@ -548,21 +598,7 @@ class Enrolled:
 def _load_choice(subject_id: int, section_id: int):
     """One statement: the subject with its prerequisites, the section, and the offering of that
     subject in that section (with its professor), if any."""
-    prereq = aliased(Subject)
-    rows = db.session.execute(
-        select(Subject.id, Subject.program_id, Subject.code, Subject.title, Subject.units, Subject.year_level,
-               Subject.semester, prereq.id, prereq.code, prereq.title, Section.id, Section.term_id,
-               Section.code, Offering.id, Offering.capacity, Offering.enrolled_count, User.first_name,
-               User.last_name)
-        .select_from(Subject)
-        .outerjoin(subject_prerequisites, subject_prerequisites.c.subject_id == Subject.id)
-        .outerjoin(prereq, prereq.id == subject_prerequisites.c.prerequisite_id)
-        .outerjoin(Section, Section.id == section_id)
-        .outerjoin(Offering, and_(Offering.section_id == Section.id, Offering.subject_id == Subject.id))
-        .outerjoin(User, User.id == Offering.professor_id)
-        .where(Subject.id == subject_id)
-        .order_by(prereq.code)
-    ).all()
+    rows = _run(_sql().choice, subject_id=subject_id, section_id=section_id).all()
     if not rows:
         return None, None
     first = rows[0]
@@ -613,6 +649,7 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
         raise Forbidden("Only an administrator may override the first-month payment.")
     staff = role != Role.STUDENT.value
 
+    sql = _sql()
     try:
         st = _lock_for(te_id, actor)
         subject, section = _load_choice(subj_id, sect_id)
@@ -649,30 +686,17 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
         # 6. The seat: a conditional UPDATE under the offering's row lock (taken after the
         # enrollment's). Only a registrar's written override goes past capacity.
         offering_id = section["offering_id"]
-        seat = db.session.execute(
-            update(Offering)
-            .where(Offering.id == offering_id, Offering.enrolled_count < Offering.capacity)
-            .values(enrolled_count=Offering.enrolled_count + 1)
-            .returning(Offering.enrolled_count, Offering.capacity)
-            .execution_options(synchronize_session=False)
-        ).first()
+        seat = _run(sql.take_seat, off_id=offering_id).first()
         if seat is None:
             full = _section_full(subject, section["code"], section["capacity"], section["enrolled_count"])
             if not capacity_reason:
                 _refuse(full, "override_capacity_reason" if role == "registrar" else None)
-            seat = db.session.execute(
-                update(Offering).where(Offering.id == offering_id)
-                .values(enrolled_count=Offering.enrolled_count + 1)
-                .returning(Offering.enrolled_count, Offering.capacity)
-                .execution_options(synchronize_session=False)
-            ).first()
+            seat = _run(sql.take_seat_over_capacity, off_id=offering_id).first()
             overrides.append(("capacity", capacity_reason))
         enrolled_count, capacity = seat
 
         # 7. The week: the student's enrolled classes and this offering's meetings, read now.
-        rows = db.session.execute(_meetings_query(or_(
-            ScheduleSlot.offering_id == offering_id,
-            ScheduleSlot.offering_id.in_(_enrolled_offering_ids(st.term_enrollment_id))))).all()
+        rows = _run(sql.week, off_id=offering_id, te_id=st.term_enrollment_id).all()
         all_meetings = [Meeting(*row) for row in rows]
         candidate = [m for m in all_meetings if m.offering_id == offering_id]
         st.meetings = [m for m in all_meetings if m.offering_id != offering_id]
@@ -684,18 +708,14 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
 
         is_retake, is_irregular = _is_retake(st, subject), _is_irregular(st, subject)
         new_units = st.enrolled_units + subject.units
-        db.session.execute(
-            update(TermEnrollment).where(TermEnrollment.id == st.term_enrollment_id)
-            .values(enrolled_units=TermEnrollment.enrolled_units + subject.units)
-            .execution_options(synchronize_session=False))
-        row = SubjectEnrollment(term_enrollment_id=st.term_enrollment_id, subject_id=subject.id,
-                                offering_id=offering_id, status=SubjectEnrollmentStatus.ENROLLED.value,
-                                is_retake=is_retake, is_irregular=is_irregular, enrolled_at=now(),
-                                enrolled_by_id=actor.id if actor else None)
-        db.session.add(row)
+        _run(sql.add_units, te_id=st.term_enrollment_id, units=subject.units)
         try:
-            db.session.flush()
-        except IntegrityError:
+            new_id = _run(sql.add_row, term_enrollment_id=st.term_enrollment_id, subject_id=subject.id,
+                          offering_id=offering_id, status=SubjectEnrollmentStatus.ENROLLED.value,
+                          is_retake=is_retake, is_irregular=is_irregular, grade=None, enrolled_at=now(),
+                          enrolled_by_id=actor.id if actor else None, dropped_at=None,
+                          drop_reason=None).scalar_one()
+        except IntegrityError:  # the caller's rollback below ends the failed transaction
             # The partial unique index: one ENROLLED row per subject per term enrollment.
             raise DomainError(f"{subject.name} is already enrolled this term.",
                               code="already_enrolled") from None
@@ -704,13 +724,12 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
                  "irregular": is_irregular}
         if overrides:
             after["overrides"] = [kind for kind, _ in overrides]
-        audit.record(actor, "enrollment.subject_add", row, after=after,
-                     reason="; ".join(f"{kind}: {why}" for kind, why in overrides) or None)
+        audit.record(actor, "enrollment.subject_add", target_type="SubjectEnrollment", target_id=new_id,
+                     after=after, reason="; ".join(f"{kind}: {why}" for kind, why in overrides) or None)
         for kind, why in overrides:
-            audit.record(actor, f"enrollment.override_{kind}", row, reason=why,
-                         after={"student": st.student_number, "subject": subject.code,
-                                "section": section["code"]})
-        new_id = row.id  # read before the commit expires the row
+            audit.record(actor, f"enrollment.override_{kind}", target_type="SubjectEnrollment", target_id=new_id,
+                         reason=why, after={"student": st.student_number, "subject": subject.code,
+                                            "section": section["code"]})
         if staff and actor is not None:
             notifications.notify(st.student_user_id, "enrollment",
                                  f"{subject.code} {subject.title} (section {section['code']}) was added "

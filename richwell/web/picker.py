@@ -93,12 +93,15 @@ class Picker:
             sid = subject_id if (subject_id or "").isdigit() and len(subject_id) < 11 else None
             response.headers["HX-Retarget"] = f"#subject-{sid}-msg" if sid else "#picker-status"
             response.headers["HX-Reswap"] = "innerHTML"
+            response.headers["X-Refusal-Code"] = error.code  # the API's code, for scripts and tests
             return response
         if te_id is None:
             flash(error.message, "error")
             return redirect(url_for(self.page_endpoint) if self.mode == "student" else url_for(
                 f"{self.bp.name}.home"), 303)
-        return self.page(te_id, status=status, error=error)
+        response = self.page(te_id, status=status, error=error)
+        response.headers["X-Refusal-Code"] = error.code
+        return response
 
     # -- routes ---------------------------------------------------------------------------
     def add_subject(self, te_id: int):
