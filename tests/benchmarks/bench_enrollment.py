@@ -203,6 +203,7 @@ def build(url: str, students: int, seed: int) -> Catalogue:
         for n in range(students):
             cat.students.append({"user_id": users[n], "student_id": student_ids[n], "te_id": tes[n],
                                  "program": student_programs[n], "number": f"2025-{n + 1:05d}"})
+        conn.execute(text("ANALYZE"))  # a live database has statistics; a fresh bulk load has none yet
     engine.dispose()
     return cat
 
@@ -218,11 +219,13 @@ def free_port() -> int:
 
 
 def start_server(url: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+    """gunicorn wsgi:app: gthread workers, or sync workers when threads is 1."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "RICHWELL_ENV": "production", "SECRET_KEY": SECRET,
            "RATELIMIT_ENABLED": "0", "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")}
+    kind = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     cmd = [str(Path(sys.executable).with_name("gunicorn")), "-c", "tests/benchmarks/gunicorn_bench.py",
-           "-w", str(workers), "-k", "gthread", "--threads", str(threads), "-b", f"127.0.0.1:{port}",
+           "-w", str(workers), *kind, "-b", f"127.0.0.1:{port}",
            "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning", "wsgi:app"]
     print("server: " + " ".join(cmd[1:]), flush=True)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
@@ -553,7 +556,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--url", help="an already running server (built on the same database)")
     parser.add_argument("-w", "--workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("-t", "--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("-t", "--threads", type=int, default=4, help="threads per gunicorn worker (1: sync workers)")
     parser.add_argument("--login", choices=["first", "form"], default="first",
                         help="first: C students (one per client) sign in through /login, the others get a minted "
                              "session; form: every student signs in through /login (argon2: ~0.3 s CPU each)")
