@@ -276,6 +276,7 @@ def _role(actor: User | None) -> str:
 
 
 def check_id(value, field_name: str, label: str) -> int:
+    """An id from a form or URL as a positive 32-bit integer, else a ValidationError at its field."""
     try:
         number = int(value)
     except (TypeError, ValueError):

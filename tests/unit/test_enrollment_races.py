@@ -54,30 +54,35 @@ def _race(app, calls):
     return outcomes
 
 
+def _paid_student(program, term):
+    te = make_enrollment(make_student(program=program), term)
+    pay_first_month(te)
+    return te
+
+
 def test_forty_students_racing_for_the_last_five_seats_leave_exactly_five_enrolled(app):
     program = make_program(code="BSIT")
     term = make_term()
     section = new_section(term, program, "BSIT-1A")
     subject = new_subject(program, "IT101")
-    offering = new_offering(subject, section, capacity=5)
-    enrollments = []
-    for _ in range(40):
-        te = make_enrollment(make_student(program=program), term)
-        pay_first_month(te)
-        enrollments.append((te.id, te.student.user_id))
+    offering = new_offering(subject, section, capacity=40)
+    for _ in range(35):  # 35 seats really taken: 5 left
+        te = _paid_student(program, term)
+        enroll_in_subject(te.id, subject.id, section.id, te.student.user)
+    racers = [(te.id, te.student.user_id) for te in (_paid_student(program, term) for _ in range(40))]
     ids = (subject.id, section.id, offering.id)
 
     def call_for(te_id, user_id):
         return lambda: enroll_in_subject(te_id, ids[0], ids[1], db.session.get(User, user_id))
 
-    outcomes = _race(app, [call_for(te_id, user_id) for te_id, user_id in enrollments])
+    outcomes = _race(app, [call_for(te_id, user_id) for te_id, user_id in racers])
     assert sorted(set(outcomes)) == ["ok", "section_full"], outcomes
     assert outcomes.count("ok") == 5
     db.session.expire_all()
     rows = db.session.scalar(select(func.count()).select_from(SubjectEnrollment)
                              .where(SubjectEnrollment.offering_id == ids[2],
                                     SubjectEnrollment.status == "ENROLLED"))
-    assert rows == 5
+    assert rows == 40
     assert db.session.get(Offering, ids[2]).enrolled_count == rows
 
 
@@ -123,3 +128,28 @@ def test_the_same_subject_fired_twice_at_once_enrolls_once(app):
     assert outcomes.count("ok") == 1 and outcomes.count("already_enrolled") == 5, outcomes
     db.session.expire_all()
     assert db.session.get(Offering, offering_id).enrolled_count == 1
+
+
+def test_the_same_drop_fired_at_once_frees_one_seat(app):
+    from richwell.services.enrollment import drop_subject
+
+    program = make_program(code="BSIT")
+    term = make_term()
+    section = new_section(term, program, "BSIT-1A")
+    subject = new_subject(program, "IT101")
+    offering = new_offering(subject, section, capacity=3)
+    student = make_student(program=program)
+    te = make_enrollment(student, term)
+    pay_first_month(te)
+    added = enroll_in_subject(te.id, subject.id, section.id, student.user)
+    other = make_student(program=program)
+    other_te = make_enrollment(other, term)
+    pay_first_month(other_te)
+    enroll_in_subject(other_te.id, subject.id, section.id, other.user)
+    se_id, user_id, offering_id, te_id = added.subject_enrollment_id, student.user_id, offering.id, te.id
+
+    outcomes = _race(app, [lambda: drop_subject(se_id, db.session.get(User, user_id))] * 6)
+    assert outcomes.count("ok") == 1 and outcomes.count("not_enrolled") == 5, outcomes
+    db.session.expire_all()
+    assert db.session.get(Offering, offering_id).enrolled_count == 1
+    assert db.session.get(TermEnrollment, te_id).enrolled_units == 0
