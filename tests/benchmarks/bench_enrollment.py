@@ -10,19 +10,19 @@ What it does
    schedules that clash across blocks; one section in three deliberately small, 4-8 seats);
    a prerequisite that a third of the students failed last year; S year-2 students with their
    term enrollment and month 1 paid (buckets set directly in the database).
-2. Starts `gunicorn wsgi:app` (gthread workers) with RATELIMIT_ENABLED=0 and
+2. Starts `gunicorn wsgi:app` (6 sync workers; `-w/-t` change it) with RATELIMIT_ENABLED=0 and
    tests/benchmarks/gunicorn_bench.py, which counts the SQL of every request into response
    headers (the app itself is unchanged). `--url` points at a server you started instead
    (then the statement figures are only there if you used that config too).
-3. Sign-in: every client signs its first student in through the real /login form; the other
-   students' sessions are minted with the server's SECRET_KEY, because one argon2 verify costs
-   ~0.3 s of CPU on this machine and sign-in is not what is measured (`--login form` signs all
-   of them in through the form).
+3. Sign-in, before the measured phase: C students (one per client) sign in through the real
+   /login form; the other students' sessions are minted with the server's SECRET_KEY, because
+   one argon2 verify costs ~0.3 s of CPU on this machine and sign-in is not what is measured
+   (`--login form` signs every student in through the form).
 4. The measured phase: C clients, each taking students in turn: GET /student/subjects (the
    picker; the CSRF token and the add forms come from that page), then 6-8 adds, each a POST
    of the add form with HX-Request and X-CSRFToken like HTMX sends it. A student picks subjects
    at random from the page's add forms, tries another section when one is full or clashes,
-   stops at the unit cap; 4 % of the requests are deliberate mistakes (the same add again, a
+   stops at the unit cap; a few percent of the requests are deliberate mistakes (the same add again, a
    subject whose prerequisite was failed) so every refusal code shows up.
 5. Afterwards, from the database: no section over capacity and every enrolled_count equal to
    its rows; no student over the unit cap and every enrolled_units equal to its rows; each
@@ -31,7 +31,9 @@ What it does
 
 Prints adds per second (successful enrollments and attempts), p50/p95/p99 latency of the adds
 and of the picker page, SQL statements per add (the counter above: statements the app sends,
-with transaction control and pool pings shown beside), and errors.
+with transaction control and pool pings shown beside), the CPU each request cost the server,
+PostgreSQL and the client (from /proc: comparable between runs even when other work shares the
+cores), and errors. Exit status 1 if any check fails or any request errs.
 """
 from __future__ import annotations
 
@@ -555,8 +557,10 @@ def main() -> None:
     parser.add_argument("-c", "--clients", type=int, default=50)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--url", help="an already running server (built on the same database)")
-    parser.add_argument("-w", "--workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("-t", "--threads", type=int, default=4, help="threads per gunicorn worker (1: sync workers)")
+    # Sync workers by default: every request goes to whichever worker is free. gthread workers keep
+    # each client's keep-alive connection, so a worker that got more clients builds a long tail.
+    parser.add_argument("-w", "--workers", type=int, default=6, help="gunicorn workers")
+    parser.add_argument("-t", "--threads", type=int, default=1, help="threads per worker (1: sync workers)")
     parser.add_argument("--login", choices=["first", "form"], default="first",
                         help="first: C students (one per client) sign in through /login, the others get a minted "
                              "session; form: every student signs in through /login (argon2: ~0.3 s CPU each)")
