@@ -22,8 +22,8 @@ What it does
    picker; the CSRF token and the add forms come from that page), then 6-8 adds, each a POST
    of the add form with HX-Request and X-CSRFToken like HTMX sends it. A student picks subjects
    at random from the page's add forms, tries another section when one is full or clashes,
-   stops at the unit cap; a few percent of the requests are deliberate mistakes (the same add again, a
-   subject whose prerequisite was failed) so every refusal code shows up.
+   stops at the unit cap; a few percent of the requests are deliberate mistakes (the same add
+   again, a subject whose prerequisite was failed) so every refusal code shows up.
 5. Afterwards, from the database: no section over capacity and every enrolled_count equal to
    its rows; no student over the unit cap and every enrolled_units equal to its rows; each
    success is a row; each refusal's code is right for the final state (seats and units only
