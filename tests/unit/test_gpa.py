@@ -275,5 +275,5 @@ def test_year_level_a_curriculum_year_without_subjects_never_promotes():
     assert year_level_for(4, only_year_one, 12, 1) == 2
     assert year_level_for(4, only_year_one, 11, 1) == 1
     full = {1: 15, 2: 30, 3: 45, 4: 60}
-    assert year_level_for(4, full, 23, 1) == 2 and year_level_for(4, full, 34, 2) == 3
+    assert year_level_for(4, full, 20, 1) == 2 and year_level_for(4, full, 30, 2) == 3
     assert year_level_for(4, full, 60, 1) == 4  # at most the program's years
