@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, type_coerce, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -38,6 +38,7 @@ from richwell.models import (
     TermEnrollmentStatus,
     User,
 )
+from richwell.models.finance import NAME_WORDS
 from richwell.services import audit, clock, notifications, permits, receipts
 from richwell.services.clock import MANILA
 from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
@@ -730,14 +731,11 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
                    Program.code, Student.status)
             .join(User, User.id == Student.user_id).join(Program, Program.id == Student.program_id))
     if re.fullmatch(r"[0-9][0-9\-]*", text):
-        stmt = stmt.where(Student.student_number.like(_prefix(text), escape="\\"))
+        stmt = stmt.where(Student.student_number.like(_escape(text) + "%", escape="\\"))
     else:
-        names = (func.lower(User.first_name), func.lower(User.last_name), func.lower(User.middle_name))
+        # Every typed word starts some word of the name: "cruz" finds Dela Cruz, "ma san" Maria Santos.
         for word in text.split(" ")[:4]:
-            stmt = stmt.where(or_(*[n.like(_prefix(word), escape="\\") for n in names],
-                                  # second parts of compound names ("Dela Cruz", "Ma. Teresa")
-                                  func.lower(User.last_name).like(f"% {_escape(word)}%", escape="\\"),
-                                  func.lower(User.first_name).like(f"% {_escape(word)}%", escape="\\")))
+            stmt = stmt.where(NAME_WORDS.like(f"% {_escape(word)}%", escape="\\"))
     rows = db.session.execute(stmt.order_by(User.last_name, User.first_name, Student.student_number)
                               .limit(limit)).all()
     if not rows:
@@ -753,10 +751,6 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _prefix(text: str) -> str:
-    return _escape(text) + "%"
 
 
 def _current_balances(student_ids: list[int]) -> dict[int, tuple[int, Decimal, Decimal]]:
