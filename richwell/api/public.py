@@ -137,7 +137,7 @@ class VerificationSchema(ma.Schema):
     student_number = ma.fields.String(required=True)
     exam = ma.fields.String(metadata={"description": "PERMIT only", "example": "Prelim"})
     term = ma.fields.String(metadata={"description": "PERMIT only"})
-    document = ma.fields.String(attribute="kind", metadata={"description": "DOCUMENT only",
+    document = ma.fields.String(attribute="kind", metadata={"description": "what carries the code, in words",
                                                             "example": "Transcript of records (Official)"})
     program = ma.fields.String(metadata={"description": "DOCUMENT only"})
     issued_at = UTCDateTime(metadata={"description": "DOCUMENT only"})
