@@ -80,8 +80,8 @@ def test_available_subjects_say_what_blocks_them_before_the_first_month_is_paid(
 def test_available_subjects_after_paying_show_full_and_clashing_sections(client, world):
     pay_first_month(world["enrollment"])
     assert enroll(client, world, "IT101").status_code == 201
-    body = {row["subject"]["code"]: row
-            for row in client.get(url(world["enrollment"].id, "available_subjects"), headers=world["headers"]).get_json()}
+    rows = client.get(url(world["enrollment"].id, "available_subjects"), headers=world["headers"]).get_json()
+    body = {row["subject"]["code"]: row for row in rows}
     assert body["IT102"]["can_enroll"] is True and body["IT102"]["reasons"] == []
     assert body["GE101"]["can_enroll"] is False and any("full" in r.lower() for r in body["GE101"]["reasons"])
     assert body["IT103"]["can_enroll"] is False and any("IT101" in r for r in body["IT103"]["reasons"])
@@ -286,5 +286,6 @@ def test_anonymous_is_401_and_a_cashier_is_403(client, world, action):
     method = client.post if action in ("enroll_subject", "drop_subject") else client.get
     anonymous = method(url(world["enrollment"].id, action))
     assert anonymous.status_code == 401 and code_of(anonymous) == "unauthenticated"
-    cashier = method(url(world["enrollment"].id, action), headers=token_headers(make_api_token(make_user(Role.CASHIER))))
+    cashier_headers = token_headers(make_api_token(make_user(Role.CASHIER)))
+    cashier = method(url(world["enrollment"].id, action), headers=cashier_headers)
     assert cashier.status_code == 403 and code_of(cashier) == "forbidden"

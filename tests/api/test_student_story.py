@@ -36,7 +36,7 @@ def test_a_student_applies_pays_enrolls_drops_and_reads_the_transcript_through_t
     new_offering(subjects["IT102"], section, slots=[(1, "08:00", "09:30")])
     new_offering(subjects["IT103"], section, slots=[(0, "09:00", "10:30")])  # clashes with IT101
     settings.set_value(None, "enrollment_link_enabled", True)
-    cashier = make_user(Role.CASHIER, email="cashier@richwell.edu.ph")
+    make_user(Role.CASHIER, email="cashier@richwell.edu.ph")
 
     # 1. Apply online.
     programs = client.get(f"{API}/public/programs/").get_json()["results"]
