@@ -274,7 +274,8 @@ class PaymentResult:
             "enrollment_id": self.enrollment_id, "amount": str(self.amount), "method": self.method,
             "reference_number": self.reference_number, "created_at": self.created_at.isoformat(),
             "allocations": [{"month": m, "amount": str(a)} for m, a in self.allocations],
-            "credit_added": str(self.credit_added), "permits_issued": list(self.permits_issued),
+            "credit_added": str(self.credit_added), "credit_balance": str(self.credit_balance),
+            "permits_issued": list(self.permits_issued),
         }
 
 
@@ -592,8 +593,12 @@ def _replay_or_refuse(scope: str, key: str, fingerprint: str, *, record: Idempot
     if record.fingerprint != fingerprint:
         raise Conflict("This payment form was already used for a different payment. "
                        "Reload the page to get a fresh form.", code="idempotency_mismatch")
-    issued = list((record.response or {}).get("permits_issued", []))
-    return result_for(record.payment_id, replayed=True, permits_issued=issued)
+    stored = record.response or {}
+    result = result_for(record.payment_id, replayed=True, permits_issued=list(stored.get("permits_issued", [])))
+    if "credit_balance" in stored:
+        # The first result, not the balance as it stands now: a replay answers the same body.
+        result.credit_balance = Decimal(stored["credit_balance"])
+    return result
 
 
 def result_for(payment_id: int, *, replayed: bool = False, permits_issued: Sequence[str] = ()) -> PaymentResult:
@@ -617,7 +622,8 @@ def reverse_payment(payment_id: int, reason: str, actor: User) -> Payment:
     """Void a payment (cashier or admin, reason required): its money comes back out of the
     credit balance first, then the buckets from the latest month backwards; a permit whose
     mapped month is no longer fully paid is revoked (student notified). The original stays in
-    the ledger, marked reversed; a payment is reversed at most once. Audited."""
+    the ledger, marked reversed; a payment is reversed at most once. Audited. Returns the
+    reversal; its `permits_revoked` (not a column) lists the exams whose permits were revoked."""
     _require_role(actor, Role.CASHIER, Role.ADMIN, doing="reverse payments")
     why = " ".join(str(reason or "").split())
     if len(why) < 5:
@@ -663,6 +669,7 @@ def reverse_payment(payment_id: int, reason: str, actor: User) -> Payment:
         db.session.rollback()
         raise
     receipts.queue_pdf(original.id)  # the receipt's PDF now carries the VOID mark
+    reversal.permits_revoked = revoked
     return reversal
 
 
