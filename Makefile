@@ -27,7 +27,7 @@ run: venv
 	HUEY_IMMEDIATE=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: venv
-	$(BIN)/pytest -n 2 -rs $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup -rs $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check --line-length 120 --select E,F,W,B --ignore B008,B905 richwell tests

@@ -123,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_templates(app: Flask) -> None:
     from richwell.web import filters
-    from richwell.web.navigation import nav_for
+    from richwell.web.navigation import LazyNav
 
     filters.register(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
@@ -132,6 +132,7 @@ def _register_templates(app: Flask) -> None:
     def _layout_context():
         user = current_user if current_user and current_user.is_authenticated else None
         return {
-            "nav_links": nav_for(user.role) if user else [],
+            "nav_links": LazyNav(user),
+            "home_links": LazyNav(user, with_more=True),
             "impersonator_email": session.get("impersonator_email") if user else None,
         }

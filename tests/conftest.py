@@ -117,7 +117,7 @@ def _empty_all_tables(is_pg: bool) -> None:
 
 
 @pytest.fixture(autouse=True)
-def db(app, is_postgres):
+def db(app, is_postgres, request):
     """A clean database for every test (same schema; rows emptied afterwards)."""
     ctx = app.app_context()
     ctx.push()
@@ -131,6 +131,10 @@ def db(app, is_postgres):
         _db.session.rollback()
         _db.session.remove()
         _empty_all_tables(is_postgres)
+        if request.node.get_closest_marker("postgres"):
+            # A race test opened one connection per thread: close them, so the two workers
+            # never hold more than PostgreSQL's 100 connections between them.
+            _db.engine.dispose()
         ctx.pop()
 
 
@@ -164,6 +168,9 @@ def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs TEST_DATABASE_URL (PostgreSQL) for real row locks")
     skip_redis = pytest.mark.skip(reason="needs REDIS_URL")
     for item in items:
+        if "postgres" in item.keywords:
+            # Thread races open dozens of connections: run them all on one xdist worker.
+            item.add_marker(pytest.mark.xdist_group("postgres-races"))
         if "postgres" in item.keywords and not PG_URL:
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not REDIS_URL:

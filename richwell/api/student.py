@@ -1,15 +1,28 @@
-"""Student API (role student; only their own records). Read-only views of rows that exist
-today; enrolling, dropping, payments, permits and the transcript call their services once
-those land (README "API")."""
+"""Student API (role student; only their own records): profile, term enrollments, subjects,
+advising, enrolling and dropping, payment status, exam permits and the transcript. Each route
+checks ownership, calls the service the pages use and dumps the result."""
 from __future__ import annotations
 
 import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from richwell.api.common import MAX_ID, Blueprint, Money, PageArgsSchema, api_user, page_schema, paginate
+from richwell.api.common import (
+    MAX_ID,
+    Blueprint,
+    Id,
+    Money,
+    PageArgsSchema,
+    UTCDateTime,
+    api_user,
+    page_schema,
+    paginate,
+)
 from richwell.extensions import db
-from richwell.models import Offering, Role, Student, Subject, SubjectEnrollment, Term, TermEnrollment
+from richwell.models import Offering, Role, Semester, Student, Subject, SubjectEnrollment, Term, TermEnrollment
+from richwell.models.finance import Exam, PaymentKind, PaymentMethod
+from richwell.services import enrollment as enrollment_service
+from richwell.services import payments, permits, transcripts
 from richwell.services.errors import NotFound
 
 bp = Blueprint("api_student", __name__, tag="Student", url_prefix="/api/v1/student", roles=(Role.STUDENT,),
@@ -139,3 +152,262 @@ def enrollment_subjects(enrollment_id: int):
         .options(selectinload(SubjectEnrollment.subject),
                  selectinload(SubjectEnrollment.offering).selectinload(Offering.section))
         .order_by(Subject.code, SubjectEnrollment.id)))
+
+
+def _subject_enrollment(subject_enrollment_id: int) -> SubjectEnrollment:
+    return db.session.scalar(
+        select(SubjectEnrollment).where(SubjectEnrollment.id == subject_enrollment_id)
+        .options(selectinload(SubjectEnrollment.subject),
+                 selectinload(SubjectEnrollment.offering).selectinload(Offering.section))
+        .execution_options(populate_existing=True))
+
+
+# ---------------------------------------------------------------- advising, enrolling, dropping
+
+class CurriculumSubjectBriefSchema(SubjectBriefSchema):
+    year_level = ma.fields.Integer(required=True)
+    semester = ma.fields.String(required=True, validate=ma.validate.OneOf([s.value for s in Semester]))
+
+
+class MeetingSchema(ma.Schema):
+    day = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=6),
+                            metadata={"description": "0 = Monday … 6 = Sunday"})
+    start = ma.fields.Time(required=True, format="%H:%M", metadata={"example": "08:00"})
+    end = ma.fields.Time(required=True, format="%H:%M", metadata={"example": "09:30"})
+    room = ma.fields.String(required=True, allow_none=True)
+
+
+class SectionChoiceSchema(ma.Schema):
+    id = ma.fields.Integer(required=True, attribute="section_id")
+    code = ma.fields.String(required=True, attribute="section_code")
+    capacity = ma.fields.Integer(required=True)
+    enrolled = ma.fields.Integer(required=True, attribute="enrolled_count")
+    professor = ma.fields.String(required=True, metadata={"example": "TBA"})
+    schedule = ma.fields.List(ma.fields.Nested(MeetingSchema), required=True, attribute="meetings")
+
+
+class AvailableSubjectSchema(ma.Schema):
+    subject = ma.fields.Nested(CurriculumSubjectBriefSchema, required=True)
+    is_recommended = ma.fields.Boolean(required=True)
+    is_retake = ma.fields.Boolean(required=True)
+    can_enroll = ma.fields.Boolean(required=True)
+    reasons = ma.fields.List(ma.fields.String(), required=True,
+                             metadata={"description": "why the subject cannot be added now (empty when it can)"})
+    sections = ma.fields.List(ma.fields.Nested(SectionChoiceSchema), required=True)
+
+
+def _reasons(choice: enrollment_service.SubjectChoice) -> list[str]:
+    """The subject's own refusals; when none, what stops each of its sections (full, clash)."""
+    reasons = [r.message for r in choice.refusals]
+    if not reasons and not choice.can_enroll:
+        for section in choice.sections:
+            reasons.extend(r.message for r in section.refusals if r.message not in reasons)
+        if not choice.sections:
+            reasons.append(f"{choice.code} is not offered in any section this term.")
+    return reasons
+
+
+@bp.route(f"/enrollment/{ENROLLMENT_ID}/available_subjects/")
+@bp.response(200, AvailableSubjectSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def available_subjects(enrollment_id: int):
+    """Subjects I may add this term
+
+    The recommended subjects (my year level and semester, back subjects, retakes) first, then
+    the other offered subjects of my program (irregular); each with its sections, whether it
+    can be added now and, if not, why — the same checks as enrolling.
+    """
+    own_enrollment(enrollment_id)
+    advice = enrollment_service.advise(enrollment_id, viewer=Role.STUDENT.value)
+    return [{"subject": {"id": c.subject_id, "code": c.code, "title": c.title, "units": c.units,
+                         "year_level": c.year_level, "semester": c.semester},
+             "is_recommended": recommended, "is_retake": c.is_retake, "can_enroll": c.can_enroll,
+             "reasons": _reasons(c), "sections": c.sections}
+            for recommended, choices in ((True, advice.recommended), (False, advice.irregular)) for c in choices]
+
+
+class EnrollSubjectSchema(ma.Schema):
+    subject_id = Id(required=True)
+    section_id = Id(required=True)
+
+
+RULE_REFUSAL = {"description": "A business rule said no; `error.code` names it (`first_month_unpaid`, "
+                               "`unit_cap`, `prerequisite`, `section_full`, `schedule_conflict`, "
+                               "`already_enrolled`, `already_passed`, `enrollment_closed`, ...)."}
+
+
+@bp.route(f"/enrollment/{ENROLLMENT_ID}/enroll_subject/", methods=["POST"])
+@bp.arguments(EnrollSubjectSchema)
+@bp.response(201, SubjectEnrollmentSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="DEFAULT_ERROR", description=RULE_REFUSAL["description"])
+def enroll_subject(body, enrollment_id: int):
+    """Add a subject in a section
+
+    Every enrollment rule applies in order (window, first month paid, not taken, prerequisites,
+    unit cap, seats, schedule); a refusal is 422 with the rule's code.
+    """
+    own_enrollment(enrollment_id)
+    added = enrollment_service.enroll_in_subject(enrollment_id, body["subject_id"], body["section_id"], api_user())
+    return _subject_enrollment(added.subject_enrollment_id)
+
+
+class DropSubjectSchema(ma.Schema):
+    subject_enrollment_id = Id(required=True)
+
+
+@bp.route(f"/enrollment/{ENROLLMENT_ID}/drop_subject/", methods=["POST"])
+@bp.arguments(DropSubjectSchema)
+@bp.response(200, SubjectEnrollmentSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="DEFAULT_ERROR",
+                 description="`drop_deadline_passed` after the term's drop deadline; `not_enrolled` for a "
+                             "subject that is not enrolled.")
+def drop_subject(body, enrollment_id: int):
+    """Drop an enrolled subject
+
+    Before the term's drop deadline; the seat and the units are freed at once.
+    """
+    enrollment = own_enrollment(enrollment_id)
+    row = db.session.get(SubjectEnrollment, body["subject_enrollment_id"])
+    if row is None or row.term_enrollment_id != enrollment.id:
+        raise NotFound("That subject enrollment does not exist.", field="subject_enrollment_id")
+    enrollment_service.drop_subject(row.id, api_user())
+    return _subject_enrollment(row.id)
+
+
+# ---------------------------------------------------------------- payments and permits
+
+class MonthSchema(ma.Schema):
+    month = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    required = Money(required=True)
+    paid = Money(required=True)
+    is_fully_paid = ma.fields.Boolean(required=True)
+
+
+class LedgerEntrySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    receipt_number = ma.fields.String(required=True, allow_none=True,
+                                      metadata={"description": "null for a reversal", "example": "OR-2026-000001"})
+    amount = Money(required=True, metadata={"description": "negative for a reversal"})
+    method = ma.fields.String(required=True, validate=ma.validate.OneOf([m.value for m in PaymentMethod]))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in PaymentKind]))
+    created_at = UTCDateTime(required=True)
+
+
+class PaymentStatusSchema(ma.Schema):
+    enrollment_id = ma.fields.Integer(required=True)
+    monthly_commitment = Money(required=True)
+    total_due = Money(required=True)
+    total_paid = Money(required=True)
+    balance = Money(required=True)
+    credit_balance = Money(required=True)
+    first_month_paid = ma.fields.Boolean(required=True)
+    months = ma.fields.List(ma.fields.Nested(MonthSchema), required=True)
+    payments = ma.fields.List(ma.fields.Nested(LedgerEntrySchema), required=True)
+
+
+@bp.route(f"/enrollment/{ENROLLMENT_ID}/payment_status/")
+@bp.response(200, PaymentStatusSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def payment_status(enrollment_id: int):
+    """My payment plan for a term
+
+    The six monthly buckets, totals, credit balance and every payment and reversal (newest first).
+    """
+    enrollment = own_enrollment(enrollment_id)
+    account = payments.account(enrollment.student_id, enrollment.id)
+    chosen = account.enrollment
+    return {"enrollment_id": chosen.id, "monthly_commitment": chosen.monthly_commitment,
+            "total_due": chosen.total_due, "total_paid": chosen.total_paid, "balance": chosen.balance,
+            "credit_balance": chosen.credit_balance, "first_month_paid": chosen.first_month_paid,
+            "months": account.buckets, "payments": account.ledger}
+
+
+class PermitSchema(ma.Schema):
+    exam = ma.fields.String(required=True, validate=ma.validate.OneOf([e.value for e in Exam]))
+    month = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(["LOCKED", "ISSUED", "REVOKED"]))
+    code = ma.fields.String(required=True, allow_none=True,
+                            metadata={"description": "the printed code, only while ISSUED"})
+    issued_at = UTCDateTime(required=True, allow_none=True)
+
+
+class ExamPermitsSchema(ma.Schema):
+    permits = ma.fields.List(ma.fields.Nested(PermitSchema), required=True)
+
+
+@bp.route(f"/enrollment/{ENROLLMENT_ID}/exam_permit/")
+@bp.response(200, ExamPermitsSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def exam_permit(enrollment_id: int):
+    """My exam permits for a term
+
+    Each exam with its mapped month: LOCKED until that month is fully paid, then ISSUED (with
+    its code), REVOKED if a reversal reopened the month.
+    """
+    enrollment = own_enrollment(enrollment_id)
+    return {"permits": [
+        {"exam": s.exam, "month": s.month, "status": s.state.upper(),
+         "code": s.permit.display_code if s.state == "issued" else None,
+         "issued_at": s.permit.issued_at if s.permit is not None else None}
+        for s in permits.exam_states(enrollment)]}
+
+
+# ---------------------------------------------------------------- transcript
+
+class TranscriptStudentSchema(ma.Schema):
+    name = ma.fields.String(required=True)
+    student_number = ma.fields.String(required=True, attribute="number")
+    program = ma.fields.Nested(ma.Schema.from_dict({"code": ma.fields.String(required=True),
+                                                    "name": ma.fields.String(required=True)},
+                                                   name="TranscriptProgramSchema"), required=True)
+    admission_type = ma.fields.String(required=True)
+    year_level = ma.fields.Integer(required=True)
+
+
+class TranscriptSubjectSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    units = ma.fields.Integer(required=True)
+    grade = ma.fields.String(required=True, allow_none=True, metadata={"example": "1.75"})
+    status = ma.fields.String(required=True, metadata={"example": "PASSED"})
+
+
+class TranscriptTermSchema(ma.Schema):
+    term = ma.fields.String(required=True, attribute="name", metadata={"example": "1st semester 2026-2027"})
+    subjects = ma.fields.List(ma.fields.Nested(TranscriptSubjectSchema), required=True)
+    gpa = ma.fields.String(required=True, allow_none=True, metadata={"example": "1.75"})
+
+
+class TranscriptCreditSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    units = ma.fields.Integer(required=True)
+    school = ma.fields.String(required=True, attribute="source_school")
+    original_grade = ma.fields.String(required=True, allow_none=True)
+    counted_in_gpa = ma.fields.Boolean(required=True, attribute="in_gpa")
+
+
+class TranscriptSchema(ma.Schema):
+    student = ma.fields.Nested(TranscriptStudentSchema, required=True)
+    terms = ma.fields.List(ma.fields.Nested(TranscriptTermSchema), required=True)
+    credits = ma.fields.List(ma.fields.Nested(TranscriptCreditSchema), required=True)
+    cumulative_gpa = ma.fields.String(required=True, allow_none=True, metadata={"example": "1.75"})
+    units_earned = ma.fields.Integer(required=True)
+
+
+@bp.route(f"/enrollment/{ENROLLMENT_ID}/transcript/")
+@bp.response(200, TranscriptSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def transcript(enrollment_id: int):
+    """My academic record
+
+    Every term (oldest first) with its subjects and GPA, accepted transfer credits, the
+    cumulative GPA and units earned: the same record the transcript page shows.
+    """
+    enrollment = own_enrollment(enrollment_id)
+    record = transcripts.build_record(enrollment.student_id)
+    facts = record["student"]
+    record["student"] = {**facts, "program": {"code": facts["program_code"], "name": facts["program_name"]}}
+    return record

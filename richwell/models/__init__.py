@@ -72,6 +72,7 @@ from richwell.models.people import (
 )
 from richwell.models.scheduling import DAYS, Offering, ScheduleSlot, Section
 from richwell.models.settings import Setting
+from richwell.models.subject_enrollment import ENROLLED_ONCE  # noqa: F401  (index on subject_enrollments)
 from richwell.models.types import Money, UTCDateTime, money, utcnow
 
 __all__ = [

@@ -7,8 +7,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, Grouping
 
 from richwell.extensions import db
 from richwell.models.people import Student, User
@@ -212,15 +225,26 @@ class ExamMonthMapping(db.Model):
                 "PREFINAL": self.prefinal_month, "FINAL": self.final_month}
 
 
-# The cashier's student search matches a prefix of the number or of any name part
-# (case-insensitive). text_pattern_ops lets PostgreSQL use these for LIKE 'abc%'
-# under any collation; declared here so the foundation models stay untouched.
-Index("ix_users_lower_last_name", func.lower(User.last_name).label("lower_last_name"),
-      postgresql_ops={"lower_last_name": "text_pattern_ops"})
-Index("ix_users_lower_first_name", func.lower(User.first_name).label("lower_first_name"),
-      postgresql_ops={"lower_first_name": "text_pattern_ops"})
-Index("ix_users_lower_middle_name", func.lower(User.middle_name).label("lower_middle_name"),
-      postgresql_ops={"lower_middle_name": "text_pattern_ops"})
+# The cashier's student search: a number prefix (btree, text_pattern_ops so LIKE 'abc%' uses
+# it under any collation), or the start of any word of the name. `name_words` is the whole
+# name, lower-cased, each word preceded by a space, so "word starts with cruz" is
+# LIKE '% cruz%' and a trigram index (PostgreSQL's pg_trgm) answers it; SQLite scans.
+# Declared here so the foundation models stay untouched.
+_SPACE = literal_column("' '")
+
+
+def _concat(left, right):
+    # Built by hand so the parentheses survive: grouped exactly as PostgreSQL writes the
+    # index expression back, Alembic then sees no difference between model and database.
+    return BinaryExpression(left, right, operators.concat_op, type_=String())
+
+
+NAME_WORDS = _concat(_SPACE, func.lower(_concat(Grouping(_concat(Grouping(_concat(
+    Grouping(_concat(User.first_name, _SPACE)), func.coalesce(User.middle_name, literal_column("''")))),
+    _SPACE)), User.last_name)))
+# (_table: the expression starts with a literal, from which SQLAlchemy cannot infer the table.)
+Index("ix_users_name_words_trgm", NAME_WORDS.label("name_words"), postgresql_using="gin",
+      postgresql_ops={"name_words": "gin_trgm_ops"}, _table=User.__table__).ddl_if(dialect="postgresql")
 Index("ix_students_student_number_prefix", Student.student_number,
       postgresql_ops={"student_number": "text_pattern_ops"})
 

@@ -128,11 +128,14 @@ def curriculum_units(program_id: int) -> dict[int, int]:
 
 def year_level_for(program_years: int, curriculum: dict[int, int], units_earned: int,
                    highest_passed_year: int | None) -> int:
-    """The DOMAIN.md year-level rule for one student."""
+    """The DOMAIN.md year-level rule for one student. A year of the curriculum that has no
+    subjects of its own cannot be completed, so it never promotes (an unfinished curriculum
+    must not carry a first-year student to the last year)."""
     level = 1
     for year in range(1, program_years):
         cum = curriculum.get(year, 0)
-        if cum > 0 and 4 * units_earned >= 3 * cum:
+        has_subjects = cum > curriculum.get(year - 1, 0)
+        if has_subjects and 4 * units_earned >= 3 * cum:
             level = year + 1
     level = max(level, highest_passed_year or 1)
     return min(level, program_years)
@@ -260,7 +263,8 @@ def _statements(scope):
     units = func.coalesce(earned.c.units, 0)
     # Cumulative units never decrease with Y, so the first Y (from the top) that is reached wins.
     by_units = case(*(
-        (and_(Program.years > y, curriculum.c[f"y{y}"] > 0, 4 * units >= 3 * curriculum.c[f"y{y}"]), y + 1)
+        (and_(Program.years > y, curriculum.c[f"y{y}"] > (curriculum.c[f"y{y - 1}"] if y > 1 else 0),
+              4 * units >= 3 * curriculum.c[f"y{y}"]), y + 1)
         for y in range(MAX_YEARS - 1, 0, -1)), else_=1)
     level = least(greatest(by_units, func.coalesce(earned.c.passed_year, 1)), Program.years)
 

@@ -48,6 +48,8 @@ from richwell.services import audit, notifications, settings
 from richwell.services.clock import now, today
 from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.sql import day_number, greatest, least
+# The LOA history is the student record's; the INC clock only reads it.
+from richwell.services.students import loa_periods
 
 # --- the scale --------------------------------------------------------------------------
 
@@ -652,20 +654,6 @@ def history(subject_enrollment_id: int) -> list[GradeVersion]:
 
 
 # --- INC clocks -------------------------------------------------------------------------------
-
-def loa_periods(student_id: int) -> list[tuple[date, date | None]]:
-    """The student's LOA periods [start, end) from the dated status history (end None = still on LOA)."""
-    changes = db.session.execute(
-        select(StudentStatusChange.effective_date, StudentStatusChange.to_status)
-        .where(StudentStatusChange.student_id == student_id)
-        .order_by(StudentStatusChange.effective_date, StudentStatusChange.id)).all()
-    periods = []
-    for i, (start, status) in enumerate(changes):
-        if status == StudentStatus.LOA.value:
-            end = changes[i + 1][0] if i + 1 < len(changes) else None
-            periods.append((start, end))
-    return periods
-
 
 def loa_days(periods, started_on: date, on: date) -> int:
     """Days on LOA in [started_on, on): they do not count against an INC."""

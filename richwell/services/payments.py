@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, type_coerce, update
+from sqlalchemy import and_, bindparam, case, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -38,6 +38,7 @@ from richwell.models import (
     TermEnrollmentStatus,
     User,
 )
+from richwell.models.finance import NAME_WORDS
 from richwell.services import audit, clock, notifications, permits, receipts
 from richwell.services.clock import MANILA
 from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
@@ -273,7 +274,8 @@ class PaymentResult:
             "enrollment_id": self.enrollment_id, "amount": str(self.amount), "method": self.method,
             "reference_number": self.reference_number, "created_at": self.created_at.isoformat(),
             "allocations": [{"month": m, "amount": str(a)} for m, a in self.allocations],
-            "credit_added": str(self.credit_added), "permits_issued": list(self.permits_issued),
+            "credit_added": str(self.credit_added), "credit_balance": str(self.credit_balance),
+            "permits_issued": list(self.permits_issued),
         }
 
 
@@ -591,8 +593,12 @@ def _replay_or_refuse(scope: str, key: str, fingerprint: str, *, record: Idempot
     if record.fingerprint != fingerprint:
         raise Conflict("This payment form was already used for a different payment. "
                        "Reload the page to get a fresh form.", code="idempotency_mismatch")
-    issued = list((record.response or {}).get("permits_issued", []))
-    return result_for(record.payment_id, replayed=True, permits_issued=issued)
+    stored = record.response or {}
+    result = result_for(record.payment_id, replayed=True, permits_issued=list(stored.get("permits_issued", [])))
+    if "credit_balance" in stored:
+        # The first result, not the balance as it stands now: a replay answers the same body.
+        result.credit_balance = Decimal(stored["credit_balance"])
+    return result
 
 
 def result_for(payment_id: int, *, replayed: bool = False, permits_issued: Sequence[str] = ()) -> PaymentResult:
@@ -616,7 +622,8 @@ def reverse_payment(payment_id: int, reason: str, actor: User) -> Payment:
     """Void a payment (cashier or admin, reason required): its money comes back out of the
     credit balance first, then the buckets from the latest month backwards; a permit whose
     mapped month is no longer fully paid is revoked (student notified). The original stays in
-    the ledger, marked reversed; a payment is reversed at most once. Audited."""
+    the ledger, marked reversed; a payment is reversed at most once. Audited. Returns the
+    reversal; its `permits_revoked` (not a column) lists the exams whose permits were revoked."""
     _require_role(actor, Role.CASHIER, Role.ADMIN, doing="reverse payments")
     why = " ".join(str(reason or "").split())
     if len(why) < 5:
@@ -662,6 +669,7 @@ def reverse_payment(payment_id: int, reason: str, actor: User) -> Payment:
         db.session.rollback()
         raise
     receipts.queue_pdf(original.id)  # the receipt's PDF now carries the VOID mark
+    reversal.permits_revoked = revoked
     return reversal
 
 
@@ -730,14 +738,11 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
                    Program.code, Student.status)
             .join(User, User.id == Student.user_id).join(Program, Program.id == Student.program_id))
     if re.fullmatch(r"[0-9][0-9\-]*", text):
-        stmt = stmt.where(Student.student_number.like(_prefix(text), escape="\\"))
+        stmt = stmt.where(Student.student_number.like(_escape(text) + "%", escape="\\"))
     else:
-        names = (func.lower(User.first_name), func.lower(User.last_name), func.lower(User.middle_name))
+        # Every typed word starts some word of the name: "cruz" finds Dela Cruz, "ma san" Maria Santos.
         for word in text.split(" ")[:4]:
-            stmt = stmt.where(or_(*[n.like(_prefix(word), escape="\\") for n in names],
-                                  # second parts of compound names ("Dela Cruz", "Ma. Teresa")
-                                  func.lower(User.last_name).like(f"% {_escape(word)}%", escape="\\"),
-                                  func.lower(User.first_name).like(f"% {_escape(word)}%", escape="\\")))
+            stmt = stmt.where(NAME_WORDS.like(f"% {_escape(word)}%", escape="\\"))
     rows = db.session.execute(stmt.order_by(User.last_name, User.first_name, Student.student_number)
                               .limit(limit)).all()
     if not rows:
@@ -753,10 +758,6 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _prefix(text: str) -> str:
-    return _escape(text) + "%"
 
 
 def _current_balances(student_ids: list[int]) -> dict[int, tuple[int, Decimal, Decimal]]:

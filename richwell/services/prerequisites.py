@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -28,9 +29,14 @@ WHY = {
 }
 
 
+class SubjectLike(Protocol):
+    code: str
+    title: str
+
+
 @dataclass(frozen=True)
 class UnmetPrerequisite:
-    subject: Subject
+    subject: Subject | SubjectLike
     result: str
 
     @property
@@ -44,7 +50,6 @@ def latest_results(student_id: int, subject_ids: list[int] | set[int]) -> dict[i
     ids = set(subject_ids)
     if not ids:
         return {}
-    results = {sid: NOT_TAKEN for sid in ids}
     rows = db.session.execute(
         select(SubjectEnrollment.subject_id, SubjectEnrollment.status)
         .join(TermEnrollment, TermEnrollment.id == SubjectEnrollment.term_enrollment_id)
@@ -52,15 +57,24 @@ def latest_results(student_id: int, subject_ids: list[int] | set[int]) -> dict[i
         .where(TermEnrollment.student_id == student_id, SubjectEnrollment.subject_id.in_(ids))
         .order_by(Term.start_date, SubjectEnrollment.enrolled_at, SubjectEnrollment.id)
     ).all()
-    for subject_id, status in rows:  # ordered oldest first: the last one wins
-        results[subject_id] = status
     credited = db.session.scalars(
         select(TransferCredit.subject_id).where(
             TransferCredit.student_id == student_id, TransferCredit.subject_id.in_(ids),
             TransferCredit.status == CreditStatus.ACCEPTED.value)
     ).all()
+    return fold_results(ids, rows, credited)
+
+
+def fold_results(subject_ids, rows, credited) -> dict[int, str]:
+    """The latest result per subject from (subject_id, status) rows ordered oldest first
+    and the ids of accepted transfer credits (a credit wins over any attempt)."""
+    results = {sid: NOT_TAKEN for sid in subject_ids}
+    for subject_id, status in rows:  # ordered oldest first: the last one wins
+        if subject_id in results:
+            results[subject_id] = status
     for subject_id in credited:
-        results[subject_id] = CREDITED
+        if subject_id in results:
+            results[subject_id] = CREDITED
     return results
 
 

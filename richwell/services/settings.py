@@ -63,6 +63,13 @@ def get(key: str):
     return cache[key]
 
 
+def typed(key: str, raw) -> object:
+    """A value read straight from the settings table (None when never set) as the setting's
+    type; for services that fold a setting into one of their own statements."""
+    spec = SPECS[key]
+    return spec.default if raw is None else _from_storage(spec, raw)
+
+
 def all_values() -> dict[str, object]:
     rows = {row.key: row for row in db.session.query(Setting).all()}
     return {k: (_from_storage(s, rows[k].value) if k in rows else s.default) for k, s in SPECS.items()}

@@ -40,6 +40,7 @@ class PlacedEntry:
     height: float
     lane: int = 0
     lanes: int = 1
+    preview: bool = False  # a class being considered in the subject picker, not yet taken
 
     @property
     def time_label(self) -> str:
@@ -113,7 +114,8 @@ def layout(entries) -> GridLayout:
         top = (_minutes(start) - first * 60) * 100 / span
         height = max(_minutes(end) - _minutes(start), 15) * 100 / span
         placed = PlacedEntry(str(_get(entry, "title", "")), str(_get(entry, "subtitle", "") or ""),
-                             bool(_get(entry, "clash", False)), start, end, top, height)
+                             bool(_get(entry, "clash", False)), start, end, top, height,
+                             preview=bool(_get(entry, "preview", False)))
         clashes += placed.clash
         days[int(_get(entry, "day"))].entries.append(placed)
     for day in days.values():

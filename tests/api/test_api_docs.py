@@ -11,6 +11,15 @@ ROUTES = {
     ("get", "/api/v1/student/profile/me/"), ("get", "/api/v1/student/enrollment/"),
     ("get", "/api/v1/student/enrollment/{enrollment_id}/subjects/"),
     ("get", "/api/v1/cashier/payment/payment_methods/"),
+    ("get", "/api/v1/student/enrollment/{enrollment_id}/available_subjects/"),
+    ("post", "/api/v1/student/enrollment/{enrollment_id}/enroll_subject/"),
+    ("post", "/api/v1/student/enrollment/{enrollment_id}/drop_subject/"),
+    ("get", "/api/v1/student/enrollment/{enrollment_id}/payment_status/"),
+    ("get", "/api/v1/student/enrollment/{enrollment_id}/exam_permit/"),
+    ("get", "/api/v1/student/enrollment/{enrollment_id}/transcript/"),
+    ("get", "/api/v1/cashier/search/search/"), ("post", "/api/v1/cashier/payment/record_payment/"),
+    ("post", "/api/v1/cashier/payment/{payment_id}/reverse/"),
+    ("post", "/api/v1/public/enrollment/new_student/"), ("get", "/api/v1/public/verify/{code}/"),
 }
 
 
@@ -66,3 +75,20 @@ def test_vendored_assets_carry_their_licences():
         assert (root / folder / "LICENSE").is_file() and (root / folder / "README").is_file()
     assert "swagger-ui-dist 5.35.0" in (root / "swagger-ui" / "README").read_text()
     assert "redoc 2.5.2" in (root / "redoc" / "README").read_text()
+
+
+def test_every_operation_documents_its_input_and_its_answer(client):
+    spec = client.get("/api/v1/schema/").get_json()
+    for method, path in ROUTES:
+        operation = spec["paths"][path][method]
+        success = next(code for code in operation["responses"] if code.startswith("2"))
+        assert "schema" in operation["responses"][success]["content"]["application/json"], (method, path)
+        if method == "post":
+            assert operation["requestBody"]["required"] is True, path
+
+
+def test_record_payment_documents_the_idempotency_key_and_its_answers(client):
+    operation = client.get("/api/v1/schema/").get_json()["paths"]["/api/v1/cashier/payment/record_payment/"]["post"]
+    [header] = [p for p in operation["parameters"] if p["in"] == "header"]
+    assert header["name"] == "Idempotency-Key" and header["required"] is True
+    assert {"200", "201", "400", "401", "403", "404", "409", "422", "429"} <= set(operation["responses"])

@@ -1,11 +1,16 @@
 """Schemathesis against the app's own OpenAPI document, in-process (WSGI): for every operation a
 bounded number of generated requests, with a valid token of the right role where one is needed.
-No request may end in a 500, and every response must match the document."""
+No request may end in a 500, and every response must match the document.
+
+"Schema-valid request rejected" is not checked: a request can match the document and still be
+refused by a rule only the services know (a too-young applicant, a weak password, a section
+full, the first month unpaid), which answers its documented 400/422."""
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from richwell import create_app
 from richwell.extensions import db
@@ -55,4 +60,4 @@ def callers():
           suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(app, case, callers):
     headers = next((h for prefix, h in callers.items() if case.path.startswith(prefix)), None)
-    case.call_and_validate(headers=headers, app=app)
+    case.call_and_validate(headers=headers, app=app, excluded_checks=[positive_data_acceptance])

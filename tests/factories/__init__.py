@@ -5,3 +5,4 @@ from tests.factories.admissions import *  # noqa: F401,F403
 from tests.factories.api import *  # noqa: F401,F403
 from tests.factories.grading import *  # noqa: F401,F403
 from tests.factories.payments import *  # noqa: F401,F403
+from tests.factories.subject_enrollment import *  # noqa: F401,F403

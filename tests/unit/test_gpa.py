@@ -266,3 +266,14 @@ def test_the_batch_is_set_based_a_fixed_number_of_statements():
         return len(seen)
 
     assert statements(5) == statements(40) <= 4
+
+
+def test_year_level_a_curriculum_year_without_subjects_never_promotes():
+    from richwell.services.gpa import year_level_for
+
+    only_year_one = {1: 15, 2: 15, 3: 15, 4: 15}  # years 2-4 not written yet
+    assert year_level_for(4, only_year_one, 12, 1) == 2
+    assert year_level_for(4, only_year_one, 11, 1) == 1
+    full = {1: 15, 2: 30, 3: 45, 4: 60}
+    assert year_level_for(4, full, 20, 1) == 2 and year_level_for(4, full, 30, 2) == 3
+    assert year_level_for(4, full, 60, 1) == 4  # at most the program's years

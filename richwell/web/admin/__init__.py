@@ -1,5 +1,14 @@
 """Administrator pages. Each module registers its views on the one blueprint."""
-from richwell.web.admin import audit_log, exam_months, home, jobs, programs, settings_page, users  # noqa: F401
+from richwell.web.admin import (  # noqa: F401
+    audit_log,
+    enrollment_override,
+    exam_months,
+    home,
+    jobs,
+    programs,
+    settings_page,
+    users,
+)
 from richwell.web.admin.blueprint import bp
 
 __all__ = ["bp"]

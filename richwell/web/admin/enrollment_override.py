@@ -1,0 +1,24 @@
+"""Admin: enroll a student before month 1 is paid (the picker, with a required reason; audited).
+Admins cannot reach the registrar pages, so this is their own small page."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from richwell.services.registration import find_students
+from richwell.web.admin.blueprint import bp
+from richwell.web.picker import Picker
+
+picker = Picker(bp, "admin", "admin/enrollment.html", "admin.enrollment")
+
+
+@bp.get("/enrollment")
+def enrollment_search():
+    q = (request.args.get("q") or "").strip()[:100]
+    return render_template("enrollment/find_student.html", q=q, students=find_students(q),
+                           page_endpoint="admin.enrollment", search_endpoint="admin.enrollment_search",
+                           heading="Month-1 override: enroll before the first month is paid")
+
+
+@bp.get("/enrollments/<int:te_id>")
+def enrollment(te_id: int):
+    return picker.page(te_id)
