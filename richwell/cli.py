@@ -1,4 +1,4 @@
-"""Flask commands: create-admin, seed-demo."""
+"""Flask commands: create-admin, seed-demo, jobs (status, failed, retry, purge-failed, sweep)."""
 from __future__ import annotations
 
 import click
@@ -36,3 +36,83 @@ def register(app: Flask) -> None:
         click.echo("Demo logins (password: %s):" % password)
         for role, login in logins:
             click.echo(f"  {role:<16} {login}")
+
+    register_jobs(app)
+
+
+def _when(value) -> str:
+    from richwell.services.clock import to_manila
+
+    return to_manila(value).strftime("%Y-%m-%d %H:%M Manila") if value else "—"
+
+
+def register_jobs(app: Flask) -> None:
+    jobs_cli = click.Group("jobs", help="Watch and steer the background queue.")
+
+    @jobs_cli.command("status")
+    def status():
+        """Queue length, scheduled count, running runs, last run of each periodic job."""
+        from richwell.services import jobs
+
+        queue = jobs.queue_state()
+        if queue.reachable:
+            click.echo(f"Queue: {queue.pending} waiting, {queue.scheduled} scheduled (retries, delays)")
+        else:
+            click.echo(f"Queue: UNREACHABLE ({queue.error})")
+        running = jobs.running_runs()
+        click.echo(f"Running or waiting runs: {len(running)}")
+        for run in running:
+            click.echo(f"  #{run.id} {run.task} {run.outcome} since {_when(run.started_at or run.created_at)}")
+        click.echo(f"Failed runs: {jobs.failed_count()}")
+        click.echo("Periodic jobs:")
+        for state in jobs.periodic_states():
+            last = state.last
+            line = (f"  {state.name:<32} {state.schedule:<45} "
+                    + (f"last {last.outcome} {_when(last.started_at or last.created_at)}" if last else "never ran"))
+            if state.overdue:
+                line += "  WARNING: no success within twice its period"
+            click.echo(line)
+
+    @jobs_cli.command("failed")
+    def failed():
+        """List failed runs, newest first."""
+        from richwell.services import jobs
+
+        runs = jobs.failed_runs()
+        if not runs:
+            click.echo("No failed runs.")
+        for run in runs:
+            error = (run.error or "").strip().splitlines()
+            click.echo(f"#{run.id} {run.task} args={run.args} attempt {run.attempt} "
+                       f"{_when(run.finished_at)}: {error[-1] if error else ''}")
+
+    @jobs_cli.command("retry")
+    @click.argument("run_id", required=False, type=int)
+    @click.option("--all", "retry_all", is_flag=True, help="Queue every failed run again.")
+    def retry(run_id, retry_all):
+        """Queue a failed run again (RUN_ID) or every failed run (--all)."""
+        from richwell.services import jobs
+
+        if (run_id is None) == (not retry_all):
+            raise click.UsageError("Give one failed run's number, or --all.")
+        try:
+            count = jobs.retry_failed(None if retry_all else run_id)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Queued again: {count}.")
+
+    @jobs_cli.command("purge-failed")
+    def purge_failed():
+        """Delete every failed run."""
+        from richwell.services import jobs
+
+        click.echo(f"Deleted {jobs.purge_failed()} failed runs.")
+
+    @jobs_cli.command("sweep")
+    def sweep():
+        """Queue again the runs left PENDING or stale (what the 10-minute sweep does)."""
+        from richwell.services import jobs
+
+        click.echo(f"Queued again: {jobs.requeue_stale()}.")
+
+    app.cli.add_command(jobs_cli)

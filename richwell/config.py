@@ -75,6 +75,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "TIMEZONE": "Asia/Manila",
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT") or 25),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "no-reply@richwell.edu.ph",
     }
     config.update(overrides)
     return config

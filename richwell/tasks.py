@@ -1,16 +1,25 @@
-"""The Huey queue: one instance chosen by configuration, tasks run in an app context.
+"""The Huey queue: one instance chosen by configuration, and every task of the portal.
 
 Consumer (production): `huey_consumer richwell.tasks.huey -w 2 -k thread`.
 RedisHuey when REDIS_URL is set, a SqliteHuey file under instance/ otherwise;
 immediate mode (in-process, in-memory) in tests and when HUEY_IMMEDIATE=1.
+
+Every task is declared with `@job(...)`: an app context, a `job_runs` record per run,
+retries with a doubling delay on transient errors only, a time limit (hard with process
+workers, soft plus PostgreSQL's statement_timeout with threads), and bodies that are
+idempotent because they ask the database what is left to do. Periodic crontabs are UTC:
+the school's clock is Asia/Manila, UTC+8 all year (no daylight saving).
 """
 from __future__ import annotations
 
 import functools
+import logging
 import os
+from datetime import timedelta
 
 from flask import current_app, has_app_context
 from huey import RedisHuey, SqliteHuey, crontab
+from huey.exceptions import CancelExecution
 
 from richwell.config import INSTANCE
 
@@ -23,7 +32,8 @@ def _make_huey():
     immediate = _truthy(os.environ.get("HUEY_IMMEDIATE")) or os.environ.get("RICHWELL_ENV") == "testing"
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
-        return RedisHuey("richwell", url=redis_url, immediate=immediate, utc=True)
+        # HUEY_NAME keeps a test's consumer on queues of its own.
+        return RedisHuey(os.environ.get("HUEY_NAME", "richwell"), url=redis_url, immediate=immediate, utc=True)
     INSTANCE.mkdir(parents=True, exist_ok=True)
     path = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db"))
     return SqliteHuey("richwell", filename=path, immediate=immediate, utc=True)
@@ -31,6 +41,7 @@ def _make_huey():
 
 huey = _make_huey()
 _worker_app = None
+log = logging.getLogger(__name__)
 
 
 def _app():
@@ -43,32 +54,97 @@ def _app():
     return _worker_app
 
 
-def in_app_context(fn):
-    """Run a task body inside an app context (the consumer has none of its own)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if has_app_context():
-            return fn(*args, **kwargs)
-        with _app().app_context():
-            return fn(*args, **kwargs)
-    return wrapper
-
-
 def configure(app) -> None:
     """Align the queue with the app's config (immediate mode in tests)."""
     huey.immediate = bool(app.config.get("HUEY_IMMEDIATE"))
+    _install_outbox_hook()
 
 
-@huey.task()
-@in_app_context
+def _install_outbox_hook() -> None:
+    global _outbox_hook
+    if not _outbox_hook:
+        from flask_sqlalchemy.session import Session
+
+        from richwell.services import outbox
+
+        outbox.install(Session)
+        _outbox_hook = True
+
+
+_outbox_hook = False
+
+
+
+# Every task by name (the stale sweep and `jobs retry` queue a run again from its record),
+# and every periodic one with its schedule as people read it and its period.
+REGISTRY: dict = {}
+PERIODIC: dict[str, tuple[str, timedelta]] = {}
+HOUR, DAY, WEEK, MONTH = timedelta(hours=1), timedelta(days=1), timedelta(weeks=1), timedelta(days=31)
+
+
+def job(*, retries: int = 3, retry_delay: int = 30, time_limit: int = 600, periodic=None,
+        schedule: str | None = None, period: timedelta | None = None):
+    """Declare a task: app context, a job-run record, retries with backoff on transient errors
+    (the delay doubles: 30 s, 60 s, 120 s), a time limit, and for periodic tasks a lock so two
+    consumers never run the same schedule at once. `.call_local()` runs the body directly."""
+
+    def decorate(fn):
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def run(*args, task=None):
+            def tracked():
+                from richwell.services import jobs
+
+                try:
+                    return jobs.run_tracked(name, fn, args, queue_id=task.id if task else None,
+                                            retries_left=task.retries if task else 0, time_limit=time_limit)
+                except Exception as exc:
+                    if task is not None and not jobs.is_transient(exc):
+                        # A refusal or a bug: retrying cannot help, and the run says FAILED.
+                        raise CancelExecution(f"{type(exc).__name__}: {exc}", retry=False) from exc
+                    raise
+
+            if has_app_context():
+                return tracked()
+            with _app().app_context():
+                return tracked()
+
+        if periodic is not None:
+            PERIODIC[name] = (schedule or "", period or DAY)
+            locked = huey.lock_task(f"periodic:{name}")(run)
+            wrapper = huey.periodic_task(periodic, retries=retries, retry_delay=retry_delay, retry_backoff=2,
+                                         context=True, timeout=time_limit, name=name)(locked)
+        else:
+            wrapper = huey.task(retries=retries, retry_delay=retry_delay, retry_backoff=2, context=True,
+                                timeout=time_limit, name=name)(run)
+        REGISTRY[name] = wrapper
+        return wrapper
+
+    return decorate
+
+
+def enqueue(task, *args):
+    """Queue a task after the caller's commit. If the queue is unreachable the web keeps working:
+    the work is left as a PENDING job run that the stale sweep queues once Redis is back."""
+    try:
+        return task(*args)
+    except Exception as exc:  # noqa: BLE001 - Redis down, network, anything: never fail the request
+        from richwell.services import jobs
+
+        log.warning("could not queue %s%r: %s", task.name, args, exc)
+        if has_app_context():
+            jobs.record_unqueued(task.name, list(args), exc)
+        return None
+
+
+@job(retries=0, time_limit=60)
 def ping() -> str:
     """A no-op task used by health checks and tests to prove the queue runs."""
     return current_app.config["RICHWELL_ENV"]
 
 
-@huey.periodic_task(crontab(hour="17", minute="30"))  # 01:30 Asia/Manila (UTC+8), the quiet hour
-@huey.lock_task("nightly-schedule-conflict-check")
-@in_app_context
+@job(periodic=crontab(hour="17", minute="30"), schedule="daily 01:30 Manila (17:30 UTC)", period=DAY)
 def nightly_schedule_conflict_check() -> dict:
     """Find schedule conflicts that slipped in (overrides, edits) and notify the registrars
     of each new one once; running it again notifies nobody twice."""
@@ -76,28 +152,17 @@ def nightly_schedule_conflict_check() -> dict:
 
     result = scheduling.notify_schedule_conflicts()
     return {"open": result.open, "new": result.new, "resolved": result.resolved}
-@huey.task(retries=2, retry_delay=30)
-@in_app_context
+
+
+@job(retries=2, time_limit=3600)
 def open_continuing_students(job_id: int) -> None:
     """The registrar's bulk opening of the current term (idempotent; progress on the job row)."""
     from richwell.services import students
 
     students.run_bulk_open(job_id)
-# The monthly archive runs on the 1st at 01:00 Manila, which is 17:00 UTC on the month's last
-# day; a UTC crontab cannot say "last day", so it fires on days 28-31 and acts only when
-# Manila's date is already the 1st.
-@huey.periodic_task(crontab(minute="0", hour="17", day="28-31"))
-@huey.lock_task("purge-api-tokens")
-@in_app_context
-def purge_api_tokens() -> int | None:
-    """Monthly: delete API tokens dead (expired or revoked) for more than 90 days."""
-    from richwell.services import api_tokens, clock
 
-    if clock.today().day != 1:
-        return None
-    return api_tokens.purge_dead_tokens()
-@huey.task(retries=3, retry_delay=30)
-@in_app_context
+
+@job(retries=3, time_limit=900)
 def recalculate_gpa(student_ids: list[int]) -> int:
     """Recompute the stored GPAs and year level of these students (queued after finalization,
     approved changes and INC expiry). Idempotent: it only recomputes."""
@@ -107,17 +172,81 @@ def recalculate_gpa(student_ids: list[int]) -> int:
     return len(student_ids)
 
 
-@huey.task()
-@in_app_context
+# Sunday 03:00 Manila is Saturday 19:00 UTC (huey counts Sunday as day 0).
+@job(periodic=crontab(day_of_week="6", hour="19", minute="0"), schedule="Sunday 03:00 Manila (Saturday 19:00 UTC)",
+     period=WEEK, time_limit=3600)
 def recalculate_all_gpa() -> None:
-    """The full GPA batch (set-based); the jobs issue schedules it weekly."""
+    """The full GPA batch (set-based), weekly and when too many students changed at once."""
     from richwell.services import gpa
 
     gpa.recompute_all()
+
+
+# 02:00 Manila is 18:00 UTC the day before; clock.today() is already the school's new day.
+@job(periodic=crontab(hour="18", minute="0"), schedule="daily 02:00 Manila (18:00 UTC)", period=DAY,
+     time_limit=1800)
+def expire_and_warn_incs() -> dict:
+    """INCs past their deadline turn FAILED 5.00; INCs within 30 days warn their student once."""
+    from richwell.services import clock, grades
+
+    day = clock.today()
+    return {"expired": grades.expire_incs(day), "warned": grades.warn_incs(day)}
+
+
+# 08:00 Manila on the 25th is 00:00 UTC the same day.
+@job(periodic=crontab(day="25", hour="0", minute="0"), schedule="the 25th, 08:00 Manila (00:00 UTC)",
+     period=MONTH, time_limit=1800)
+def send_payment_reminders() -> int:
+    """Remind each student whose installment for next month is not fully paid, once per month."""
+    from richwell.services import reminders
+
+    return reminders.send_payment_reminders()
+
+
+# The monthly archive runs on the 1st at 01:00 Manila, which is 17:00 UTC on the month's last
+# day; a UTC crontab cannot say "last day", so it fires on days 28-31 and acts only when
+# Manila's date is already the 1st.
+@job(periodic=crontab(minute="0", hour="17", day="28-31"), schedule="the 1st, 01:00 Manila (17:00 UTC the day before)",
+     period=MONTH, time_limit=1800)
+def monthly_archive() -> dict | None:
+    """Monthly: delete notifications read and older than a year, API tokens dead for 90 days,
+    finished job runs and sent mail older than 90 days."""
+    from richwell.services import archive, clock
+
+    if clock.today().day != 1:
+        return None
+    return archive.run()
+
+
+@job(periodic=crontab(minute="*/10"), schedule="every 10 minutes", period=timedelta(minutes=10), retries=1,
+     time_limit=300)
+def requeue_stale_jobs() -> int:
+    """Queue again every run left PENDING (queue was down) or RUNNING past its time limit."""
+    from richwell.services import jobs
+
+    return jobs.requeue_stale()
+
+
+@job(periodic=crontab(minute="*/5"), schedule="every 5 minutes", period=timedelta(minutes=5), retries=3,
+     time_limit=300)
+def send_outbox() -> dict:
+    """Put new notifications in the mail outbox and, when SMTP is configured, send what waits."""
+    from richwell.services import outbox
+
+    return outbox.deliver()
+
+
+@job(retries=3, time_limit=1800)
+def import_payment_rows(import_id: int, first_row_id: int, last_row_id: int) -> dict:
+    """Record one chunk of an online-payment import (each row once, whatever the retries)."""
+    from richwell.services import payment_import
+
+    return payment_import.record_rows(import_id, first_row_id, last_row_id)
+
+
 # --- payments: receipt PDFs and the permit check --------------------------------------------
 
-@huey.task(retries=3, retry_delay=30)
-@in_app_context
+@job(retries=3, time_limit=120)
 def generate_receipt_pdf(payment_id: int) -> str | None:
     """Write one receipt's PDF (queued after the payment commits; safe to repeat)."""
     from richwell.services import receipts
@@ -126,9 +255,7 @@ def generate_receipt_pdf(payment_id: int) -> str | None:
     return str(path) if path else None
 
 
-@huey.periodic_task(crontab(minute="5"))  # hourly
-@huey.lock_task("sweep-receipt-pdfs")
-@in_app_context
+@job(periodic=crontab(minute="5"), schedule="hourly at :05", period=HOUR, time_limit=1800)
 def sweep_receipt_pdfs() -> int:
     """Hourly: write any receipt PDF the queue missed."""
     from richwell.services import receipts
@@ -136,9 +263,7 @@ def sweep_receipt_pdfs() -> int:
     return receipts.sweep_missing_pdfs()
 
 
-@huey.periodic_task(crontab(minute="15"))  # hourly
-@huey.lock_task("sweep-exam-permits")
-@in_app_context
+@job(periodic=crontab(minute="15"), schedule="hourly at :15", period=HOUR, time_limit=1800)
 def sweep_exam_permits() -> int:
     """Hourly: issue any exam permit owed but missing (e.g. after a mapping change)."""
     from richwell.services import permits

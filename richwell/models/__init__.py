@@ -40,6 +40,17 @@ from richwell.models.finance import (
     PermitStatus,
     ReceiptCounter,
 )
+from richwell.models.jobs import (
+    ImportRowStatus,
+    ImportStatus,
+    JobOutcome,
+    JobRun,
+    OutboxEmail,
+    OutboxStatus,
+    PaymentImport,
+    PaymentImportRow,
+    PaymentReminder,
+)
 from richwell.models.notifications import Notification
 from richwell.models.records import (
     AdmissionReview,
@@ -78,4 +89,6 @@ __all__ = [
     "TranscriptKind",
     "DEFAULT_EXAM_MONTHS", "Exam", "ExamMonthMapping", "ExamPermit", "IdempotencyRecord", "Payment",
     "PaymentAllocation", "PaymentKind", "PaymentMethod", "PermitStatus", "ReceiptCounter",
+    "ImportRowStatus", "ImportStatus", "JobOutcome", "JobRun", "OutboxEmail", "OutboxStatus", "PaymentImport",
+    "PaymentImportRow", "PaymentReminder",
 ]

@@ -487,10 +487,10 @@ def _queue_gpa(student_ids) -> None:
 
     ids = sorted(set(student_ids))
     if len(ids) > FULL_BATCH_ABOVE:
-        tasks.recalculate_all_gpa()
+        tasks.enqueue(tasks.recalculate_all_gpa)
         return
     for start in range(0, len(ids), QUEUE_CHUNK):
-        tasks.recalculate_gpa(ids[start:start + QUEUE_CHUNK])
+        tasks.enqueue(tasks.recalculate_gpa, ids[start:start + QUEUE_CHUNK])
 
 
 # --- change requests and INC resolution -----------------------------------------------------

@@ -5,6 +5,7 @@ from sqlalchemy import func, select, update
 
 from richwell.extensions import db
 from richwell.models import Notification
+from richwell.services import outbox
 from richwell.services.clock import now
 from richwell.services.errors import NotFound
 
@@ -22,6 +23,7 @@ def notify(user_id: int, kind: str, message: str, link: str | None = None) -> No
     note = Notification(user_id=user_id, kind=kind, message=message[:2000], link=link,
                         created_at=now())
     db.session.add(note)
+    outbox.mark_session(db.session())  # mailed from the queue after the commit (SMTP set)
     return note
 
 

@@ -388,7 +388,7 @@ def start_bulk_open(actor: User, program_id, year_level, default_commitment) -> 
     db.session.commit()
     from richwell import tasks  # the queue imports services; import it only when needed
 
-    tasks.open_continuing_students(job.id)
+    tasks.enqueue(tasks.open_continuing_students, job.id)
     return job
 
 

@@ -24,8 +24,8 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "student": [("Home", "student.home"), ("Subjects", "student.subjects"), ("My schedule", "student.schedule"),
                 ("Payments", "student.payments_page"), ("Grades", "student.grades"),
                 ("Transcript", "student.transcript")],
-    "cashier": [("Terminal", "cashier.home"), ("End of day", "cashier.end_of_day"),
-                ("Verify permit", "cashier.verify_permit")],
+    "cashier": [("Terminal", "cashier.home"), ("Online payments", "cashier.imports"),
+                ("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit")],
     # The head registrar uses the registrar's pages (with more rights).
     "registrar": _REGISTRAR,
     "head_registrar": _REGISTRAR,
@@ -33,7 +33,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
                   ("Class rosters", "professor.class_rosters"), ("Verify permit", "professor.verify_permit")],
     "admission": [("Applications", "admission.home")],
     "admin": [("Home", "admin.home"), ("Staff accounts", "admin.users"), ("Settings", "admin.settings_page"),
-              ("Audit log", "admin.audit_log"), ("Programs", "admin.programs")],
+              ("Audit log", "admin.audit_log"), ("Programs", "admin.programs"), ("Jobs", "admin.jobs_page")],
 }
 MORE: dict[str, list[tuple[str, str]]] = {
     "student": [("Registration form", "student.registration_form")],

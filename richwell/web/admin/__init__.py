@@ -4,6 +4,7 @@ from richwell.web.admin import (  # noqa: F401
     enrollment_override,
     exam_months,
     home,
+    jobs,
     programs,
     settings_page,
     users,

@@ -1,0 +1,278 @@
+"""Job runs: the database's record of every background task, and what monitoring reads.
+
+Rules (README "Background jobs"):
+- Every task execution writes one `job_runs` row (all attempts of one queue message update
+  that row): task, arguments, started, finished, outcome, counts, error, attempt.
+- Transient errors (lost database or Redis connection, timeouts) are retried by the queue with
+  a growing delay; a business refusal (DomainError) or a bug fails the run at once.
+- The time limit is soft on thread workers: a run that finishes late is recorded FAILED
+  ("exceeded its time limit"; the work it committed stands, every task being idempotent);
+  PostgreSQL cancels any single statement running past it (statement_timeout).
+- Huey never redelivers a message whose worker was killed, so a run left RUNNING past its
+  time limit (plus a grace minute), or left PENDING because the queue was unreachable, is
+  handed to a fresh queue message by `requeue_stale` (REQUEUED). Database state, not the
+  queue, makes the second execution harmless.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from richwell.extensions import db
+from richwell.models import JobOutcome, JobRun
+from richwell.services.clock import now
+from richwell.services.errors import DomainError, NotFound
+
+log = logging.getLogger(__name__)
+OUT = JobOutcome
+STALE_GRACE = timedelta(minutes=1)
+ERROR_MAX = 4000
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: the database or Redis went away or timed out; never a business refusal."""
+    if isinstance(exc, DomainError):
+        return False
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    try:
+        import redis
+
+        return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+    except ImportError:  # pragma: no cover - redis is installed with huey's extra
+        return False
+
+
+def counts_of(result) -> dict | None:
+    """What a task returned, in the run's `counts` column."""
+    if result is None:
+        return None
+    if isinstance(result, dict):
+        return {str(k): v for k, v in result.items()}
+    if isinstance(result, (int, float)):
+        return {"count": result}
+    return {"result": str(result)[:500]}
+
+
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:ERROR_MAX]
+
+
+def start_run(task: str, args: list, *, queue_id: str | None, time_limit: int) -> int:
+    """Record that an attempt starts (RUNNING) and commit, so a crash leaves the trace."""
+    db.session.rollback()
+    run = db.session.scalar(select(JobRun).where(JobRun.queue_id == queue_id)) if queue_id else None
+    if run is None:
+        run = JobRun(task=task, args=args, queue_id=queue_id, attempt=1, created_at=now())
+        db.session.add(run)
+    else:
+        run.attempt += 1
+    run.outcome, run.started_at, run.finished_at, run.time_limit = OUT.RUNNING.value, now(), None, time_limit
+    db.session.commit()
+    return run.id
+
+
+def _finish(run_id: int, outcome: JobOutcome, *, counts=None, error: str | None = None) -> None:
+    db.session.rollback()
+    db.session.execute(update(JobRun).where(JobRun.id == run_id).values(
+        outcome=outcome.value, finished_at=now(), counts=counts, error=error))
+    db.session.commit()
+
+
+def _statement_timeout(seconds: int | None) -> None:
+    if db.engine.dialect.name != "postgresql":
+        return
+    # Session-level (the task commits several times); RESET when the run ends, since the
+    # connection goes back to the pool.
+    if seconds:
+        db.session.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
+    else:
+        db.session.execute(text("RESET statement_timeout"))
+    db.session.commit()
+
+
+class Retry(Exception):
+    """The run failed transiently and the queue will run it again."""
+
+
+def run_tracked(task: str, fn, args: tuple, *, queue_id: str | None, retries_left: int,
+                time_limit: int):
+    """Run one attempt of a task body under its job-run record: RUNNING, then SUCCEEDED with
+    counts, RETRYING (transient error, retries left) or FAILED. Exceptions go back to the
+    caller after they are recorded (the queue decides whether to retry)."""
+    run_id = start_run(task, list(args), queue_id=queue_id, time_limit=time_limit)
+    started = time.monotonic()
+    try:
+        _statement_timeout(time_limit)
+        result = fn(*args)
+    except BaseException as exc:
+        db.session.rollback()
+        retrying = is_transient(exc) and retries_left > 0
+        _finish(run_id, OUT.RETRYING if retrying else OUT.FAILED, error=_error_text(exc))
+        raise
+    finally:
+        try:
+            _statement_timeout(None)
+        except Exception:  # noqa: BLE001 - the connection may be the thing that broke
+            db.session.rollback()
+    elapsed = time.monotonic() - started
+    if elapsed > time_limit:
+        _finish(run_id, OUT.FAILED, counts=counts_of(result),
+                error=f"Exceeded its time limit of {time_limit} s ({elapsed:.0f} s); the work it "
+                      "committed stands.")
+    else:
+        _finish(run_id, OUT.SUCCEEDED, counts=counts_of(result))
+    return result
+
+
+def record_unqueued(task: str, args: list, exc: BaseException) -> None:
+    """The queue could not take a message (Redis down): keep it as a PENDING run for the sweep."""
+    try:
+        db.session.rollback()
+        db.session.add(JobRun(task=task, args=list(args), outcome=OUT.PENDING.value, created_at=now(),
+                              error=f"Not queued: {_error_text(exc)}"[:ERROR_MAX]))
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - never fail the request that already committed its work
+        db.session.rollback()
+        log.exception("could not record the unqueued task %s%r", task, args)
+
+
+def stale_runs(at: datetime | None = None) -> list[JobRun]:
+    """Runs nobody will finish: PENDING (never queued), or RUNNING past limit + grace."""
+    at = at or now()
+    running = list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.RUNNING.value)))
+    pending = list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.PENDING.value)))
+    late = [r for r in running
+            if r.started_at and r.started_at + timedelta(seconds=r.time_limit) + STALE_GRACE < at]
+    return sorted(pending + late, key=lambda r: r.id)
+
+
+def _hand_over(run: JobRun, outcome_before: str, note: str) -> bool:
+    """Mark one run REQUEUED if nobody else did (a conditional update: two sweeps at once
+    requeue it once) and queue a fresh message with its arguments."""
+    from richwell import tasks
+
+    claimed = db.session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.outcome == outcome_before)
+                                 .values(outcome=OUT.REQUEUED.value, finished_at=now(),
+                                         error=((run.error or "") + "\n" + note).strip()[:ERROR_MAX])
+                                 ).rowcount
+    db.session.commit()
+    if not claimed:
+        return False
+    task = tasks.REGISTRY.get(run.task)
+    if task is None:
+        log.error("job run %s names an unknown task %s", run.id, run.task)
+        return False
+    tasks.enqueue(task, *(run.args or []))
+    return True
+
+
+def requeue_stale(at: datetime | None = None) -> int:
+    """The stale sweep: hand every stale run to a new queue message. Returns how many."""
+    runs = stale_runs(at)
+    ids = [(r, r.outcome) for r in runs]
+    done = 0
+    for run, outcome in ids:
+        note = ("Queued by the stale sweep (the queue was unreachable)." if outcome == OUT.PENDING.value
+                else "Found still RUNNING past its time limit (worker lost); queued again.")
+        done += _hand_over(run, outcome, note)
+    return done
+
+
+# --- monitoring --------------------------------------------------------------------------------
+
+@dataclass
+class PeriodicState:
+    name: str
+    schedule: str
+    period: timedelta
+    last: JobRun | None
+    last_success: JobRun | None
+
+    @property
+    def overdue(self) -> bool:
+        """No success within twice the period (a job that never ran counts once it should have)."""
+        reference = self.last_success.finished_at if self.last_success else None
+        return reference is None or now() - reference > 2 * self.period
+
+
+@dataclass
+class QueueState:
+    reachable: bool
+    pending: int | None
+    scheduled: int | None
+    error: str | None = None
+
+
+def queue_state() -> QueueState:
+    """Messages waiting and scheduled (retries, ETAs) on the queue; unreachable is reported."""
+    from richwell.tasks import huey
+
+    try:
+        return QueueState(True, huey.pending_count(), huey.scheduled_count())
+    except Exception as exc:  # noqa: BLE001 - monitoring must show an outage, not fail on it
+        return QueueState(False, None, None, _error_text(exc))
+
+
+def periodic_states() -> list[PeriodicState]:
+    from richwell.tasks import PERIODIC
+
+    states = []
+    for name, (schedule, period) in PERIODIC.items():
+        last = db.session.scalar(select(JobRun).where(JobRun.task == name)
+                                 .order_by(JobRun.created_at.desc(), JobRun.id.desc()).limit(1))
+        success = db.session.scalar(select(JobRun).where(JobRun.task == name, JobRun.outcome == OUT.SUCCEEDED.value)
+                                    .order_by(JobRun.finished_at.desc(), JobRun.id.desc()).limit(1))
+        states.append(PeriodicState(name, schedule, period, last, success))
+    return states
+
+
+def running_runs() -> list[JobRun]:
+    return list(db.session.scalars(select(JobRun).where(JobRun.outcome.in_([OUT.RUNNING.value, OUT.RETRYING.value,
+                                                                             OUT.PENDING.value]))
+                                   .order_by(JobRun.id)))
+
+
+def failed_runs(limit: int = 200) -> list[JobRun]:
+    return list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.FAILED.value)
+                                   .order_by(JobRun.id.desc()).limit(limit)))
+
+
+def failed_count() -> int:
+    return db.session.scalar(select(func.count(JobRun.id)).where(JobRun.outcome == OUT.FAILED.value)) or 0
+
+
+def retry_failed(run_id: int | None = None) -> int:
+    """Queue a failed run again (one, or every one when `run_id` is None). Returns how many."""
+    if run_id is not None:
+        run = db.session.get(JobRun, run_id)
+        if run is None or run.outcome != OUT.FAILED.value:
+            raise NotFound("No failed job run has that number.")
+        runs = [run]
+    else:
+        runs = failed_runs(limit=10_000)
+    return sum(_hand_over(run, OUT.FAILED.value, "Queued again by hand.") for run in runs)
+
+
+def purge_failed() -> int:
+    """Delete the failed runs (after they were read or retried). Returns how many."""
+    count = db.session.execute(delete(JobRun).where(JobRun.outcome == OUT.FAILED.value)).rowcount or 0
+    db.session.commit()
+    return count
+
+
+def purge_finished(before: datetime) -> int:
+    """The archive drops finished runs older than `before` (failed ones stay until purged)."""
+    count = db.session.execute(delete(JobRun).where(
+        JobRun.outcome.in_([OUT.SUCCEEDED.value, OUT.REQUEUED.value]), JobRun.created_at < before)).rowcount or 0
+    return count

@@ -1,0 +1,130 @@
+"""The mail outbox: every notification is also an email when SMTP is configured.
+
+Decision (README "Background jobs"): `notifications.notify` only marks its transaction; after
+the commit the queue is asked to run `send_outbox`, which copies new notifications (the last
+7 days, set-based, so the bulk ones written by INC expiry or reminders are included) into
+`outbox_emails` — one row per notification, unique — and, when SMTP_HOST is set, mails the
+pending rows. A failed send is retried on the next run (every 5 minutes) up to 5 attempts,
+then FAILED. Without SMTP the rows stay PENDING and admins read them on the Jobs page. The
+web request never talks to the mail server.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import event, func, insert, literal, select
+
+from richwell.extensions import db
+from richwell.models import Notification, OutboxEmail, OutboxStatus, User
+from richwell.services.clock import now
+
+log = logging.getLogger(__name__)
+WINDOW = timedelta(days=7)
+MAX_ATTEMPTS = 5
+BATCH = 200
+SUBJECT = "Richwell Colleges portal"
+DIRTY = "outbox_dirty"
+
+
+def smtp_configured() -> bool:
+    return bool(current_app.config.get("SMTP_HOST"))
+
+
+def collect() -> int:
+    """Copy notifications of the last 7 days that have no outbox row yet. Returns how many."""
+    stamp = now()
+    missing = ~select(OutboxEmail.id).where(OutboxEmail.notification_id == Notification.id).exists()
+    rows = (select(Notification.id, User.email, literal(SUBJECT), Notification.message,
+                   literal(OutboxStatus.PENDING.value), literal(0),
+                   literal(stamp, OutboxEmail.__table__.c.created_at.type))
+            .join(User, User.id == Notification.user_id)
+            .where(Notification.created_at >= stamp - WINDOW, missing))
+    count = db.session.execute(insert(OutboxEmail.__table__).from_select(
+        ["notification_id", "to_address", "subject", "body", "status", "attempts", "created_at"], rows)
+        .execution_options(preserve_rowcount=True)).rowcount
+    db.session.commit()
+    return count or 0
+
+
+def _send(mail: OutboxEmail) -> None:
+    cfg = current_app.config
+    message = EmailMessage()
+    message["From"] = cfg.get("MAIL_FROM") or "no-reply@richwell.edu.ph"
+    message["To"] = mail.to_address
+    message["Subject"] = mail.subject
+    message.set_content(mail.body)
+    with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=20) as smtp:
+        if cfg.get("SMTP_STARTTLS"):
+            smtp.starttls()
+        if cfg.get("SMTP_USERNAME"):
+            smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+        smtp.send_message(message)
+
+
+def deliver() -> dict:
+    """Collect new notifications, then (SMTP configured) mail the pending rows one by one,
+    each committed on its own so a crash never mails a row twice in a run."""
+    collected = collect()
+    sent = failed = 0
+    if smtp_configured():
+        ids = list(db.session.scalars(select(OutboxEmail.id).where(OutboxEmail.status == OutboxStatus.PENDING.value)
+                                      .order_by(OutboxEmail.id).limit(BATCH)))
+        for mail_id in ids:
+            mail = db.session.get(OutboxEmail, mail_id)
+            if mail is None or mail.status != OutboxStatus.PENDING.value:
+                continue
+            mail.attempts += 1
+            try:
+                _send(mail)
+            except (OSError, smtplib.SMTPException) as exc:
+                mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if mail.attempts >= MAX_ATTEMPTS:
+                    mail.status = OutboxStatus.FAILED.value
+                    failed += 1
+            else:
+                mail.status, mail.sent_at, mail.last_error = OutboxStatus.SENT.value, now(), None
+                sent += 1
+            db.session.commit()
+    return {"collected": collected, "sent": sent, "failed": failed}
+
+
+def waiting(limit: int = 100) -> list[OutboxEmail]:
+    """What the admin page lists: mail not sent yet (PENDING, then FAILED), oldest first."""
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.status != OutboxStatus.SENT.value)
+                                   .order_by(OutboxEmail.status.desc(), OutboxEmail.id).limit(limit)))
+
+
+def counts() -> dict[str, int]:
+    return dict(db.session.execute(select(OutboxEmail.status, func.count(OutboxEmail.id))
+                                   .group_by(OutboxEmail.status)).all())
+
+
+def mark_session(session) -> None:
+    """Called by notify(): this transaction adds a notification to mail."""
+    session.info[DIRTY] = True
+
+
+def install(session_class) -> None:
+    """After a commit that added notifications, ask the queue to mail them (SMTP configured,
+    real queue only: in immediate mode the task would run inside the commit)."""
+
+    @event.listens_for(session_class, "after_commit")
+    def _after_commit(session):
+        if not session.info.pop(DIRTY, False):
+            return
+        from richwell import tasks
+
+        try:
+            if tasks.huey.immediate or not current_app.config.get("SMTP_HOST"):
+                return
+            tasks.send_outbox()
+        except Exception:  # noqa: BLE001 - the 5-minute run picks it up
+            log.exception("could not queue the outbox")
+
+    @event.listens_for(session_class, "after_rollback")
+    def _after_rollback(session):
+        session.info.pop(DIRTY, None)

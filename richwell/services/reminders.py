@@ -1,0 +1,76 @@
+"""Payment reminders: on the 25th, each student whose installment for next month is not yet
+fully paid is reminded once (README "Background jobs").
+
+An installment plan's month N falls due in the calendar month N-1 months after the month the
+term starts (a term starting 10 August: month 1 is August, month 2 September ...). Only ACTIVE
+term enrollments are reminded. One reminder per enrollment per calendar month, kept in
+`payment_reminders` (a unique pair), so running the job twice sends nothing new.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, and_, insert, literal, select
+
+from richwell.extensions import db
+from richwell.models import MonthBucket, Notification, PaymentReminder, Student, Term, TermEnrollment
+from richwell.models.enrollment import TermEnrollmentStatus
+from richwell.services import audit
+from richwell.services import clock
+from richwell.services.clock import now
+
+STUDENT_PAYMENTS_PATH = "/student/payments"
+
+
+def first_of_next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def bucket_due_in(term: Term, month_start: date) -> int:
+    """Which installment month of `term` falls due in the calendar month starting `month_start`."""
+    return (month_start.year * 12 + month_start.month) - (term.start_date.year * 12 + term.start_date.month) + 1
+
+
+def send_payment_reminders(on: date | None = None) -> int:
+    """Remind, once per enrollment per calendar month, every ACTIVE enrollment whose installment
+    due next month is not fully paid; notification "payment_reminder". Set-based per term.
+    Returns how many were reminded."""
+    on = on or clock.today()
+    due_month = first_of_next_month(on)
+    stamp = now()
+    sent = 0
+    terms = list(db.session.scalars(select(Term).where(Term.end_date >= on).order_by(Term.id)))
+    for term in terms:
+        month = bucket_due_in(term, due_month)
+        if month < 1:
+            continue
+        already = select(PaymentReminder.id).where(PaymentReminder.term_enrollment_id == TermEnrollment.id,
+                                                   PaymentReminder.due_month == due_month).exists()
+        owing = (select(TermEnrollment.id, literal(due_month, Date), literal(month),
+                        literal(stamp, PaymentReminder.__table__.c.created_at.type))
+                 .join(MonthBucket, and_(MonthBucket.term_enrollment_id == TermEnrollment.id,
+                                         MonthBucket.month == month))
+                 .where(TermEnrollment.term_id == term.id,
+                        TermEnrollment.status == TermEnrollmentStatus.ACTIVE.value,
+                        MonthBucket.paid < MonthBucket.required, ~already))
+        count = db.session.execute(insert(PaymentReminder.__table__).from_select(
+            ["term_enrollment_id", "due_month", "bucket_month", "created_at"], owing)
+            # INSERT ... SELECT reports its rowcount only when asked (SQLAlchemy 2).
+            .execution_options(preserve_rowcount=True)).rowcount or 0
+        if not count:
+            continue
+        message = (f"Reminder: installment {month} of your {term.name} tuition falls due in "
+                   f"{due_month:%B %Y} and is not fully paid yet. Pay at the cashier's counter or online.")
+        db.session.execute(insert(Notification.__table__).from_select(
+            ["user_id", "kind", "message", "link", "created_at"],
+            select(Student.user_id, literal("payment_reminder"), literal(message), literal(STUDENT_PAYMENTS_PATH),
+                   literal(stamp, Notification.__table__.c.created_at.type))
+            .select_from(PaymentReminder)
+            .join(TermEnrollment, TermEnrollment.id == PaymentReminder.term_enrollment_id)
+            .join(Student, Student.id == TermEnrollment.student_id)
+            .where(PaymentReminder.created_at == stamp, TermEnrollment.term_id == term.id)))
+        audit.record(None, "payment.reminders", target=term,
+                     after={"month": month, "due": due_month, "reminded": count})
+        sent += count
+    db.session.commit()
+    return sent

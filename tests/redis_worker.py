@@ -1,0 +1,30 @@
+"""A consumer target for the Redis crash test: every portal task plus one slow task whose
+effect is easy to count. Run as `huey_consumer tests.redis_worker.huey` (HUEY_NAME set)."""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from richwell.extensions import db
+from richwell.models import AuditEntry
+from richwell.services import audit
+from richwell.tasks import huey, job
+
+__all__ = ["huey", "slow_mark", "marks"]
+
+
+def marks(key: str) -> int:
+    return db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == "test.slow_mark", AuditEntry.target_id == key)) or 0
+
+
+@job(retries=0, time_limit=10)
+def slow_mark(key: str, seconds: float) -> str:
+    """Idempotent like every task: the database says whether the mark was made already."""
+    if marks(key):
+        return "already marked"
+    time.sleep(seconds)
+    audit.record(None, "test.slow_mark", target_type="Test", target_id=key)
+    db.session.commit()
+    return "marked"
