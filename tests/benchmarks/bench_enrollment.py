@@ -10,7 +10,7 @@ What it does
    schedules that clash across blocks; one section in three deliberately small, 4-8 seats);
    a prerequisite that a third of the students failed last year; S year-2 students with their
    term enrollment and month 1 paid (buckets set directly in the database).
-2. Starts `gunicorn wsgi:app` (6 sync workers; `-w/-t` change it) with RATELIMIT_ENABLED=0 and
+2. Starts `gunicorn wsgi:app` (3 gthread workers x 4 threads; `-w/-t` change it) with RATELIMIT_ENABLED=0 and
    tests/benchmarks/gunicorn_bench.py, which counts the SQL of every request into response
    headers (the app itself is unchanged). `--url` points at a server you started instead
    (then the statement figures are only there if you used that config too).
@@ -557,10 +557,11 @@ def main() -> None:
     parser.add_argument("-c", "--clients", type=int, default=50)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--url", help="an already running server (built on the same database)")
-    # Sync workers by default: every request goes to whichever worker is free. gthread workers keep
-    # each client's keep-alive connection, so a worker that got more clients builds a long tail.
-    parser.add_argument("-w", "--workers", type=int, default=6, help="gunicorn workers")
-    parser.add_argument("-t", "--threads", type=int, default=1, help="threads per worker (1: sync workers)")
+    # gthread: 12 requests in flight overlap the commits' disk waits. (Sync workers spread the load
+    # more evenly, as gthread pins each keep-alive client to one worker, but under the shared
+    # machine's load they did worse: 34-36 against 51-82 enrollments/s on the default run.)
+    parser.add_argument("-w", "--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("-t", "--threads", type=int, default=4, help="threads per worker (1: sync workers)")
     parser.add_argument("--login", choices=["first", "form"], default="first",
                         help="first: C students (one per client) sign in through /login, the others get a minted "
                              "session; form: every student signs in through /login (argon2: ~0.3 s CPU each)")
