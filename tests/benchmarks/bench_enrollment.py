@@ -11,8 +11,8 @@ What it does
    a prerequisite that a third of the students failed last year; S year-2 students with their
    term enrollment and month 1 paid (buckets set directly in the database).
 2. Starts `gunicorn wsgi:app` (3 gthread workers x 4 threads; `-w/-t` change it) with
-   RATELIMIT_ENABLED=0 and tests/benchmarks/gunicorn_bench.py, which counts the SQL of every request into response
-   headers (the app itself is unchanged). `--url` points at a server you started instead
+   RATELIMIT_ENABLED=0 and tests/benchmarks/gunicorn_bench.py, which counts the SQL of every
+   request into response headers (the app itself is unchanged). `--url` points at a server you started instead
    (then the statement figures are only there if you used that config too).
 3. Sign-in, before the measured phase: C students (one per client) sign in through the real
    /login form; the other students' sessions are minted with the server's SECRET_KEY, because
