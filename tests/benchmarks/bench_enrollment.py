@@ -12,8 +12,8 @@ What it does
    term enrollment and month 1 paid (buckets set directly in the database).
 2. Starts `gunicorn wsgi:app` (3 gthread workers x 4 threads; `-w/-t` change it) with
    RATELIMIT_ENABLED=0 and tests/benchmarks/gunicorn_bench.py, which counts the SQL of every
-   request into response headers (the app itself is unchanged). `--url` points at a server you started instead
-   (then the statement figures are only there if you used that config too).
+   request into response headers (the app itself is unchanged). `--url` points at a server
+   you started instead (the statement figures are then there only if it uses that config).
 3. Sign-in, before the measured phase: C students (one per client) sign in through the real
    /login form; the other students' sessions are minted with the server's SECRET_KEY, because
    one argon2 verify costs ~0.3 s of CPU on this machine and sign-in is not what is measured
