@@ -556,7 +556,9 @@ def main() -> None:
     parser.add_argument("-s", "--students", type=int, default=2000)
     parser.add_argument("-c", "--clients", type=int, default=50)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
-    parser.add_argument("--url", help="an already running server (built on the same database)")
+    parser.add_argument("--url", help="an already running server on --database-url (rebuilt by the bench); "
+                                      f"minted sessions need it started with SECRET_KEY={SECRET}, else use "
+                                      "--login form")
     # gthread: 12 requests in flight overlap the commits' disk waits. (Sync workers spread the load
     # more evenly, as gthread pins each keep-alive client to one worker, but under the shared
     # machine's load they did worse: 34-36 against 51-82 enrollments/s on the default run.)
