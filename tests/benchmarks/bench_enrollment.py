@@ -10,10 +10,10 @@ What it does
    schedules that clash across blocks; one section in three deliberately small, 4-8 seats);
    a prerequisite that a third of the students failed last year; S year-2 students with their
    term enrollment and month 1 paid (buckets set directly in the database).
-2. Starts `gunicorn wsgi:app` (6 sync workers; `-w/-t` change it) with RATELIMIT_ENABLED=0 and
-   tests/benchmarks/gunicorn_bench.py, which counts the SQL of every request into response
-   headers (the app itself is unchanged). `--url` points at a server you started instead
-   (then the statement figures are only there if you used that config too).
+2. Starts `gunicorn wsgi:app` (3 gthread workers x 4 threads; `-w/-t` change it) with
+   RATELIMIT_ENABLED=0 and tests/benchmarks/gunicorn_bench.py, which counts the SQL of every
+   request into response headers (the app itself is unchanged). `--url` points at a server
+   you started instead (the statement figures are then there only if it uses that config).
 3. Sign-in, before the measured phase: C students (one per client) sign in through the real
    /login form; the other students' sessions are minted with the server's SECRET_KEY, because
    one argon2 verify costs ~0.3 s of CPU on this machine and sign-in is not what is measured
@@ -552,15 +552,18 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("-s", "--students", type=int, default=2000)
     parser.add_argument("-c", "--clients", type=int, default=50)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
-    parser.add_argument("--url", help="an already running server (built on the same database)")
-    # Sync workers by default: every request goes to whichever worker is free. gthread workers keep
-    # each client's keep-alive connection, so a worker that got more clients builds a long tail.
-    parser.add_argument("-w", "--workers", type=int, default=6, help="gunicorn workers")
-    parser.add_argument("-t", "--threads", type=int, default=1, help="threads per worker (1: sync workers)")
+    parser.add_argument("--url", help="an already running server on --database-url (rebuilt by the bench); "
+                                      f"minted sessions need it started with SECRET_KEY={SECRET}, else use "
+                                      "--login form")
+    # gthread: 12 requests in flight overlap the commits' disk waits. (Sync workers spread the load
+    # more evenly, as gthread pins each keep-alive client to one worker, but under the shared
+    # machine's load they did worse: 34-36 against 51-82 enrollments/s on the default run.)
+    parser.add_argument("-w", "--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("-t", "--threads", type=int, default=4, help="threads per worker (1: sync workers)")
     parser.add_argument("--login", choices=["first", "form"], default="first",
                         help="first: C students (one per client) sign in through /login, the others get a minted "
                              "session; form: every student signs in through /login (argon2: ~0.3 s CPU each)")
