@@ -58,5 +58,5 @@ def test_a_user_creates_and_revokes_a_token_in_the_browser(page, sign_in):
     assert re.fullmatch(r"rw_[A-Za-z0-9_-]{43}", secret)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Revoke").click()
-    page.get_by_text("Revoked").wait_for()
+    page.get_by_text("Revoked", exact=True).wait_for()
     assert page.locator("#new-token").count() == 0
