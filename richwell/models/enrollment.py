@@ -25,7 +25,24 @@ class TermEnrollmentStatus(str, enum.Enum):
     WITHDRAWN = "WITHDRAWN"
 
 
-class TermEnrollment(db.Model):
+class BucketTotals:
+    """Totals of an installment plan, for anything with `buckets` (required, paid): the term
+    enrollment itself and the read-only views built from it (the COR)."""
+
+    @property
+    def total_due(self) -> Decimal:
+        return sum((b.required for b in self.buckets), Decimal("0.00"))
+
+    @property
+    def total_paid(self) -> Decimal:
+        return sum((b.paid for b in self.buckets), Decimal("0.00"))
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total_due - self.total_paid
+
+
+class TermEnrollment(BucketTotals, db.Model):
     """One per student per term: the monthly commitment, the buckets, the credit balance."""
 
     __tablename__ = "term_enrollments"
@@ -47,18 +64,6 @@ class TermEnrollment(db.Model):
     buckets: Mapped[list[MonthBucket]] = relationship(
         back_populates="enrollment", order_by="MonthBucket.month", cascade="all, delete-orphan"
     )
-
-    @property
-    def total_due(self) -> Decimal:
-        return sum((b.required for b in self.buckets), Decimal("0.00"))
-
-    @property
-    def total_paid(self) -> Decimal:
-        return sum((b.paid for b in self.buckets), Decimal("0.00"))
-
-    @property
-    def balance(self) -> Decimal:
-        return self.total_due - self.total_paid
 
     @property
     def first_month_paid(self) -> bool:

@@ -26,6 +26,7 @@ from richwell.models import (
     TermEnrollment,
     User,
 )
+from richwell.models.enrollment import BucketTotals
 from richwell.services.clock import today
 from richwell.services.enrollment import Meeting, check_id, load_meetings, professor_name
 from richwell.services.errors import NotFound
@@ -58,7 +59,7 @@ class BucketLine:
 
 
 @dataclass(frozen=True)
-class Registration:
+class Registration(BucketTotals):
     """The Certificate of Registration: who, which term, the subjects and the assessment."""
 
     term_enrollment_id: int
@@ -79,18 +80,6 @@ class Registration:
     @property
     def total_units(self) -> int:
         return sum(s.units for s in self.subjects)
-
-    @property
-    def total_due(self) -> Decimal:
-        return sum((b.required for b in self.buckets), Decimal("0.00"))
-
-    @property
-    def total_paid(self) -> Decimal:
-        return sum((b.paid for b in self.buckets), Decimal("0.00"))
-
-    @property
-    def balance(self) -> Decimal:
-        return self.total_due - self.total_paid
 
     @property
     def timetable(self) -> list[Meeting]:
