@@ -40,7 +40,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     from richwell import models  # noqa: F401  (every table registered before migrate)
     from richwell.extensions import csrf, db, limiter, login_manager, migrate
-    from richwell.services import accounts
+    from richwell.services.platform import accounts
 
     db.init_app(app)
     with app.app_context():
@@ -85,7 +85,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     @app.before_request
     def _acting_context():
-        from richwell.services.context import ActingContext, set_acting_context
+        from richwell.services.platform.context import ActingContext, set_acting_context
 
         set_acting_context(ActingContext(ip=request.remote_addr, impersonator_id=session.get("impersonator_id")))
 

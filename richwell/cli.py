@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from richwell.services.errors import DomainError
+from richwell.services.platform.errors import DomainError
 
 
 def register(app: Flask) -> None:
@@ -16,7 +16,7 @@ def register(app: Flask) -> None:
     def create_admin(email: str, first_name: str, last_name: str, password: str):
         """Create an administrator account."""
         from richwell.models import Role
-        from richwell.services import accounts
+        from richwell.services.platform import accounts
 
         try:
             user = accounts.create_user(email=email, first_name=first_name, last_name=last_name,
@@ -41,7 +41,7 @@ def register(app: Flask) -> None:
 
 
 def _when(value) -> str:
-    from richwell.services.clock import to_manila
+    from richwell.services.platform.clock import to_manila
 
     return to_manila(value).strftime("%Y-%m-%d %H:%M Manila") if value else "—"
 
@@ -52,7 +52,7 @@ def register_jobs(app: Flask) -> None:
     @jobs_cli.command("status")
     def status():
         """Queue length, scheduled count, running runs, last run of each periodic job."""
-        from richwell.services import jobs
+        from richwell.services.platform import jobs
 
         queue = jobs.queue_state()
         if queue.reachable:
@@ -76,7 +76,7 @@ def register_jobs(app: Flask) -> None:
     @jobs_cli.command("failed")
     def failed():
         """List failed runs, newest first."""
-        from richwell.services import jobs
+        from richwell.services.platform import jobs
 
         runs = jobs.failed_runs()
         if not runs:
@@ -91,7 +91,7 @@ def register_jobs(app: Flask) -> None:
     @click.option("--all", "retry_all", is_flag=True, help="Queue every failed run again.")
     def retry(run_id, retry_all):
         """Queue a failed run again (RUN_ID) or every failed run (--all)."""
-        from richwell.services import jobs
+        from richwell.services.platform import jobs
 
         if (run_id is None) == (not retry_all):
             raise click.UsageError("Give one failed run's number, or --all.")
@@ -104,14 +104,14 @@ def register_jobs(app: Flask) -> None:
     @jobs_cli.command("purge-failed")
     def purge_failed():
         """Delete every failed run."""
-        from richwell.services import jobs
+        from richwell.services.platform import jobs
 
         click.echo(f"Deleted {jobs.purge_failed()} failed runs.")
 
     @jobs_cli.command("sweep")
     def sweep():
         """Queue again the runs left PENDING or stale (what the 10-minute sweep does)."""
-        from richwell.services import jobs
+        from richwell.services.platform import jobs
 
         click.echo(f"Queued again: {jobs.requeue_stale()}.")
 

@@ -65,7 +65,7 @@ def _install_outbox_hook() -> None:
     if not _outbox_hook:
         from flask_sqlalchemy.session import Session
 
-        from richwell.services import outbox
+        from richwell.services.platform import outbox
 
         outbox.install(Session)
         _outbox_hook = True
@@ -94,7 +94,7 @@ def job(*, retries: int = 3, retry_delay: int = 30, time_limit: int = 600, perio
         @functools.wraps(fn)
         def run(*args, task=None):
             def tracked():
-                from richwell.services import jobs
+                from richwell.services.platform import jobs
 
                 try:
                     return jobs.run_tracked(name, fn, args, queue_id=task.id if task else None,
@@ -130,7 +130,7 @@ def enqueue(task, *args):
     try:
         return task(*args)
     except Exception as exc:  # noqa: BLE001 - Redis down, network, anything: never fail the request
-        from richwell.services import jobs
+        from richwell.services.platform import jobs
 
         log.warning("could not queue %s%r: %s", task.name, args, exc)
         if has_app_context():
@@ -148,27 +148,27 @@ def ping() -> str:
 def nightly_schedule_conflict_check() -> dict:
     """Find schedule conflicts that slipped in (overrides, edits) and notify the registrars
     of each new one once; running it again notifies nobody twice."""
-    from richwell.services import scheduling
+    from richwell.services import academics
 
-    result = scheduling.notify_schedule_conflicts()
+    result = academics.notify_schedule_conflicts()
     return {"open": result.open, "new": result.new, "resolved": result.resolved}
 
 
 @job(retries=2, time_limit=3600)
 def open_continuing_students(job_id: int) -> None:
     """The registrar's bulk opening of the current term (idempotent; progress on the job row)."""
-    from richwell.services import students
+    from richwell.services import admissions
 
-    students.run_bulk_open(job_id)
+    admissions.run_bulk_open(job_id)
 
 
 @job(retries=3, time_limit=900)
 def recalculate_gpa(student_ids: list[int]) -> int:
     """Recompute the stored GPAs and year level of these students (queued after finalization,
     approved changes and INC expiry). Idempotent: it only recomputes."""
-    from richwell.services import gpa
+    from richwell.services import grades
 
-    gpa.recompute_all(student_ids)
+    grades.recompute_all(student_ids)
     return len(student_ids)
 
 
@@ -177,9 +177,9 @@ def recalculate_gpa(student_ids: list[int]) -> int:
      period=WEEK, time_limit=3600)
 def recalculate_all_gpa() -> None:
     """The full GPA batch (set-based), weekly and when too many students changed at once."""
-    from richwell.services import gpa
+    from richwell.services import grades
 
-    gpa.recompute_all()
+    grades.recompute_all()
 
 
 # 02:00 Manila is 18:00 UTC the day before; clock.today() is already the school's new day.
@@ -187,7 +187,8 @@ def recalculate_all_gpa() -> None:
      time_limit=1800)
 def expire_and_warn_incs() -> dict:
     """INCs past their deadline turn FAILED 5.00; INCs within 30 days warn their student once."""
-    from richwell.services import clock, grades
+    from richwell.services import grades
+    from richwell.services.platform import clock
 
     day = clock.today()
     return {"expired": grades.expire_incs(day), "warned": grades.warn_incs(day)}
@@ -198,9 +199,9 @@ def expire_and_warn_incs() -> dict:
      period=MONTH, time_limit=1800)
 def send_payment_reminders() -> int:
     """Remind each student whose installment for next month is not fully paid, once per month."""
-    from richwell.services import reminders
+    from richwell.services import finance
 
-    return reminders.send_payment_reminders()
+    return finance.send_payment_reminders()
 
 
 # The monthly archive runs on the 1st at 01:00 Manila, which is 17:00 UTC on the month's last
@@ -211,7 +212,7 @@ def send_payment_reminders() -> int:
 def monthly_archive() -> dict | None:
     """Monthly: delete notifications read and older than a year, API tokens dead for 90 days,
     finished job runs and sent mail older than 90 days."""
-    from richwell.services import archive, clock
+    from richwell.services.platform import archive, clock
 
     if clock.today().day != 1:
         return None
@@ -222,7 +223,7 @@ def monthly_archive() -> dict | None:
      time_limit=300)
 def requeue_stale_jobs() -> int:
     """Queue again every run left PENDING (queue was down) or RUNNING past its time limit."""
-    from richwell.services import jobs
+    from richwell.services.platform import jobs
 
     return jobs.requeue_stale()
 
@@ -231,7 +232,7 @@ def requeue_stale_jobs() -> int:
      time_limit=300)
 def send_outbox() -> dict:
     """Put new notifications in the mail outbox and, when SMTP is configured, send what waits."""
-    from richwell.services import outbox
+    from richwell.services.platform import outbox
 
     return outbox.deliver()
 
@@ -239,9 +240,9 @@ def send_outbox() -> dict:
 @job(retries=3, time_limit=1800)
 def import_payment_rows(import_id: int, first_row_id: int, last_row_id: int) -> dict:
     """Record one chunk of an online-payment import (each row once, whatever the retries)."""
-    from richwell.services import payment_import
+    from richwell.services import finance
 
-    return payment_import.record_rows(import_id, first_row_id, last_row_id)
+    return finance.record_rows(import_id, first_row_id, last_row_id)
 
 
 # --- payments: receipt PDFs and the permit check --------------------------------------------
@@ -249,23 +250,23 @@ def import_payment_rows(import_id: int, first_row_id: int, last_row_id: int) -> 
 @job(retries=3, time_limit=120)
 def generate_receipt_pdf(payment_id: int) -> str | None:
     """Write one receipt's PDF (queued after the payment commits; safe to repeat)."""
-    from richwell.services import receipts
+    from richwell.services import finance
 
-    path = receipts.ensure_pdf(payment_id)
+    path = finance.ensure_pdf(payment_id)
     return str(path) if path else None
 
 
 @job(periodic=crontab(minute="5"), schedule="hourly at :05", period=HOUR, time_limit=1800)
 def sweep_receipt_pdfs() -> int:
     """Hourly: write any receipt PDF the queue missed."""
-    from richwell.services import receipts
+    from richwell.services import finance
 
-    return receipts.sweep_missing_pdfs()
+    return finance.sweep_missing_pdfs()
 
 
 @job(periodic=crontab(minute="15"), schedule="hourly at :15", period=HOUR, time_limit=1800)
 def sweep_exam_permits() -> int:
     """Hourly: issue any exam permit owed but missing (e.g. after a mapping change)."""
-    from richwell.services import permits
+    from richwell.services import finance
 
-    return permits.issue_missing_permits()
+    return finance.issue_missing_permits()

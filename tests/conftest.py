@@ -22,7 +22,6 @@ os.environ["RICHWELL_ENV"] = "testing"
 from richwell import create_app  # noqa: E402
 from richwell.extensions import db as _db  # noqa: E402
 from richwell.extensions import limiter  # noqa: E402
-
 from tests.factories import *  # noqa: E402,F401,F403  (factories are fixtures' helpers)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")

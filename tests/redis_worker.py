@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry
-from richwell.services import audit
+from richwell.services.platform import audit
 from richwell.tasks import huey, job
 
 __all__ = ["huey", "slow_mark", "marks"]

@@ -5,7 +5,7 @@ import marshmallow as ma
 
 from richwell.api.common import Blueprint, Text, token_endpoint_limit
 from richwell.extensions import limiter
-from richwell.services import api_tokens
+from richwell.services.platform import api_tokens
 
 bp = Blueprint("api_auth", __name__, tag="Sign in", description="Sign in: API tokens and JWTs.")
 

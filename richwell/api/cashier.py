@@ -7,13 +7,13 @@ import marshmallow as ma
 from richwell.api.common import MAX_ID, Blueprint, Id, Money, Text, api_user
 from richwell.models import Role
 from richwell.models.finance import Exam, PaymentMethod
-from richwell.services import payments
-from richwell.services.errors import Conflict
+from richwell.services import finance
+from richwell.services.platform.errors import Conflict
 
 bp = Blueprint("api_cashier", __name__, tag="Cashier", url_prefix="/api/v1/cashier", roles=(Role.CASHIER,),
                description="The cashier's counter (role cashier).")
 
-IDEMPOTENCY_KEY = r"^[A-Za-z0-9_\-:.]{8,100}$"  # what payments.check_idempotency_key accepts
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9_\-:.]{8,100}$"  # what finance.check_idempotency_key accepts
 
 
 class PaymentMethodSchema(ma.Schema):
@@ -58,7 +58,7 @@ def search(args):
     Up to 20 students whose number starts with `q` or whose names have parts starting with
     each word of `q`, with the current term's enrollment and balance. An empty `q` finds nobody.
     """
-    return payments.search_students(args["q"])
+    return finance.search_students(args["q"])
 
 
 # ---------------------------------------------------------------- recording and reversing
@@ -98,7 +98,7 @@ class RecordedPaymentSchema(ma.Schema):
                                     required=True)
 
 
-def _recorded(result: payments.PaymentResult) -> dict:
+def _recorded(result: finance.PaymentResult) -> dict:
     return {"payment_id": result.payment_id, "receipt_number": result.receipt_number, "amount": result.amount,
             "allocations": [{"month": m, "amount": a} for m, a in result.allocations],
             "credit_balance": result.credit_balance, "permits_issued": result.permits_issued}
@@ -120,7 +120,7 @@ def record_payment(body, headers):
     receipt number is the next of the year; permits of months that became fully paid are issued.
     """
     try:
-        result = payments.record_payment(body["enrollment_id"], body["amount"], body["method"],
+        result = finance.record_payment(body["enrollment_id"], body["amount"], body["method"],
                                          body["reference_number"], api_user(), headers["idempotency_key"])
     except Conflict as refusal:
         if refusal.code != "idempotency_mismatch":
@@ -160,7 +160,7 @@ def reverse(body, payment_id: int):
     at most once; the original stays in the ledger.
     """
     try:
-        reversal = payments.reverse_payment(payment_id, body["reason"], api_user())
+        reversal = finance.reverse_payment(payment_id, body["reason"], api_user())
     except Conflict as refusal:
         raise Conflict(refusal.message) from None  # the contract's one 409 code
     return {"payment_id": reversal.id, "reverses": reversal.reverses_id, "amount": reversal.amount,

@@ -21,8 +21,8 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from richwell.extensions import db, limiter
 from richwell.models import Role
-from richwell.services import api_tokens
-from richwell.services.errors import Forbidden, ValidationError
+from richwell.services.platform import api_tokens
+from richwell.services.platform.errors import Forbidden, ValidationError
 
 # Ids arrive in URLs and bodies; beyond PostgreSQL's integer no row can exist (and SQLite
 # refuses integers past 64 bits), so larger numbers answer 404/400 instead of reaching the db.

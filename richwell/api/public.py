@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 from richwell.api.common import MAX_ID, Blueprint, Id, Money, PageArgsSchema, Text, UTCDateTime, page_schema, paginate
 from richwell.extensions import db
 from richwell.models import Program, Semester, Subject
-from richwell.services import admissions, verification
-from richwell.services.errors import NotFound
+from richwell.services import admissions, grades
+from richwell.services.platform.errors import NotFound
 
 bp = Blueprint("api_public", __name__, tag="Public", url_prefix="/api/v1/public",
                description="Open to anyone: programs, the online application, verification.")
@@ -152,7 +152,7 @@ def verify(code: str):
     An exam permit's or an issued transcript's code: whether it is valid and the few facts
     printed on it. Unknown codes are 404.
     """
-    result = verification.verify(code)
+    result = grades.verify(code)
     if result is None:
         raise NotFound("No permit or document carries this code.")
     return result

@@ -22,8 +22,8 @@ from richwell.extensions import db
 from richwell.models import Offering, Role, Semester, Student, Subject, SubjectEnrollment, Term, TermEnrollment
 from richwell.models.finance import Exam, PaymentKind, PaymentMethod
 from richwell.services import enrollment as enrollment_service
-from richwell.services import payments, permits, transcripts
-from richwell.services.errors import NotFound
+from richwell.services import finance, grades
+from richwell.services.platform.errors import NotFound
 
 bp = Blueprint("api_student", __name__, tag="Student", url_prefix="/api/v1/student", roles=(Role.STUDENT,),
                description="A student's own records (role student).")
@@ -316,7 +316,7 @@ def payment_status(enrollment_id: int):
     The six monthly buckets, totals, credit balance and every payment and reversal (newest first).
     """
     enrollment = own_enrollment(enrollment_id)
-    account = payments.account(enrollment.student_id, enrollment.id)
+    account = finance.account(enrollment.student_id, enrollment.id)
     chosen = account.enrollment
     return {"enrollment_id": chosen.id, "monthly_commitment": chosen.monthly_commitment,
             "total_due": chosen.total_due, "total_paid": chosen.total_paid, "balance": chosen.balance,
@@ -351,7 +351,7 @@ def exam_permit(enrollment_id: int):
         {"exam": s.exam, "month": s.month, "status": s.state.upper(),
          "code": s.permit.display_code if s.state == "issued" else None,
          "issued_at": s.permit.issued_at if s.permit is not None else None}
-        for s in permits.exam_states(enrollment)]}
+        for s in finance.exam_states(enrollment)]}
 
 
 # ---------------------------------------------------------------- transcript
@@ -407,7 +407,7 @@ def transcript(enrollment_id: int):
     cumulative GPA and units earned: the same record the transcript page shows.
     """
     enrollment = own_enrollment(enrollment_id)
-    record = transcripts.build_record(enrollment.student_id)
+    record = grades.build_record(enrollment.student_id)
     facts = record["student"]
     record["student"] = {**facts, "program": {"code": facts["program_code"], "name": facts["program_name"]}}
     return record

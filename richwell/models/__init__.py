@@ -12,6 +12,19 @@ from richwell.models.enrollment import (
     TermEnrollmentStatus,
     TransferCredit,
 )
+from richwell.models.finance import (
+    DEFAULT_EXAM_MONTHS,
+    Exam,
+    ExamMonthMapping,
+    ExamPermit,
+    IdempotencyRecord,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
+    PaymentMethod,
+    PermitStatus,
+    ReceiptCounter,
+)
 from richwell.models.grades import (
     ChangeRequestKind,
     ChangeRequestStatus,
@@ -27,19 +40,6 @@ from richwell.models.grades import (
     Transcript,
     TranscriptKind,
 )
-from richwell.models.finance import (
-    DEFAULT_EXAM_MONTHS,
-    Exam,
-    ExamMonthMapping,
-    ExamPermit,
-    IdempotencyRecord,
-    Payment,
-    PaymentAllocation,
-    PaymentKind,
-    PaymentMethod,
-    PermitStatus,
-    ReceiptCounter,
-)
 from richwell.models.jobs import (
     ImportRowStatus,
     ImportStatus,
@@ -52,14 +52,6 @@ from richwell.models.jobs import (
     PaymentReminder,
 )
 from richwell.models.notifications import Notification
-from richwell.models.records import (
-    AdmissionReview,
-    ApplicationDocument,
-    BulkOpenJob,
-    DocumentKind,
-    DocumentsStatus,
-    JobStatus,
-)
 from richwell.models.people import (
     STAFF_ROLES,
     AdmissionType,
@@ -69,6 +61,14 @@ from richwell.models.people import (
     StudentStatus,
     StudentStatusChange,
     User,
+)
+from richwell.models.records import (
+    AdmissionReview,
+    ApplicationDocument,
+    BulkOpenJob,
+    DocumentKind,
+    DocumentsStatus,
+    JobStatus,
 )
 from richwell.models.scheduling import DAYS, Offering, ScheduleSlot, Section
 from richwell.models.settings import Setting

@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from richwell.extensions import db
 from richwell.models import Offering, Program, Role, Section, Subject, Term, User
-from richwell.services import accounts, clock, curriculum, scheduling, terms
+from richwell.services import academics
+from richwell.services.platform import accounts, clock
 
 PROGRAMS = [("BSIT", "Bachelor of Science in Information Technology"),
             ("BSBA", "Bachelor of Science in Business Administration major in Marketing Management")]
@@ -158,21 +159,21 @@ def _professors(password: str) -> dict[str, list[User]]:
 
 def _program(code: str, name: str) -> Program:
     program = db.session.scalar(select(Program).where(Program.code == code))
-    return program or curriculum.create_program(None, code=code, name=name, years=4)
+    return program or academics.create_program(None, code=code, name=name, years=4)
 
 
 def _curriculum(program: Program, rows) -> None:
     existing = {s.code: s for s in db.session.scalars(select(Subject).where(Subject.program_id == program.id))}
     for year, semester, code, title, units, major, _ in rows:
         if code not in existing:
-            existing[code] = curriculum.create_subject(None, program.id, code=code, title=title, units=units,
+            existing[code] = academics.create_subject(None, program.id, code=code, title=title, units=units,
                                                        is_major=major, year_level=year, semester=semester)
     for _, _, code, _, _, _, prereqs in rows:
         subject = existing[code]
         have = {p.code for p in subject.prerequisites}
         for prereq in prereqs:
             if prereq not in have:
-                curriculum.link_prerequisite(None, subject.id, existing[prereq].id)
+                academics.link_prerequisite(None, subject.id, existing[prereq].id)
 
 
 def _terms() -> Term:
@@ -182,22 +183,22 @@ def _terms() -> Term:
     start_previous = end_previous - timedelta(days=140)
     previous = _term(*PREVIOUS)
     if previous is None:
-        terms.create_term(None, academic_year=PREVIOUS[0], semester=PREVIOUS[1],
+        academics.create_term(None, academic_year=PREVIOUS[0], semester=PREVIOUS[1],
                           start_date=start_previous, end_date=end_previous,
                           enrollment_open=start_previous, enrollment_close=start_previous + timedelta(days=21),
                           drop_deadline=start_previous + timedelta(days=35),
                           grade_deadline=end_previous - timedelta(days=3))
     term = _term(*CURRENT)
     if term is None:
-        term = terms.create_term(None, academic_year=CURRENT[0], semester=CURRENT[1],
-                                 make_current=terms.current_term() is None,
+        term = academics.create_term(None, academic_year=CURRENT[0], semester=CURRENT[1],
+                                 make_current=academics.current_term() is None,
                                  start_date=start, end_date=today + timedelta(days=140),
                                  enrollment_open=today - timedelta(days=7),
                                  enrollment_close=today + timedelta(days=30),
                                  drop_deadline=today + timedelta(days=45),
                                  grade_deadline=today + timedelta(days=130))
-    if terms.current_term() is None:
-        terms.switch_current_term(None, term.id, reason="Demo data: the current term.")
+    if academics.current_term() is None:
+        academics.switch_current_term(None, term.id, reason="Demo data: the current term.")
     return term
 
 
@@ -220,7 +221,7 @@ def _schedules(term: Term, programs: dict[str, Program], pools: dict[str, list[U
             continue  # already scheduled by an earlier run
         sections = []
         for year, count in SECTIONS_PER_YEAR.items():
-            sections += scheduling.create_block_sections(None, term_id=term.id, program_id=program.id,
+            sections += academics.create_block_sections(None, term_id=term.id, program_id=program.id,
                                                          year_level=year, count=count, capacity=40)
         _place(table, code, sections, pools)
 
@@ -284,9 +285,9 @@ def _rooms_for(subject: Subject) -> list[str]:
 
 def _book(table: _Timetable, offering: Offering, block: tuple[int, int], professor: User, room: str) -> None:
     pair, period = block
-    scheduling.assign_professor(None, offering.id, professor.id)
+    academics.assign_professor(None, offering.id, professor.id)
     for day in DAY_PAIRS[pair]:
-        scheduling.add_slot(None, offering.id, day=day, start_time=PERIODS[period][0],
+        academics.add_slot(None, offering.id, day=day, start_time=PERIODS[period][0],
                             end_time=PERIODS[period][1], room=room)
     table.professor_busy.add((professor.id, block))
     table.room_busy.add((room, block))

@@ -22,9 +22,10 @@ from richwell.models import (
     TermEnrollment,
     User,
 )
-from richwell.services import accounts, gpa, grades
-from richwell.services.clock import today
+from richwell.services import grades
 from richwell.services.enrollment import open_term_enrollment
+from richwell.services.platform import accounts
+from richwell.services.platform.clock import today
 
 SUBJECTS = [  # code, title, units, major, year, semester
     ("IT101", "Introduction to Computing", 3, True, 1, "FIRST"),
@@ -168,5 +169,5 @@ def seed(password: str) -> list[tuple[str, str]]:
     db.session.commit()
     if grades.find_sheet(offering.id) is None and today() <= current.grade_deadline:
         grades.save_draft(offering.professor, offering.id, rows[0].id, "1.75")
-    gpa.recompute_all()
+    grades.recompute_all()
     return [("Student (grades)", students[0].student_number)]

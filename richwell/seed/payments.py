@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import Payment, Role, Student, Term, TermEnrollment, TermEnrollmentStatus, User
-from richwell.services import payments
+from richwell.services import finance
 
 
 def _key(enrollment_id: int, step: str) -> str:
@@ -37,7 +37,7 @@ def seed(password: str) -> list[tuple[str, str]]:
 
 
 def _pay(enrollment_id, amount, cashier, step, method="CASH", reference=None):
-    return payments.record_payment(enrollment_id, str(amount), method, reference, cashier, _key(enrollment_id, step))
+    return finance.record_payment(enrollment_id, str(amount), method, reference, cashier, _key(enrollment_id, step))
 
 
 def _month_one(enrollment_id, commitment, cashier):
@@ -50,11 +50,11 @@ def _several_months(enrollment_id, commitment, cashier):
 
 
 def _credit_balance(enrollment_id, commitment, cashier):
-    buckets = len(payments.get_enrollment(enrollment_id).buckets)
+    buckets = len(finance.get_enrollment(enrollment_id).buckets)
     _pay(enrollment_id, commitment * buckets + 1500, cashier, "full", method="BANK_TRANSFER", reference="BDO-554210")
 
 
 def _reversed(enrollment_id, commitment, cashier):
     _pay(enrollment_id, commitment, cashier, "m1")
     wrong = _pay(enrollment_id, commitment * 10, cashier, "typo")
-    payments.reverse_payment(wrong.payment_id, "Amount typed with an extra zero; student paid once.", cashier)
+    finance.reverse_payment(wrong.payment_id, "Amount typed with an extra zero; student paid once.", cashier)

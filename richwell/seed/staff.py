@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import Role, User
-from richwell.services import accounts, settings
+from richwell.services.platform import accounts, settings
 
 STAFF = [
     ("admin@richwell.edu.ph", "Ana", "Reyes", Role.ADMIN),

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import Program, Student, Subject, Term, User
-from richwell.services import admissions, credits, students
-from richwell.services.clock import now, today
-from richwell.services.enrollment import current_term
-from richwell.services.errors import DomainError
+from richwell.services import admissions
+from richwell.services.academics import current_term
+from richwell.services.platform.clock import now, today
+from richwell.services.platform.errors import DomainError
 
 PROGRAMS = [("BSIT", "Bachelor of Science in Information Technology"),
             ("BSBA", "Bachelor of Science in Business Administration")]
@@ -140,16 +140,16 @@ def _seed_one(n: int, kind: str, program: Program, password: str, registrar: Use
     if transferee:
         for i, subject in enumerate(_credit_subjects(program)):
             try:
-                credit = credits.add_credit(registrar, student.id, subject_id=subject.id,
+                credit = admissions.add_credit(registrar, student.id, subject_id=subject.id,
                                             source_school=values["previous_school"], original_code=f"X{subject.code}",
                                             original_title=subject.title, original_grade=["1.75", "2.00", "A"][i % 3],
                                             units=subject.units, counted_in_gpa=i == 0)
             except DomainError:
                 continue
             if n % 4 == 0 and i == 1:
-                credits.dispute_credit(registrar, credit.id, "Units on the transcript do not match the syllabus.")
+                admissions.dispute_credit(registrar, credit.id, "Units on the transcript do not match the syllabus.")
     status = {"loa": ("LOA", "Leave of absence for family reasons."),
               "withdrawn": ("WITHDRAWN", "Transferred to another school."),
               "graduated": ("GRADUATED", "Completed the program.")}.get(kind)
     if status:
-        students.change_status(registrar, student.id, status[0], today(), status[1])
+        admissions.change_status(registrar, student.id, status[0], today(), status[1])

@@ -8,8 +8,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from richwell.extensions import limiter
-from richwell.services import accounts
-from richwell.services.errors import DomainError
+from richwell.services.platform import accounts
+from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for
 

@@ -5,7 +5,7 @@ from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from richwell.services.errors import DomainError
+from richwell.services.platform.errors import DomainError
 from richwell.web.htmx import refusal
 
 PAGES = {400, 403, 404, 405, 413, 422, 429, 500}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from richwell.services.clock import to_manila
+from richwell.services.platform.clock import to_manila
 
 
 def peso(value) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from richwell.services.errors import DomainError
+from richwell.services.platform.errors import DomainError
 
 
 def apply_errors(form: FlaskForm, error: DomainError) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
-from richwell.services import notifications
-from richwell.services.errors import NotFound
+from richwell.services.platform import notifications
+from richwell.services.platform.errors import NotFound
 from richwell.web.guards import require_login
 from richwell.web.htmx import render
 

@@ -18,7 +18,7 @@ from richwell.services.enrollment import (
     enroll_in_subject,
     preview_meetings,
 )
-from richwell.services.errors import DomainError, Forbidden, NotFound
+from richwell.services.platform.errors import DomainError, Forbidden, NotFound
 from richwell.web.htmx import is_partial_request, refusal, render
 
 OVERRIDE_FIELDS = ("override_capacity_reason", "override_conflict_reason", "override_month1_reason")

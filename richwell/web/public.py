@@ -21,8 +21,9 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 
 from richwell.extensions import csrf, db, limiter
 from richwell.models import DocumentKind
-from richwell.services import admissions, permits, settings, verification
-from richwell.services.errors import DomainError, NotFound, ValidationError
+from richwell.services import admissions, finance, grades
+from richwell.services.platform import settings
+from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for, require_login
 from richwell.web.htmx import render
@@ -219,7 +220,7 @@ def verify_form():
     """The public form: type a code, land on its verification page."""
     code = (request.args.get("code") or "").strip()[:40]
     if code:
-        return redirect(url_for("public.verify", code=permits.normalize_code(code) or code))
+        return redirect(url_for("public.verify", code=finance.normalize_code(code) or code))
     return render_template("verify/public.html", code="", result=None, action=url_for("public.verify_form"))
 
 
@@ -228,6 +229,6 @@ def verify_form():
 def verify(code: str):
     """Valid or not, what it is, the term, the student's name and number — nothing more."""
     code = code.strip()[:40]
-    result = verification.verify(code)
+    result = grades.verify(code)
     return render_template("verify/public.html", code=code, result=result,
                            action=url_for("public.verify_form")), (200 if result else 404)

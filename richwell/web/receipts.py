@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from richwell.models import Role
-from richwell.services import payments, receipts
-from richwell.services.errors import Conflict, DomainError, NotFound
+from richwell.services import finance
+from richwell.services.platform.errors import Conflict, DomainError, NotFound
 from richwell.web.forms import apply_errors
 from richwell.web.guards import require_login
 
@@ -28,7 +28,7 @@ class ReversalForm(FlaskForm):
 
 def _receipt(receipt_number: str):
     try:
-        return receipts.receipt_for(receipt_number, current_user)
+        return finance.receipt_for(receipt_number, current_user)
     except NotFound:
         abort(404)
 
@@ -37,7 +37,7 @@ def _receipt(receipt_number: str):
 def show(receipt_number: str):
     """The printable receipt (fits a half sheet)."""
     payment = _receipt(receipt_number)
-    return render_template("receipts/receipt.html", payment=payment, data=receipts.receipt_data(payment),
+    return render_template("receipts/receipt.html", payment=payment, data=finance.receipt_data(payment),
                            can_reverse=current_user.role in REVERSERS and payment.reversal is None)
 
 
@@ -45,7 +45,7 @@ def show(receipt_number: str):
 def pdf(receipt_number: str):
     """The receipt as PDF: the stored file, regenerated on the spot when missing."""
     payment = _receipt(receipt_number)
-    path = receipts.pdf_for(payment)
+    path = finance.pdf_for(payment)
     return send_file(path, mimetype="application/pdf", as_attachment=False,
                      download_name=f"{payment.receipt_number}.pdf", max_age=0)
 
@@ -60,7 +60,7 @@ def reverse(receipt_number: str):
     status = 200
     if form.validate_on_submit():
         try:
-            payments.reverse_payment(payment.id, form.reason.data, current_user)
+            finance.reverse_payment(payment.id, form.reason.data, current_user)
         except Conflict as error:
             flash(error.message, "error")
             return redirect(url_for("receipts.show", receipt_number=receipt_number))
@@ -74,4 +74,4 @@ def reverse(receipt_number: str):
     elif form.is_submitted():
         status = 400
     return render_template("receipts/reverse.html", form=form, payment=payment,
-                           data=receipts.receipt_data(payment)), status
+                           data=finance.receipt_data(payment)), status

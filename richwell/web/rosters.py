@@ -7,8 +7,8 @@ import io
 from flask import abort, make_response, render_template
 from flask_login import current_user
 
-from richwell.services.errors import NotFound
-from richwell.services.registration import class_roster
+from richwell.services.enrollment import class_roster
+from richwell.services.platform.errors import NotFound
 
 CSV_HEADER = ["No.", "Student number", "Last name", "First name", "Middle name", "Program", "Year", "Status",
               "Retake", "Irregular"]

@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from richwell.services import api_tokens, settings
-from richwell.services.clock import now
-from richwell.services.errors import DomainError, NotFound
+from richwell.services.platform import api_tokens, settings
+from richwell.services.platform.clock import now
+from richwell.services.platform.errors import DomainError, NotFound
 from richwell.web.forms import apply_errors
 from richwell.web.guards import require_login
 from richwell.web.htmx import is_partial_request, render

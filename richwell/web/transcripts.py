@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import make_response, render_template, request
 
 from richwell.models import Transcript
-from richwell.services import transcripts
+from richwell.services import grades
 
 
 def verify_url(code: str) -> str:
@@ -16,11 +16,11 @@ def verify_url(code: str) -> str:
 def transcript_page(transcript: Transcript, pdf_url: str, back_url: str):
     url = verify_url(transcript.code)
     return render_template("transcripts/issued.html", transcript=transcript, record=transcript.snapshot,
-                           verify_url=url, qr=transcripts.qr_svg(url), pdf_url=pdf_url, back_url=back_url)
+                           verify_url=url, qr=grades.qr_svg(url), pdf_url=pdf_url, back_url=back_url)
 
 
 def transcript_pdf(transcript: Transcript):
-    body = transcripts.transcript_pdf(transcript, verify_url(transcript.code))
+    body = grades.transcript_pdf(transcript, verify_url(transcript.code))
     response = make_response(body)
     response.headers["Content-Type"] = "application/pdf"
     filename = f"transcript-{transcript.snapshot['student']['number']}-{transcript.id}.pdf"

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from richwell.extensions import db
 from richwell.models import Role, Student, TermEnrollment, User
 from richwell.models.finance import ExamPermit
-from richwell.services import transcripts
+from richwell.services.grades import transcripts
 from tests.factories import (
     application_values,
     make_enrollment,

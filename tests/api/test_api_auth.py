@@ -8,7 +8,7 @@ import pytest
 
 from richwell.extensions import db
 from richwell.models import ApiToken, AuditEntry, Role, User
-from richwell.services import accounts, api_tokens, clock, settings
+from richwell.services.platform import accounts, api_tokens, clock, settings
 from tests.factories import DEFAULT_PASSWORD, make_api_token, make_student, make_user, token_headers
 
 PROFILE = "/api/v1/student/profile/me/"

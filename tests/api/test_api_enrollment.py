@@ -8,7 +8,7 @@ import pytest
 
 from richwell.extensions import db
 from richwell.models import Role
-from richwell.services.clock import today
+from richwell.services.platform.clock import today
 from tests.factories import (
     make_api_token,
     make_enrollment,

@@ -6,7 +6,7 @@ import pytest
 from richwell import create_app
 from richwell.api.common import Blueprint
 from richwell.extensions import db
-from richwell.services.errors import Conflict, DomainError
+from richwell.services.platform.errors import Conflict, DomainError
 
 
 def _shape(response, status, code):

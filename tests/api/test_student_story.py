@@ -5,7 +5,7 @@ term, sections, the application link) is made with factories, as staff would on 
 from __future__ import annotations
 
 from richwell.models import Role
-from richwell.services import settings
+from richwell.services.platform import settings
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_program,

@@ -53,7 +53,8 @@ import time
 import urllib.parse
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -144,8 +144,9 @@ def main() -> None:
     from richwell import create_app
     from richwell.extensions import db
     from richwell.models import Student, SubjectEnrollment, TermGpa
-    from richwell.services import gpa, grades
-    from richwell.services.clock import today
+    from richwell.services.grades import gpa
+    from richwell.services.grades import grade_sheets as grades
+    from richwell.services.platform.clock import today
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "HUEY_IMMEDIATE": True})
     with app.app_context():

@@ -19,9 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("RICHWELL_ENV", "development")
 os.environ.setdefault("RATELIMIT_ENABLED", "0")
 
-from sqlalchemy import event, text  # noqa: E402
-
 from bench_gpa import build, build_incs, fresh_database  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 
 def main() -> None:
@@ -38,8 +37,8 @@ def main() -> None:
 
     from richwell import create_app, tasks
     from richwell.extensions import db
-    from richwell.services import grades
-    from richwell.services.clock import today
+    from richwell.services.grades import grade_sheets as grades
+    from richwell.services.platform.clock import today
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "HUEY_IMMEDIATE": True})
     with app.app_context():

@@ -81,7 +81,7 @@ def prepare_database(url: str, enrollments: int, cashiers: int) -> tuple[list[tu
     from richwell import create_app
     from richwell.extensions import db
     from richwell.models import MonthBucket, Program, Student, Term, TermEnrollment, User
-    from richwell.services import accounts
+    from richwell.services.platform import accounts
 
     app = create_app({"RICHWELL_ENV": "development", "SQLALCHEMY_DATABASE_URI": url, "HUEY_IMMEDIATE": True})
     with app.app_context():

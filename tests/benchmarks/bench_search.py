@@ -105,7 +105,7 @@ def main() -> None:
 
     from richwell import create_app
     from richwell.extensions import db
-    from richwell.services import payments
+    from richwell.services.finance import payments
 
     app = create_app({"RICHWELL_ENV": "development", "SQLALCHEMY_DATABASE_URI": args.database_url})
     with app.app_context():

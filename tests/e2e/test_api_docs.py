@@ -10,7 +10,6 @@ import pytest
 from richwell.models import Role
 from tests.factories import DEFAULT_PASSWORD, make_user
 
-
 # ReDoc 2.5.2 always draws a "by Redocly" logo from its CDN; the docs pages' CSP blocks it,
 # so the browser never fetches it. Nothing else may even be attempted.
 BLOCKED_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role, ScheduleSlot
-from richwell.services import clock
+from richwell.services.platform import clock
 from tests.factories import DEFAULT_PASSWORD, make_program, make_subject, make_user
 
 

@@ -11,8 +11,7 @@ import pytest
 
 from richwell.extensions import db
 from richwell.models import Program, Term
-from richwell.services import settings
-
+from richwell.services.platform import settings
 from tests.factories.people import make_program, make_term
 
 __all__ = ["empty_uploads", "PDF_BYTES", "PNG_BYTES", "JPEG_BYTES", "EXE_BYTES", "open_admissions",

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from richwell.extensions import db
 from richwell.models import User
-from richwell.services import api_tokens
-from richwell.services.clock import now
+from richwell.services.platform import api_tokens
+from richwell.services.platform.clock import now
 
 __all__ = ["make_api_token", "token_headers"]
 

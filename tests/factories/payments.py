@@ -5,7 +5,7 @@ import secrets
 from decimal import Decimal
 
 from richwell.models import Role, TermEnrollment, User
-from richwell.services import payments
+from richwell.services.finance import payments
 from tests.factories.people import make_user
 
 __all__ = ["make_cashier", "new_key", "pay"]

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from richwell.extensions import db
 from richwell.models import Program, Role, Student, StudentStatus, Term, TermEnrollment, User
-from richwell.services import accounts
-from richwell.services.clock import today
-from richwell.services.enrollment import open_term_enrollment
+from richwell.services.enrollment.subjects import open_term_enrollment
+from richwell.services.platform import accounts
+from richwell.services.platform.clock import today
 
 __all__ = ["DEFAULT_PASSWORD", "make_user", "make_program", "make_term", "make_student", "make_enrollment"]
 

@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from richwell.extensions import db
 from richwell.models import IncRecord, Role, Student, SubjectEnrollment, TermGpa
-from richwell.services import grades, payments, permits, students
-from richwell.services.clock import today
-from richwell.services.enrollment import advise, enroll_in_subject
+from richwell.services.admissions import students
+from richwell.services.enrollment.subjects import advise, enroll_in_subject
+from richwell.services.finance import payments, permits
+from richwell.services.grades import grade_sheets as grades
+from richwell.services.platform.clock import today
 from tests.factories import (
     make_enrollment,
     make_offering,

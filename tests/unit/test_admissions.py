@@ -24,8 +24,9 @@ from richwell.models import (
     TermEnrollment,
     User,
 )
-from richwell.services import accounts, admissions, clock, settings
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.admissions import applications as admissions
+from richwell.services.platform import accounts, clock, settings
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import (
     EXE_BYTES,
     PDF_BYTES,
@@ -37,7 +38,6 @@ from tests.factories import (
     make_user,
     open_admissions,
 )
-
 
 pytestmark = pytest.mark.usefixtures("empty_uploads")
 

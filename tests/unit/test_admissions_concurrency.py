@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import Student, StudentNumberCounter
-from richwell.services import admissions, clock
-from richwell.services.errors import Conflict
+from richwell.services.admissions import applications as admissions
+from richwell.services.platform import clock
+from richwell.services.platform.errors import Conflict
 from tests.factories import application_values, open_admissions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("empty_uploads")]

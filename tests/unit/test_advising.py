@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from richwell.extensions import db
 from richwell.models import Role
-from richwell.services.enrollment import advise, enroll_in_subject
+from richwell.services.enrollment.subjects import advise, enroll_in_subject
 from tests.factories import (
     make_enrollment,
     make_program,

@@ -3,8 +3,8 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role
-from richwell.services import audit
-from richwell.services.context import ActingContext, set_acting_context
+from richwell.services.platform import audit
+from richwell.services.platform.context import ActingContext, set_acting_context
 from tests.factories import make_user
 
 

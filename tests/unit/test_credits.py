@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role, Student, SubjectEnrollment, TransferCredit, User
-from richwell.services import accounts, credits, settings
-from richwell.services.errors import Conflict, DomainError, Forbidden, ValidationError
-from richwell.services.prerequisites import unmet_prerequisites
+from richwell.services.academics.prerequisites import unmet_prerequisites
+from richwell.services.admissions import credits
+from richwell.services.platform import accounts, settings
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, ValidationError
 from tests.factories import (
     application_values,
     documents,

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Program, Role, Subject, subject_prerequisites
-from richwell.services import curriculum
-from richwell.services.errors import Conflict, DomainError, NotFound, ValidationError
+from richwell.services.academics import programs as curriculum
+from richwell.services.platform.errors import Conflict, DomainError, NotFound, ValidationError
 from tests.factories import make_program, make_subject, make_user
 
 

@@ -9,11 +9,11 @@ from sqlalchemy import func, select, text
 from richwell import tasks
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeVersion, IncRecord, Notification, Role, TermGpa
-from richwell.services import grades as grades_service
-from richwell.services import settings
-from richwell.services.clock import today
-from richwell.services.errors import DomainError, Forbidden, NotFound, ValidationError
-from richwell.services.grades import add_months
+from richwell.services.grades import grade_sheets as grades_service
+from richwell.services.grades.grade_sheets import add_months
+from richwell.services.platform import settings
+from richwell.services.platform.clock import today
+from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import add_to_class, make_class, make_user
 
 

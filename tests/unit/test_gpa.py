@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 
 from richwell.extensions import db
 from richwell.models import Student, SubjectEnrollment, TermGpa
-from richwell.services import gpa
+from richwell.services.grades import gpa
 from tests.factories import (
     add_to_class,
     make_class,
@@ -269,7 +269,7 @@ def test_the_batch_is_set_based_a_fixed_number_of_statements():
 
 
 def test_year_level_a_curriculum_year_without_subjects_never_promotes():
-    from richwell.services.gpa import year_level_for
+    from richwell.services.grades.gpa import year_level_for
 
     only_year_one = {1: 15, 2: 15, 3: 15, 4: 15}  # years 2-4 not written yet
     assert year_level_for(4, only_year_one, 12, 1) == 2

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeChangeRequest, IncRecord, Notification, Role, User
-from richwell.services import grades as grades_service
-from richwell.services.clock import today
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.grades import grade_sheets as grades_service
+from richwell.services.platform.clock import today
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import add_to_class, make_class, make_student, make_user, post_grades
 
 

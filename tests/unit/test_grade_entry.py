@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeEntry, GradeSheet, GradeVersion, Role
-from richwell.services import clock
-from richwell.services import grades as grades_service
-from richwell.services.clock import today
-from richwell.services.errors import DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.grades import grade_sheets as grades_service
+from richwell.services.platform import clock
+from richwell.services.platform.clock import today
+from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import add_to_class, make_class, make_user
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import event, func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeVersion, IncRecord, Notification
-from richwell.services import grades as grades_service
-from richwell.services.clock import today
-from richwell.services.grades import add_months
+from richwell.services.grades import grade_sheets as grades_service
+from richwell.services.grades.grade_sheets import add_months
+from richwell.services.platform.clock import today
 from tests.factories import add_to_class, make_class, post_grades, record_status_change
 
 

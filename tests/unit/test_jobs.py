@@ -25,8 +25,9 @@ from richwell.models import (
     PaymentReminder,
     SubjectEnrollment,
 )
-from richwell.services import archive, clock, jobs, outbox, reminders
-from richwell.services.errors import DomainError
+from richwell.services.finance import reminders
+from richwell.services.platform import archive, clock, jobs, outbox
+from richwell.services.platform.errors import DomainError
 from tests.factories import add_to_class, make_class, make_enrollment, make_student, make_term, make_user, post_grades
 
 
@@ -115,7 +116,7 @@ def test_a_domain_error_fails_the_run_and_cancels_the_retries(monkeypatch):
     def refuse(student_ids):
         raise DomainError("No such thing.")
 
-    monkeypatch.setattr("richwell.services.gpa.recompute_all", refuse)
+    monkeypatch.setattr("richwell.services.grades.recompute_all", refuse)
 
     class Task:
         id, retries = "q-2", 3
@@ -346,7 +347,7 @@ def test_monthly_archive_deletes_old_read_notifications_and_dead_tokens_only_on_
 # --- the mail outbox -------------------------------------------------------------------------------
 
 def test_notifications_land_in_the_outbox_once_and_wait_without_smtp(app):
-    from richwell.services import notifications
+    from richwell.services.platform import notifications
 
     user = make_user()
     notifications.notify(user.id, "announcement", "Classes resume Monday.")
@@ -359,7 +360,7 @@ def test_notifications_land_in_the_outbox_once_and_wait_without_smtp(app):
 
 
 def test_with_smtp_the_outbox_is_mailed_once_and_failures_are_retried(app, monkeypatch):
-    from richwell.services import notifications
+    from richwell.services.platform import notifications
 
     sent, fail = [], {"n": 1}
 

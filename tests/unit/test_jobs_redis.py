@@ -19,7 +19,7 @@ from sqlalchemy import select
 from richwell import tasks
 from richwell.extensions import db
 from richwell.models import JobRun
-from richwell.services import clock, jobs
+from richwell.services.platform import clock, jobs
 from tests import redis_worker
 
 pytestmark = pytest.mark.redis

@@ -11,8 +11,9 @@ from sqlalchemy import event, func, select
 from richwell import tasks
 from richwell.extensions import db
 from richwell.models import AuditEntry, JobRun, MonthBucket, Payment, PaymentImport, PaymentImportRow
-from richwell.services import jobs, payment_import
-from richwell.services.errors import ValidationError
+from richwell.services.finance import payment_import
+from richwell.services.platform import jobs
+from richwell.services.platform.errors import ValidationError
 from tests.factories import make_cashier, make_enrollment, make_student, make_term, pay
 
 HEADER = "reference,student number,amount,date\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from richwell.services import payments
+from richwell.services.finance import payments
 from tests.factories import make_cashier, make_enrollment, new_key, pay
 
 

@@ -19,9 +19,10 @@ from richwell.models import (
     Role,
     TermEnrollment,
 )
-from richwell.services import clock, payments
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from richwell.services.payments import BucketState, allocate_sequentially, deallocate_latest_first
+from richwell.services.finance import payments
+from richwell.services.finance.payments import BucketState, allocate_sequentially, deallocate_latest_first
+from richwell.services.platform import clock
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import make_cashier, make_enrollment, make_student, make_user, new_key, pay
 
 D = Decimal

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import ExamPermit, MonthBucket, Notification, Payment, PaymentAllocation, TermEnrollment, User
-from richwell.services import clock, payments, receipts
-from richwell.services.errors import Conflict
+from richwell.services.finance import payments, receipts
+from richwell.services.platform import clock
+from richwell.services.platform.errors import Conflict
 from tests.factories import make_cashier, make_enrollment, make_student, pay
 
 pytestmark = pytest.mark.postgres

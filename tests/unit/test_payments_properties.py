@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import ExamPermit, Payment, TermEnrollment
-from richwell.services import payments, permits, receipts
-from richwell.services.payments import BucketState, allocate_sequentially, deallocate_latest_first
+from richwell.services.finance import payments, permits, receipts
+from richwell.services.finance.payments import BucketState, allocate_sequentially, deallocate_latest_first
 from tests.factories import make_cashier, make_enrollment, make_student, pay
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("20000.00"), places=2,

@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, ExamMonthMapping, ExamPermit, Notification, Role
-from richwell.services import permits, verification
-from richwell.services.errors import Forbidden, ValidationError
+from richwell.services.finance import permits
+from richwell.services.grades import verification
+from richwell.services.platform.errors import Forbidden, ValidationError
 from tests.factories import make_cashier, make_enrollment, make_student, make_term, make_user, pay
 
 
@@ -112,7 +113,7 @@ def test_the_hourly_task_runs_the_check():
 
 
 def test_student_sees_each_exam_as_locked_issued_or_revoked():
-    from richwell.services import payments
+    from richwell.services.finance import payments
 
     enrollment = make_enrollment(commitment="1000.00")
     cashier = make_cashier()
@@ -143,7 +144,7 @@ def test_verification_tells_only_validity_exam_term_name_and_number():
 
 
 def test_a_revoked_permit_verifies_as_not_valid():
-    from richwell.services import payments
+    from richwell.services.finance import payments
 
     enrollment = make_enrollment(commitment="1000.00")
     cashier = make_cashier()
@@ -162,7 +163,7 @@ def test_unknown_or_malformed_codes_verify_as_nothing(code):
 def test_verification_page_also_knows_issued_transcripts(client):
     """One public page verifies every printed code: permits and issued transcripts alike."""
     from richwell.models import Role
-    from richwell.services import transcripts
+    from richwell.services.grades import transcripts
     from tests.factories import make_user
 
     student = make_student(first_name="Ana", last_name="Lim")

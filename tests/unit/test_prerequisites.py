@@ -3,7 +3,7 @@ import pytest
 
 from richwell.extensions import db
 from richwell.models import Subject, SubjectEnrollment, TransferCredit
-from richwell.services.prerequisites import latest_results, unmet_prerequisites
+from richwell.services.academics.prerequisites import latest_results, unmet_prerequisites
 from tests.factories import make_enrollment, make_program, make_student, make_term
 
 

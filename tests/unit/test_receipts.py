@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import Payment
-from richwell.services import payments, receipts
+from richwell.services.finance import payments, receipts
 from tests.factories import make_cashier, make_enrollment, pay
 
 

@@ -15,8 +15,8 @@ from richwell.models import (
     Section,
     SubjectEnrollment,
 )
-from richwell.services import scheduling
-from richwell.services.errors import Conflict, DomainError, Forbidden, ValidationError
+from richwell.services.academics import scheduling
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, ValidationError
 from richwell.tasks import nightly_schedule_conflict_check
 from tests.factories import (
     hm,

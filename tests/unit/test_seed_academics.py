@@ -7,7 +7,8 @@ from sqlalchemy.orm import selectinload
 from richwell.extensions import db
 from richwell.models import AuditEntry, Offering, Program, ScheduleSlot, Section, Subject, Term
 from richwell.seed import academics, staff
-from richwell.services import clock, scheduling
+from richwell.services.academics import scheduling
+from richwell.services.platform import clock
 
 
 def counts():

@@ -8,7 +8,7 @@ from richwell.extensions import db
 from richwell.models import Program, Student, TransferCredit
 from richwell.seed import staff
 from richwell.seed import students as student_seed
-from richwell.services import accounts
+from richwell.services.platform import accounts
 from tests.factories import make_program, make_subject
 
 pytestmark = pytest.mark.usefixtures("empty_uploads")

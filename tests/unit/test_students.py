@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, BulkOpenJob, Role, StudentStatusChange, TermEnrollment
-from richwell.services import clock, settings, students
-from richwell.services.errors import Conflict, DomainError, Forbidden, ValidationError
+from richwell.services.admissions import students
+from richwell.services.platform import clock, settings
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, ValidationError
 from tests.factories import (
     make_enrollment,
     make_program,

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Notification, Offering, Role, SubjectEnrollment, TermEnrollment
-from richwell.services import settings
-from richwell.services.clock import today
-from richwell.services.enrollment import drop_subject, enroll_in_subject
-from richwell.services.errors import DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.enrollment.subjects import drop_subject, enroll_in_subject
+from richwell.services.platform import settings
+from richwell.services.platform.clock import today
+from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import (
     make_enrollment,
     make_program,

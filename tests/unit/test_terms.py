@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role, Term
-from richwell.services import terms
-from richwell.services.errors import Conflict, DomainError, ValidationError
+from richwell.services.academics import terms
+from richwell.services.platform.errors import Conflict, DomainError, ValidationError
 from tests.factories import make_term, make_user
 
 GOOD = dict(start_date="2026-08-03", end_date="2026-12-18", enrollment_open="2026-08-03",

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role, Transcript
-from richwell.services import transcripts
-from richwell.services.errors import NotFound
+from richwell.services.grades import transcripts
+from richwell.services.platform.errors import NotFound
 from tests.factories import (
     add_to_class,
     make_class,

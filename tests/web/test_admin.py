@@ -7,7 +7,7 @@ import pytest
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role, User
-from richwell.services import audit, settings
+from richwell.services.platform import audit, settings
 from tests.factories import make_user
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 
 from richwell.extensions import db
 from richwell.models import MonthBucket, Payment
-from richwell.services import payments, receipts
+from richwell.services.finance import payments, receipts
 from tests.factories import make_enrollment, make_student, pay
 
 HX = {"HX-Request": "true"}

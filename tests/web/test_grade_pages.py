@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import GradeEntry, GradeSheet, Role, Transcript
-from richwell.services import gpa
-from richwell.services import grades as grades_service
-from richwell.services.clock import today
+from richwell.services.grades import gpa
+from richwell.services.grades import grade_sheets as grades_service
+from richwell.services.platform.clock import today
 from tests.factories import add_to_class, make_class, make_student, make_term, make_user, post_grades
 
 HX = {"HX-Request": "true"}

@@ -6,7 +6,7 @@ import pytest
 from richwell import create_app, tasks
 from richwell.extensions import db
 from richwell.models import Role, User
-from richwell.services import settings
+from richwell.services.platform import settings
 
 
 def test_healthz_touches_nothing(client):

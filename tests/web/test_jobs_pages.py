@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from richwell import tasks
 from richwell.extensions import db
 from richwell.models import JobRun, OutboxEmail
-from richwell.services import clock, notifications
+from richwell.services.platform import clock, notifications
 from tests.factories import make_student, make_user
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from richwell.extensions import db
 from richwell.models import Notification, Role
-from richwell.services import notifications
+from richwell.services.platform import notifications
 from tests.factories import make_user
 
 

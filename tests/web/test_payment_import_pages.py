@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from richwell import tasks
 from richwell.extensions import db
 from richwell.models import JobRun, Payment, PaymentImport
-from richwell.services import jobs
+from richwell.services.platform import jobs
 from tests.factories import make_enrollment, make_student, make_term
 
 CSV = b"reference,student number,amount,date\nGC-1,2026-00301,1500,2026-01-05\nGC-2,2026-00399,10,2026-01-05\n"

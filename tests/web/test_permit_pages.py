@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import ExamMonthMapping, ExamPermit
-from richwell.services import payments
+from richwell.services.finance import payments
 from tests.factories import make_cashier, make_enrollment, make_student, make_term, pay
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, BulkOpenJob, Role, Student, TransferCredit
-from richwell.services import accounts, clock, credits
+from richwell.services.admissions import credits
+from richwell.services.platform import accounts, clock
 from tests.factories import (
     PNG_BYTES,
     make_enrollment,

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import Role, TermEnrollment
-from richwell.services import admissions, credits
+from richwell.services.admissions import applications as admissions
+from richwell.services.admissions import credits
 from tests.factories import (
     EXE_BYTES,
     PDF_BYTES,

@@ -5,7 +5,7 @@ import re
 
 from richwell.extensions import db
 from richwell.models import ApiToken, Role
-from richwell.services import api_tokens
+from richwell.services.platform import api_tokens
 from tests.factories import make_api_token, make_user, token_headers
 
 

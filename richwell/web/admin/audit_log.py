@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, User
-from richwell.services import audit
-from richwell.services.clock import MANILA
+from richwell.services.platform import audit
+from richwell.services.platform.clock import MANILA
 from richwell.web.admin.blueprint import bp
 
 

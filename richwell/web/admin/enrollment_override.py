@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from richwell.services.registration import find_students
+from richwell.services.enrollment import find_students
 from richwell.web.admin.blueprint import bp
 from richwell.web.picker import Picker
 

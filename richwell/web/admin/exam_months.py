@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import Exam, Term
-from richwell.services import permits, receipts, settings
-from richwell.services.errors import DomainError
+from richwell.services import finance
+from richwell.services.platform import settings
+from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
 
 
@@ -26,7 +27,7 @@ def exam_months():
         abort(404)
     form = MappingForm()
     errors: dict[str, list[str]] = {}
-    values = permits.exam_months(term.id) if term else {}
+    values = finance.exam_months(term.id) if term else {}
     status = 200
     if term and request.method == "POST":
         if not form.validate_on_submit():
@@ -34,7 +35,7 @@ def exam_months():
             return redirect(url_for("admin.exam_months", term=term.id))
         submitted = {e.value: request.form.get(e.value.lower(), "") for e in Exam}
         try:
-            permits.set_exam_months(term.id, submitted, current_user)
+            finance.set_exam_months(term.id, submitted, current_user)
         except DomainError as error:
             errors, values, status = error.fields, submitted, error.status
         else:
@@ -51,7 +52,7 @@ def find_receipt():
     missing = False
     if number:
         try:
-            receipts.receipt_for(number, current_user)
+            finance.receipt_for(number, current_user)
         except DomainError:
             missing = True
         else:

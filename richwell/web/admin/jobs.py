@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from richwell.services import jobs, outbox
-from richwell.services.errors import DomainError
+from richwell.services.platform import jobs, outbox
+from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
 
 

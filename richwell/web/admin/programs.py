@@ -9,8 +9,8 @@ from wtforms import BooleanField, StringField
 
 from richwell.extensions import db
 from richwell.models import Subject
-from richwell.services import curriculum
-from richwell.services.errors import DomainError
+from richwell.services import academics
+from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
 from richwell.web.forms import apply_errors
 
@@ -28,7 +28,7 @@ class ProgramEditForm(FlaskForm):
 
 
 def _programs_page(form: ProgramForm, status: int = 200):
-    programs = curriculum.list_programs()
+    programs = academics.list_programs()
     counts = dict(db.session.execute(
         select(Subject.program_id, func.count(Subject.id)).group_by(Subject.program_id)).all())
     return render_template("admin/programs.html", form=form, programs=programs, counts=counts), status
@@ -44,7 +44,7 @@ def create_program():
     form = ProgramForm()
     if form.validate_on_submit():
         try:
-            program = curriculum.create_program(current_user, code=form.code.data, name=form.name.data,
+            program = academics.create_program(current_user, code=form.code.data, name=form.name.data,
                                                 years=form.years.data)
         except DomainError as error:
             if not apply_errors(form, error):
@@ -57,13 +57,13 @@ def create_program():
 
 @bp.route("/programs/<int:program_id>", methods=["GET", "POST"])
 def edit_program(program_id: int):
-    program = curriculum.get_program(program_id)
+    program = academics.get_program(program_id)
     form = ProgramEditForm(obj=program)
     status = 200
     if form.is_submitted():
         if form.validate():
             try:
-                curriculum.update_program(current_user, program.id, name=form.name.data, years=form.years.data,
+                academics.update_program(current_user, program.id, name=form.name.data, years=form.years.data,
                                           is_active=form.is_active.data)
             except DomainError as error:
                 if not apply_errors(form, error):

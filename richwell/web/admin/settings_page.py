@@ -5,8 +5,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from richwell.services import settings
-from richwell.services.errors import DomainError
+from richwell.services.platform import settings
+from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
 
 

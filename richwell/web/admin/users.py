@@ -10,8 +10,8 @@ from wtforms.validators import DataRequired, Length
 
 from richwell.extensions import db
 from richwell.models import STAFF_ROLES, Role, User
-from richwell.services import accounts, settings
-from richwell.services.errors import DomainError
+from richwell.services.platform import accounts, settings
+from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 
 from richwell.services import admissions
-from richwell.services.errors import DomainError
+from richwell.services.platform.errors import DomainError
 from richwell.web.admission.blueprint import bp
 from richwell.web.forms import apply_errors
 from richwell.web.htmx import render

@@ -7,8 +7,9 @@ from datetime import date
 
 from flask import Response, render_template, request
 
-from richwell.services import payments
-from richwell.services import clock
+from richwell.services import finance
+from richwell.services.platform import clock
+from richwell.services.platform.clock import MANILA
 from richwell.web.cashier.blueprint import bp
 
 
@@ -25,13 +26,13 @@ def _day() -> tuple[date, str | None]:
 @bp.get("/end-of-day")
 def end_of_day():
     day, problem = _day()
-    summary = payments.end_of_day(day)
+    summary = finance.end_of_day(day)
     if request.args.get("format") == "csv":
         return _csv(summary)
     return render_template("cashier/end_of_day.html", summary=summary, problem=problem), (400 if problem else 200)
 
 
-def _csv(summary: payments.DaySummary) -> Response:
+def _csv(summary: finance.DaySummary) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["time", "kind", "receipt", "reverses", "student_number", "student", "amount", "method",
@@ -39,7 +40,7 @@ def _csv(summary: payments.DaySummary) -> Response:
     for p in summary.rows:
         student = p.enrollment.student
         writer.writerow([
-            p.created_at.astimezone(payments.MANILA).strftime("%Y-%m-%d %H:%M:%S"), p.kind,
+            p.created_at.astimezone(MANILA).strftime("%Y-%m-%d %H:%M:%S"), p.kind,
             p.receipt_number or "", p.reverses.receipt_number if p.reverses else "", student.student_number,
             _safe(student.user.full_name), f"{p.amount:.2f}", p.method, _safe(p.reference_number or ""),
             _safe(p.cashier.full_name), _safe(p.reason or "")])

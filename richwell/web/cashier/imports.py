@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField
 
-from richwell.services import payment_import
-from richwell.services.errors import DomainError, NotFound
+from richwell.services import finance
+from richwell.services.platform.errors import DomainError, NotFound
 from richwell.web import htmx
 from richwell.web.cashier.blueprint import bp
 from richwell.web.forms import apply_errors
@@ -22,7 +22,7 @@ class ImportForm(FlaskForm):
 
 def _page(form, status=200, message=None):
     return htmx.render("cashier/imports.html", status=status, form=form, message=message,
-                       imports=payment_import.recent_imports(current_user))
+                       imports=finance.recent_imports(current_user))
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -37,7 +37,7 @@ def imports():
         form.file.errors = [*form.file.errors, "Choose the CSV file to import."]
         return _page(form, 400)
     try:
-        job = payment_import.start_import(current_user, upload.filename, upload.read(), form.method.data)
+        job = finance.start_import(current_user, upload.filename, upload.read(), form.method.data)
     except DomainError as error:
         placed = apply_errors(form, error)
         return _page(form, 400 if error.status == 400 else 422, None if placed else error.message)
@@ -47,9 +47,9 @@ def imports():
 @bp.get("/imports/<int:import_id>")
 def import_detail(import_id: int):
     try:
-        state = payment_import.progress(import_id, current_user)
+        state = finance.progress(import_id, current_user)
     except NotFound:
         abort(404)
-    refused = payment_import.refused_rows(import_id) if state.finished else []
+    refused = finance.refused_rows(import_id) if state.finished else []
     return htmx.render("cashier/import_detail.html", "cashier/_import_progress.html", state=state,
                        refused=refused)

@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 
 from richwell.models import PaymentMethod
-from richwell.services import payments
-from richwell.services.errors import Conflict, DomainError, NotFound
+from richwell.services import finance
+from richwell.services.platform.errors import Conflict, DomainError, NotFound
 from richwell.web.cashier.blueprint import bp
 from richwell.web.htmx import is_partial_request, render
 
@@ -56,7 +56,7 @@ def _typed(form: PaymentForm, key: str | None = None, errors: dict | None = None
 def student(student_id: int):
     """The student panel: months, balance, credit, permits, history and the payment form."""
     try:
-        account = payments.account(student_id, request.args.get("enrollment", type=int))
+        account = finance.account(student_id, request.args.get("enrollment", type=int))
     except NotFound:
         return render("errors/404.html", status=404)
     return render("cashier/terminal.html", "cashier/_panel.html", q="", hits=[], panel=account,
@@ -79,7 +79,7 @@ def preview(enrollment_id: int):
     preview = error = None
     if raw:
         try:
-            preview = payments.preview_allocation(enrollment_id, raw)
+            preview = finance.preview_allocation(enrollment_id, raw)
         except NotFound:
             return render("errors/404.html", status=404)
         except DomainError as exc:
@@ -96,7 +96,7 @@ def record_payment(enrollment_id: int):
         return _form_again(enrollment_id, _typed(form), "Your form expired. Reload the page and try again.", 400)
     cashier_name = current_user.full_name  # read now: the commit expires the loaded user
     try:
-        result = payments.record_payment(enrollment_id, form.amount.data, form.method.data,
+        result = finance.record_payment(enrollment_id, form.amount.data, form.method.data,
                                          form.reference_number.data, current_user, form.idempotency_key.data)
     except NotFound:
         return render("errors/404.html", status=404)
@@ -118,8 +118,8 @@ def _form_again(enrollment_id: int, state: PaymentFormState, message: str | None
         return render("cashier/_payment_form.html", "cashier/_payment_form.html", status=status,
                       pay=state, methods=METHODS, enrollment_id=enrollment_id, message=message)
     try:
-        enrollment = payments.get_enrollment(enrollment_id)
-        account = payments.account(enrollment.student_id, enrollment_id)
+        enrollment = finance.get_enrollment(enrollment_id)
+        account = finance.account(enrollment.student_id, enrollment_id)
     except NotFound:
         return render("errors/404.html", status=404)
     return render("cashier/terminal.html", status=status, q="", hits=[], panel=account, pay=state,

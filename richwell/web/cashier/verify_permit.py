@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from richwell.services import verification
+from richwell.services import grades
 from richwell.web.cashier.blueprint import bp
 
 
 @bp.get("/verify-permit")
 def verify_permit():
     code = (request.args.get("code") or "").strip()[:40]
-    return render_template("verify/staff.html", code=code, result=verification.verify(code) if code else None,
+    return render_template("verify/staff.html", code=code, result=grades.verify(code) if code else None,
                            action=request.path)

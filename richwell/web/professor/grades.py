@@ -7,8 +7,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from richwell.services import grades
-from richwell.services.clock import today
-from richwell.services.errors import DomainError, NotFound, ValidationError
+from richwell.services.platform.clock import today
+from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.web.htmx import is_partial_request, refusal, render
 from richwell.web.professor.blueprint import bp
 

@@ -2,13 +2,13 @@
 from flask import render_template
 from flask_login import current_user
 
-from richwell.services import scheduling, terms
+from richwell.services import academics
 from richwell.web.professor.blueprint import bp
 
 
 @bp.get("/")
 def home():
-    term = terms.current_term()
-    classes = scheduling.professor_classes(term.id, current_user.id) if term else []
-    entries = scheduling.professor_entries(term.id, current_user.id) if term else []
+    term = academics.current_term()
+    classes = academics.professor_classes(term.id, current_user.id) if term else []
+    entries = academics.professor_entries(term.id, current_user.id) if term else []
     return render_template("professor/home.html", term=term, classes=classes, entries=entries)

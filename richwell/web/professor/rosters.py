@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
-from richwell.services.registration import classes
+from richwell.services.enrollment import classes
 from richwell.web import rosters as roster_views
 from richwell.web.professor.blueprint import bp
 

@@ -7,9 +7,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
-from richwell.services import admissions, settings, students
-from richwell.services.enrollment import current_term
-from richwell.services.errors import DomainError
+from richwell.services import admissions
+from richwell.services.academics import current_term
+from richwell.services.platform import settings
+from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
 from richwell.web.htmx import render
 from richwell.web.registrar.blueprint import bp
@@ -27,7 +28,7 @@ def _page(form: BulkOpenForm, status: int = 200):
     form.program_id.choices = [("", "Choose…")] + [(str(p.id), f"{p.code} — {p.name}")
                                                     for p in admissions.active_programs()]
     return render_template("registrar/continuing.html", form=form, term=current_term(),
-                           jobs=students.recent_jobs()), status
+                           jobs=admissions.recent_jobs()), status
 
 
 @bp.route("/continuing", methods=["GET", "POST"])
@@ -37,7 +38,7 @@ def continuing():
     form = BulkOpenForm()
     form.validate()
     try:
-        job = students.start_bulk_open(current_user._get_current_object(), form.program_id.data,
+        job = admissions.start_bulk_open(current_user._get_current_object(), form.program_id.data,
                                        form.year_level.data, form.default_commitment.data)
     except DomainError as error:
         if error.status in (403, 404):
@@ -51,5 +52,5 @@ def continuing():
 
 @bp.get("/continuing/jobs/<int:job_id>")
 def continuing_job(job_id: int):
-    job = students.get_job(job_id)
+    job = admissions.get_job(job_id)
     return render("registrar/continuing_job.html", "registrar/_job_progress.html", job=job)

@@ -9,8 +9,8 @@ from wtforms import SelectField, StringField
 
 from richwell.extensions import db
 from richwell.models import Subject
-from richwell.services import curriculum
-from richwell.services.errors import DomainError
+from richwell.services import academics
+from richwell.services.platform.errors import DomainError
 from richwell.web import htmx
 from richwell.web.forms import apply_errors
 from richwell.web.registrar import prerequisite_graph
@@ -30,7 +30,7 @@ class SubjectForm(FlaskForm):
         # Choices are set here, not in the field declaration: WTForms 3.3 warns on tuple
         # choices passed to the constructor, and the service validates the value anyway.
         self.is_major.choices = [("major", "Major"), ("minor", "Minor (general education)")]
-        self.semester.choices = curriculum.SEMESTER_CHOICES
+        self.semester.choices = academics.SEMESTER_CHOICES
 
     def for_program(self, program) -> SubjectForm:
         self.year_level.choices = [(str(y), f"Year {y}") for y in range(1, program.years + 1)]
@@ -47,7 +47,7 @@ class ActionForm(FlaskForm):
 
 @bp.get("/curriculum")
 def curriculum_index():
-    programs = curriculum.list_programs()
+    programs = academics.list_programs()
     counts = {pid: (n, units) for pid, n, units in db.session.execute(
         select(Subject.program_id, func.count(Subject.id), func.sum(Subject.units)).group_by(Subject.program_id))}
     return render_template("registrar/curriculum_index.html", programs=programs, counts=counts)
@@ -55,19 +55,19 @@ def curriculum_index():
 
 @bp.get("/curriculum/<int:program_id>")
 def curriculum_program(program_id: int):
-    view = curriculum.curriculum(program_id)
+    view = academics.curriculum(program_id)
     return render_template("registrar/curriculum.html", view=view, graph=prerequisite_graph.layout(view))
 
 
 @bp.route("/curriculum/<int:program_id>/subjects/new", methods=["GET", "POST"])
 def subject_new(program_id: int):
-    program = curriculum.get_program(program_id)
+    program = academics.get_program(program_id)
     form = SubjectForm().for_program(program)
     status = 200
     if form.is_submitted():
         if form.validate():
             try:
-                subject = curriculum.create_subject(
+                subject = academics.create_subject(
                     current_user, program.id, code=form.code.data, title=form.title.data, units=form.units.data,
                     is_major=form.is_major.data == "major", year_level=form.year_level.data,
                     semester=form.semester.data)
@@ -110,14 +110,14 @@ def _filled_subject_form(subject: Subject) -> SubjectForm:
 
 @bp.route("/subjects/<int:subject_id>", methods=["GET", "POST"])
 def subject_edit(subject_id: int):
-    subject = curriculum.get_subject(subject_id)
+    subject = academics.get_subject(subject_id)
     if request.method == "GET":
         return _subject_page(subject, _filled_subject_form(subject))
     form = SubjectForm().for_program(subject.program)
     if not form.validate():
         return _subject_page(subject, form, status=400)
     try:
-        curriculum.update_subject(current_user, subject.id, code=form.code.data, title=form.title.data,
+        academics.update_subject(current_user, subject.id, code=form.code.data, title=form.title.data,
                                   units=form.units.data, is_major=form.is_major.data == "major",
                                   year_level=form.year_level.data, semester=form.semester.data)
     except DomainError as error:
@@ -130,13 +130,13 @@ def subject_edit(subject_id: int):
 
 @bp.post("/subjects/<int:subject_id>/prerequisites")
 def prerequisite_link(subject_id: int):
-    subject = curriculum.get_subject(subject_id)
+    subject = academics.get_subject(subject_id)
     form = PrerequisiteForm()
     if not form.validate():
         form.prerequisite_id.errors = ["The form expired; reload the page and try again."]
         return _prerequisite_response(subject, form, 400)
     try:
-        curriculum.link_prerequisite(current_user, subject.id, form.prerequisite_id.data)
+        academics.link_prerequisite(current_user, subject.id, form.prerequisite_id.data)
     except DomainError as error:
         if not apply_errors(form, error):
             form.prerequisite_id.errors = [error.message]
@@ -146,11 +146,11 @@ def prerequisite_link(subject_id: int):
 
 @bp.post("/subjects/<int:subject_id>/prerequisites/<int:prerequisite_id>/remove")
 def prerequisite_unlink(subject_id: int, prerequisite_id: int):
-    subject = curriculum.get_subject(subject_id)
+    subject = academics.get_subject(subject_id)
     if not ActionForm().validate():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("registrar.subject_edit", subject_id=subject.id))
-    curriculum.unlink_prerequisite(current_user, subject.id, prerequisite_id)
+    academics.unlink_prerequisite(current_user, subject.id, prerequisite_id)
     return _prerequisite_response(subject, None, 200, saved=True)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
-from richwell.services.errors import NotFound
-from richwell.services.registration import classes, find_students, registration
+from richwell.services.enrollment import classes, find_students, registration
+from richwell.services.platform.errors import NotFound
 from richwell.web import rosters as roster_views
 from richwell.web.picker import Picker, grid_entries
 from richwell.web.registrar.blueprint import bp

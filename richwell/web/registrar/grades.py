@@ -9,8 +9,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from richwell.models import ChangeRequestStatus, Role
-from richwell.services import gpa, grades, transcripts
-from richwell.services.errors import DomainError
+from richwell.services import grades
+from richwell.services.platform.errors import DomainError
 from richwell.web import transcripts as transcript_pages
 from richwell.web.htmx import render
 from richwell.web.registrar.blueprint import bp
@@ -130,8 +130,8 @@ def student_grades(student_id: int):
     histories = {g.enrollment.id: grades.history(g.enrollment.id) for _, rows in record for g in rows}
     pending = {r.subject_enrollment_id: r for r in grades.requests_for(current_user)}
     return render("registrar/student_grades.html", student=student, record=record, histories=histories,
-                  pending=pending, term_gpas=gpa.term_gpas(student.id), form=ActionForm(),
-                  numeric=grades.NUMERIC_GRADES, issued=transcripts.issued_for(student.id))
+                  pending=pending, term_gpas=grades.term_gpas(student.id), form=ActionForm(),
+                  numeric=grades.NUMERIC_GRADES, issued=grades.issued_for(student.id))
 
 
 @bp.post("/grades/enrollments/<int:se_id>/change")
@@ -156,8 +156,8 @@ def request_grade_change(se_id: int):
 @bp.get("/grades/students/<int:student_id>/transcript")
 def student_transcript(student_id: int):
     student = grades.get_student(student_id)
-    return render("registrar/transcript.html", student=student, record=transcripts.build_record(student.id),
-                  issued=transcripts.issued_for(student.id), form=ActionForm())
+    return render("registrar/transcript.html", student=student, record=grades.build_record(student.id),
+                  issued=grades.issued_for(student.id), form=ActionForm())
 
 
 @bp.post("/grades/students/<int:student_id>/transcript")
@@ -165,14 +165,14 @@ def issue_transcript(student_id: int):
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("registrar.student_transcript", student_id=student_id))
-    transcript = transcripts.issue_transcript(current_user, student_id)
+    transcript = grades.issue_transcript(current_user, student_id)
     flash(f"Transcript issued with verification code {transcript.code}.", "success")
     return redirect(url_for("registrar.transcript", transcript_id=transcript.id))
 
 
 @bp.get("/transcripts/<int:transcript_id>")
 def transcript(transcript_id: int):
-    issued = transcripts.get_transcript(current_user, transcript_id)
+    issued = grades.get_transcript(current_user, transcript_id)
     return transcript_pages.transcript_page(
         issued, url_for("registrar.transcript_pdf", transcript_id=issued.id),
         url_for("registrar.student_transcript", student_id=issued.student_id))
@@ -180,4 +180,4 @@ def transcript(transcript_id: int):
 
 @bp.get("/transcripts/<int:transcript_id>.pdf")
 def transcript_pdf(transcript_id: int):
-    return transcript_pages.transcript_pdf(transcripts.get_transcript(current_user, transcript_id))
+    return transcript_pages.transcript_pdf(grades.get_transcript(current_user, transcript_id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from richwell.services.curriculum import Curriculum
+from richwell.services.academics import Curriculum
 
 COL_WIDTH, NODE_WIDTH, NODE_HEIGHT, ROW_HEIGHT = 150, 104, 26, 36
 PAD, HEADER = 12, 44

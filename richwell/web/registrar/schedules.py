@@ -6,8 +6,8 @@ from flask import render_template, request
 
 from richwell.extensions import db
 from richwell.models import Role, Section, User
-from richwell.services import scheduling, terms
-from richwell.services.errors import NotFound
+from richwell.services import academics
+from richwell.services.platform.errors import NotFound
 from richwell.web import htmx
 from richwell.web.registrar.blueprint import bp
 
@@ -15,8 +15,8 @@ from richwell.web.registrar.blueprint import bp
 def _term():
     term_id = request.args.get("term_id", type=int)
     if term_id:
-        return terms.get_term(term_id)
-    return terms.current_term()
+        return academics.get_term(term_id)
+    return academics.current_term()
 
 
 @bp.get("/schedules")
@@ -31,20 +31,20 @@ def schedules():
         section = db.session.get(Section, section_id)
         if section is None or section.term_id != term.id:
             raise NotFound("That section does not exist in this term.")
-        entries, caption = scheduling.section_entries(section.id), f"{section.code} · {term.name}"
+        entries, caption = academics.section_entries(section.id), f"{section.code} · {term.name}"
     elif term is not None and professor_id:
         professor = db.session.get(User, professor_id)
         if professor is None or professor.role != Role.PROFESSOR.value:
             raise NotFound("That professor does not exist.")
-        entries, caption = scheduling.professor_entries(term.id, professor.id), f"{professor.full_name} · {term.name}"
+        entries, caption = academics.professor_entries(term.id, professor.id), f"{professor.full_name} · {term.name}"
     elif term is not None and room:
-        entries = scheduling.room_entries(term.id, room)
-        caption = f"Room {scheduling.normalize_room(room) or room} · {term.name}"
+        entries = academics.room_entries(term.id, room)
+        caption = f"Room {academics.normalize_room(room) or room} · {term.name}"
     choices = {}
     if term is not None and not htmx.is_partial_request():
-        choices = {"sections": [s.section for s in scheduling.list_sections(term.id)],
-                   "professors": scheduling.list_professors(), "rooms": scheduling.rooms_in_term(term.id)}
-    return htmx.render("registrar/schedules.html", "registrar/_grid.html", term=term, all_terms=terms.list_terms(),
+        choices = {"sections": [s.section for s in academics.list_sections(term.id)],
+                   "professors": academics.list_professors(), "rooms": academics.rooms_in_term(term.id)}
+    return htmx.render("registrar/schedules.html", "registrar/_grid.html", term=term, all_terms=academics.list_terms(),
                        entries=entries, caption=caption, section_id=section_id, professor_id=professor_id,
                        room=room, **choices)
 
@@ -52,5 +52,5 @@ def schedules():
 @bp.get("/schedules/conflicts")
 def schedule_conflicts():
     term = _term()
-    found = scheduling.open_conflicts(term.id) if term else []
-    return render_template("registrar/conflicts.html", term=term, all_terms=terms.list_terms(), conflicts=found)
+    found = academics.open_conflicts(term.id) if term else []
+    return render_template("registrar/conflicts.html", term=term, all_terms=academics.list_terms(), conflicts=found)

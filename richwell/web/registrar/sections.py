@@ -9,12 +9,11 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from richwell.extensions import db
 from richwell.models import Offering, Section
-from richwell.services import curriculum, scheduling, terms
-from richwell.services.errors import DomainError, NotFound
+from richwell.services import academics
+from richwell.services.platform.errors import DomainError, NotFound
 from richwell.web import htmx
 from richwell.web.forms import apply_errors
 from richwell.web.registrar.blueprint import bp
-
 
 YEAR_CHOICES = [(str(y), f"Year {y}") for y in range(1, 6)]
 
@@ -60,7 +59,7 @@ class ProfessorForm(FlaskForm):
 
 
 class SlotForm(ChoicesForm):
-    CHOICES = {"day": scheduling.DAY_CHOICES}
+    CHOICES = {"day": academics.DAY_CHOICES}
     day = SelectField("Day", validate_choice=False)
     start_time = StringField("Start", render_kw={"type": "time", "step": 300})
     end_time = StringField("End", render_kw={"type": "time", "step": 300})
@@ -73,7 +72,7 @@ class ActionForm(FlaskForm):
 
 
 def _program_choices() -> list[tuple[str, str]]:
-    return [("", "Choose…")] + [(str(p.id), p.code) for p in curriculum.list_programs(active_only=True)]
+    return [("", "Choose…")] + [(str(p.id), p.code) for p in academics.list_programs(active_only=True)]
 
 
 # ---------------------------------------------------------------- the sections list
@@ -82,10 +81,10 @@ def _selected_term():
     term_id = request.args.get("term_id", type=int) or request.form.get("term_id", type=int)
     if term_id:
         try:
-            return terms.get_term(term_id)
+            return academics.get_term(term_id)
         except NotFound:
             return None
-    return terms.current_term()
+    return academics.current_term()
 
 
 def _sections_page(section_form: SectionForm | None = None, block_form: BlockForm | None = None,
@@ -96,8 +95,8 @@ def _sections_page(section_form: SectionForm | None = None, block_form: BlockFor
     block_form = block_form or BlockForm(formdata=None, prefix="block")
     section_form.program_id.choices = block_form.program_id.choices = _program_choices()
     return render_template(
-        "registrar/sections.html", term=term, all_terms=terms.list_terms(), program_id=program_id,
-        programs=curriculum.list_programs(), summaries=scheduling.list_sections(term.id if term else None, program_id),
+        "registrar/sections.html", term=term, all_terms=academics.list_terms(), program_id=program_id,
+        programs=academics.list_programs(), summaries=academics.list_sections(term.id if term else None, program_id),
         section_form=section_form, block_form=block_form), status
 
 
@@ -116,7 +115,7 @@ def section_create():
     if not form.validate():
         return _sections_page(section_form=form, status=400, term=term)
     try:
-        section = scheduling.create_section(current_user, term_id=term.id, program_id=form.program_id.data,
+        section = academics.create_section(current_user, term_id=term.id, program_id=form.program_id.data,
                                             year_level=form.year_level.data, code=form.code.data,
                                             capacity=form.capacity.data)
     except DomainError as error:
@@ -137,7 +136,7 @@ def section_block_create():
     if not form.validate():
         return _sections_page(block_form=form, status=400, term=term)
     try:
-        created = scheduling.create_block_sections(
+        created = academics.create_block_sections(
             current_user, term_id=term.id, program_id=form.program_id.data, year_level=form.year_level.data,
             count=form.count.data, capacity=form.capacity.data)
     except DomainError as error:
@@ -150,7 +149,7 @@ def section_block_create():
 
 # ---------------------------------------------------------------- the section page
 
-def _offering_forms(data: scheduling.SectionSchedule, failed: dict | None = None) -> dict:
+def _offering_forms(data: academics.SectionSchedule, failed: dict | None = None) -> dict:
     """Fresh forms per class (prefixed by class id), except the one that just failed."""
     failed = failed or {}
     choices = [("", "TBA")] + [(str(p.id), p.full_name) for p in data.professors]
@@ -170,7 +169,7 @@ def _section_page(section_id: int, *, status: int = 200, failed: dict | None = N
                   warnings: list[str] | None = None, notice: str | None = None,
                   capacity_form: CapacityForm | None = None, offering_form: OfferingForm | None = None,
                   changed: bool = False):
-    data = scheduling.section_schedule(section_id)
+    data = academics.section_schedule(section_id)
     capacity_form = capacity_form or CapacityForm(formdata=None, capacity=str(data.section.capacity))
     offering_form = offering_form or OfferingForm(formdata=None)
     offering_form.subject_id.choices = [("", "Choose a subject…")] + [
@@ -209,7 +208,7 @@ def section_capacity(section_id: int):
     if not form.validate():
         return _section_page(section_id, status=400, capacity_form=form)
     try:
-        section = scheduling.update_section_capacity(current_user, section_id, form.capacity.data)
+        section = academics.update_section_capacity(current_user, section_id, form.capacity.data)
     except DomainError as error:
         if not apply_errors(form, error):
             flash(error.message, "error")
@@ -223,7 +222,7 @@ def offering_add(section_id: int):
     if not form.validate():
         return _section_page(section_id, status=400, offering_form=form)
     try:
-        offering = scheduling.add_offering(current_user, section_id, form.subject_id.data)
+        offering = academics.add_offering(current_user, section_id, form.subject_id.data)
     except DomainError as error:
         if not apply_errors(form, error):
             flash(error.message, "error")
@@ -236,7 +235,7 @@ def offering_remove(offering_id: int):
     section = _section_of_offering(offering_id)
     if not ActionForm().validate():
         return _section_page(section.id, status=400, notice="The form expired; reload the page.")
-    scheduling.remove_offering(current_user, offering_id)
+    academics.remove_offering(current_user, offering_id)
     return _done(section.id, "Class removed from the section.")
 
 
@@ -248,7 +247,7 @@ def offering_professor(offering_id: int):
         form.professor_id.errors = ["The form expired; reload the page and try again."]
         return _section_page(section.id, status=400, failed={(offering_id, "prof"): form})
     try:
-        offering = scheduling.assign_professor(current_user, offering_id, form.professor_id.data,
+        offering = academics.assign_professor(current_user, offering_id, form.professor_id.data,
                                                override_reason=form.override_reason.data)
     except DomainError as error:
         if not apply_errors(form, error):
@@ -266,7 +265,7 @@ def slot_add(offering_id: int):
         form.day.errors = ["The form expired; reload the page and try again."]
         return _section_page(section.id, status=400, failed={(offering_id, "slot"): form})
     try:
-        result = scheduling.add_slot(current_user, offering_id, day=form.day.data, start_time=form.start_time.data,
+        result = academics.add_slot(current_user, offering_id, day=form.day.data, start_time=form.start_time.data,
                                      end_time=form.end_time.data, room=form.room.data,
                                      override_reason=form.override_reason.data)
     except DomainError as error:
@@ -274,7 +273,7 @@ def slot_add(offering_id: int):
             form.day.errors = [error.message]
         return _section_page(section.id, status=error.status, failed={(offering_id, "slot"): form})
     slot = result.slot
-    notice = f"{slot.offering.subject.code}: {scheduling.describe_slot(slot)} placed"
+    notice = f"{slot.offering.subject.code}: {academics.describe_slot(slot)} placed"
     notice += " over a professor conflict (override recorded)." if result.overridden else "."
     return _done(section.id, notice, result.warnings)
 
@@ -284,5 +283,5 @@ def slot_remove(slot_id: int):
     if not ActionForm().validate():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("registrar.sections"))
-    offering = scheduling.remove_slot(current_user, slot_id)
+    offering = academics.remove_slot(current_user, slot_id)
     return _done(offering.section_id, f"{offering.subject.code}: meeting removed.")

@@ -6,9 +6,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from richwell.services import admissions, credits, students
-from richwell.services.clock import today
-from richwell.services.errors import DomainError
+from richwell.services import admissions
+from richwell.services.platform.clock import today
+from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
 from richwell.web.htmx import render
 from richwell.web.registrar.blueprint import bp
@@ -61,7 +61,7 @@ class DisputeForm(FlaskForm):
 
 def profile_page(student_id: int, status: int = 200, **forms):
     """The student record with its action forms; a form passed in carries its errors."""
-    record = students.record_of(student_id)
+    record = admissions.record_of(student_id)
     student = record.student
     status_form = forms.get("status_form") or StatusForm(formdata=None, effective_date=today().isoformat())
     program_form = forms.get("program_form") or ProgramForm(formdata=None)
@@ -70,7 +70,7 @@ def profile_page(student_id: int, status: int = 200, **forms):
     credit_form = forms.get("credit_form") or CreditForm(formdata=None, source_school=student.previous_school)
     credit_form.subject_id.choices = [("", "Choose…")] + [
         (str(s.id), f"{s.code} {s.title} ({s.units} u, year {s.year_level})")
-        for s in credits.subjects_for_credit(student)]
+        for s in admissions.subjects_for_credit(student)]
     return render_template("registrar/student.html", record=record, student=student, status_form=status_form,
                            program_form=program_form, credit_form=credit_form,
                            convert_form=forms.get("convert_form") or ConvertForm(formdata=None),
@@ -82,9 +82,9 @@ def students_search():
     q = (request.args.get("q") or "").strip()[:100]
     program_id = request.args.get("program", type=int)
     status = request.args.get("status") or None
-    page = students.search(q, program_id=program_id, status=status, page=request.args.get("page", 1, type=int))
+    page = admissions.search(q, program_id=program_id, status=status, page=request.args.get("page", 1, type=int))
     return render("registrar/students.html", "registrar/_student_results.html", results=page, q=q,
-                  program_id=program_id, status_filter=status or "", programs=students.programs(),
+                  program_id=program_id, status_filter=status or "", programs=admissions.programs(),
                   status_labels=STATUS_LABELS)
 
 
@@ -95,13 +95,13 @@ def student(student_id: int):
 
 @bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
 def edit_student(student_id: int):
-    record = students.get_student(student_id)
+    record = admissions.get_student(student_id)
     if request.method == "POST":
         form = ProfileForm()
         form.validate()
-        changes = {name: form[name].data for name in students.PROFILE_FIELDS}
+        changes = {name: form[name].data for name in admissions.PROFILE_FIELDS}
         try:
-            students.update_profile(current_user._get_current_object(), student_id, **changes)
+            admissions.update_profile(current_user._get_current_object(), student_id, **changes)
         except DomainError as error:
             if error.status == 404:
                 raise
@@ -110,7 +110,7 @@ def edit_student(student_id: int):
             return render_template("registrar/student_edit.html", form=form, student=record), error.status
         flash("Profile saved.", "success")
         return redirect(url_for("registrar.student", student_id=student_id))
-    values = students._profile_values(record)
+    values = admissions.profile_values(record)
     values["birthdate"] = values["birthdate"].isoformat() if values["birthdate"] else ""
     form = ProfileForm(formdata=None, **values)
     return render_template("registrar/student_edit.html", form=form, student=record)
@@ -121,7 +121,7 @@ def change_status(student_id: int):
     form = StatusForm()
     form.validate()
     try:
-        students.change_status(current_user._get_current_object(), student_id, form.to_status.data,
+        admissions.change_status(current_user._get_current_object(), student_id, form.to_status.data,
                                form.effective_date.data, form.reason.data)
     except DomainError as error:
         if error.status in (403, 404):
@@ -138,7 +138,7 @@ def change_program(student_id: int):
     form = ProgramForm()
     form.validate()
     try:
-        student = students.change_program(current_user._get_current_object(), student_id, form.program_id.data,
+        student = admissions.change_program(current_user._get_current_object(), student_id, form.program_id.data,
                                           form.reason.data)
     except DomainError as error:
         if error.status in (403, 404):
@@ -155,7 +155,7 @@ def convert_transferee(student_id: int):
     form = ConvertForm()
     form.validate()
     try:
-        credits.convert_to_transferee(current_user._get_current_object(), student_id, form.previous_school.data,
+        admissions.convert_to_transferee(current_user._get_current_object(), student_id, form.previous_school.data,
                                       form.previous_course.data)
     except DomainError as error:
         if error.status in (403, 404):

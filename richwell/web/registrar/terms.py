@@ -6,8 +6,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
-from richwell.services import curriculum, terms
-from richwell.services.errors import DomainError
+from richwell.services import academics
+from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
 from richwell.web.registrar.blueprint import bp
 
@@ -30,7 +30,7 @@ class TermDatesForm(FlaskForm):
     grade_deadline = StringField("Grade-entry deadline", render_kw={"type": "date"})
 
     def dates(self) -> dict:
-        return {name: getattr(self, name).data for name in terms.DATE_FIELDS}
+        return {name: getattr(self, name).data for name in academics.DATE_FIELDS}
 
 
 class TermForm(TermDatesForm):
@@ -40,7 +40,7 @@ class TermForm(TermDatesForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.semester.choices = curriculum.SEMESTER_CHOICES  # set here: WTForms 3.3 warns on declared tuples
+        self.semester.choices = academics.SEMESTER_CHOICES  # set here: WTForms 3.3 warns on declared tuples
 
 
 class SwitchForm(FlaskForm):
@@ -48,7 +48,7 @@ class SwitchForm(FlaskForm):
 
 
 def _terms_page(form: TermForm, status: int = 200):
-    all_terms = terms.list_terms()
+    all_terms = academics.list_terms()
     return render_template("registrar/terms.html", form=form, terms=all_terms, switch_form=SwitchForm(formdata=None),
                            current=next((t for t in all_terms if t.is_current), None), hints=DATE_HINTS), status
 
@@ -56,7 +56,7 @@ def _terms_page(form: TermForm, status: int = 200):
 @bp.get("/terms")
 def terms_list():
     form = TermForm(formdata=None)
-    form.make_current.data = terms.current_term() is None
+    form.make_current.data = academics.current_term() is None
     return _terms_page(form)
 
 
@@ -66,7 +66,7 @@ def term_create():
     if not form.validate():
         return _terms_page(form, 400)
     try:
-        term = terms.create_term(current_user, academic_year=form.academic_year.data, semester=form.semester.data,
+        term = academics.create_term(current_user, academic_year=form.academic_year.data, semester=form.semester.data,
                                  make_current=form.make_current.data, **form.dates())
     except DomainError as error:
         if not apply_errors(form, error):
@@ -78,15 +78,15 @@ def term_create():
 
 @bp.route("/terms/<int:term_id>", methods=["GET", "POST"])
 def term_edit(term_id: int):
-    term = terms.get_term(term_id)
+    term = academics.get_term(term_id)
     form = TermDatesForm() if request.method == "POST" else TermDatesForm(formdata=None)
     status = 200
     if request.method == "GET":
-        for name in terms.DATE_FIELDS:
+        for name in academics.DATE_FIELDS:
             getattr(form, name).data = getattr(term, name).isoformat()
     elif form.validate():
         try:
-            terms.update_term_dates(current_user, term.id, **form.dates())
+            academics.update_term_dates(current_user, term.id, **form.dates())
         except DomainError as error:
             if not apply_errors(form, error):
                 flash(error.message, "error")
@@ -106,7 +106,7 @@ def term_make_current(term_id: int):
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("registrar.terms_list"))
     try:
-        term = terms.switch_current_term(current_user, term_id, reason=form.reason.data)
+        term = academics.switch_current_term(current_user, term_id, reason=form.reason.data)
     except DomainError as error:
         flash(error.message, "error")
     else:

@@ -9,8 +9,8 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 
 from richwell.models import DocumentKind
-from richwell.services import admissions, credits
-from richwell.services.errors import DomainError
+from richwell.services import admissions
+from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
 from richwell.web.public import ACCEPT
 from richwell.web.registrar.blueprint import bp
@@ -61,7 +61,7 @@ def new_transferee():
                     for kind, name in admissions.DOCUMENT_FIELDS.items()
                     if form[name].data is not None and getattr(form[name].data, "filename", "")]
         try:
-            admitted = credits.create_transferee(current_user._get_current_object(), documents=attached, **values)
+            admitted = admissions.create_transferee(current_user._get_current_object(), documents=attached, **values)
         except DomainError as error:
             if error.status == 403:
                 raise
@@ -77,7 +77,7 @@ def add_credit(student_id: int):
     form = CreditForm()
     form.validate()
     try:
-        credit = credits.add_credit(
+        credit = admissions.add_credit(
             current_user._get_current_object(), student_id, subject_id=form.subject_id.data,
             source_school=form.source_school.data, original_code=form.original_code.data,
             original_title=form.original_title.data, original_grade=form.original_grade.data,
@@ -96,9 +96,9 @@ def add_credit(student_id: int):
 def dispute_credit(credit_id: int):
     form = DisputeForm()
     form.validate()
-    credit = credits.get_credit(credit_id)
+    credit = admissions.get_credit(credit_id)
     try:
-        credits.dispute_credit(current_user._get_current_object(), credit_id, form.note.data)
+        admissions.dispute_credit(current_user._get_current_object(), credit_id, form.note.data)
     except DomainError as error:
         if error.status in (403, 404):
             raise
@@ -110,7 +110,7 @@ def dispute_credit(credit_id: int):
 
 @bp.get("/credits/disputed")
 def disputed_credits():
-    return render_template("registrar/disputed_credits.html", credits=credits.disputed_credits(),
+    return render_template("registrar/disputed_credits.html", credits=admissions.disputed_credits(),
                            settle_form=SettleForm(formdata=None))
 
 
@@ -120,7 +120,7 @@ def settle_credit(credit_id: int):
     form = SettleForm()
     form.validate()
     try:
-        credit = credits.settle_credit(current_user._get_current_object(), credit_id, form.decision.data,
+        credit = admissions.settle_credit(current_user._get_current_object(), credit_id, form.decision.data,
                                        form.note.data)
     except DomainError as error:
         if error.status in (403, 404):

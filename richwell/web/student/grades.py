@@ -5,8 +5,8 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from richwell.services import gpa, grades, transcripts
-from richwell.services.clock import today
+from richwell.services import grades
+from richwell.services.platform.clock import today
 from richwell.web import transcripts as transcript_pages
 from richwell.web.htmx import render
 from richwell.web.student.blueprint import bp
@@ -27,14 +27,14 @@ def _me():
 def grades_page():
     student = _me()
     return render("student/grades.html", student=student, record=grades.student_record(student.id),
-                  term_gpas=gpa.term_gpas(student.id), today=today())
+                  term_gpas=grades.term_gpas(student.id), today=today())
 
 
 @bp.get("/transcript")
 def transcript():
     student = _me()
-    return render("student/transcript.html", student=student, record=transcripts.build_record(student.id),
-                  issued=transcripts.issued_for(student.id), form=ActionForm())
+    return render("student/transcript.html", student=student, record=grades.build_record(student.id),
+                  issued=grades.issued_for(student.id), form=ActionForm())
 
 
 @bp.post("/transcript")
@@ -43,17 +43,17 @@ def issue_transcript():
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("student.transcript"))
-    issued = transcripts.issue_transcript(current_user, student.id)
+    issued = grades.issue_transcript(current_user, student.id)
     return redirect(url_for("student.issued_transcript", transcript_id=issued.id))
 
 
 @bp.get("/transcripts/<int:transcript_id>")
 def issued_transcript(transcript_id: int):
-    issued = transcripts.get_transcript(current_user, transcript_id)
+    issued = grades.get_transcript(current_user, transcript_id)
     return transcript_pages.transcript_page(
         issued, url_for("student.issued_transcript_pdf", transcript_id=issued.id), url_for("student.transcript"))
 
 
 @bp.get("/transcripts/<int:transcript_id>.pdf")
 def issued_transcript_pdf(transcript_id: int):
-    return transcript_pages.transcript_pdf(transcripts.get_transcript(current_user, transcript_id))
+    return transcript_pages.transcript_pdf(grades.get_transcript(current_user, transcript_id))

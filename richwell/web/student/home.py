@@ -9,8 +9,9 @@ from flask_wtf.file import FileField
 from wtforms import StringField
 
 from richwell.models import DocumentKind
-from richwell.services import admissions, notifications, students
-from richwell.services.errors import DomainError
+from richwell.services import admissions
+from richwell.services.platform import notifications
+from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
 from richwell.web.htmx import render
 from richwell.web.public import ACCEPT
@@ -30,7 +31,7 @@ class DocumentsForm(FlaskForm):
 def _page(open_form: OpenEnrollmentForm | None = None, documents_form: DocumentsForm | None = None,
           status: int = 200, just_opened: bool = False):
     user = current_user._get_current_object()
-    home = students.home_of(user)
+    home = admissions.home_of(user)
     if open_form is None:
         open_form = OpenEnrollmentForm(formdata=None)
         if home is not None:
@@ -52,7 +53,7 @@ def open_enrollment():
     form = OpenEnrollmentForm()
     form.validate()
     try:
-        enrollment = students.open_own_enrollment(current_user._get_current_object(), form.monthly_commitment.data)
+        enrollment = admissions.open_own_enrollment(current_user._get_current_object(), form.monthly_commitment.data)
     except DomainError as error:
         if not apply_errors(form, error):
             form.monthly_commitment.errors = [error.message]

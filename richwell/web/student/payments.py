@@ -6,15 +6,15 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from richwell.services import payments, permits
-from richwell.services.errors import NotFound
+from richwell.services import finance
+from richwell.services.platform.errors import NotFound
 from richwell.web.student.blueprint import bp
 
 
 @bp.get("/payments")
 def payments_page():
     try:
-        account = payments.account_for_user(current_user, request.args.get("enrollment", type=int))
+        account = finance.account_for_user(current_user, request.args.get("enrollment", type=int))
     except NotFound:
         abort(404)
     return render_template("student/payments.html", panel=account)
@@ -24,7 +24,7 @@ def payments_page():
 def print_permit(permit_id: int):
     """A printable issued permit with a QR code to the public verification page."""
     try:
-        permit = permits.permit_for_student(permit_id, current_user.id)
+        permit = finance.permit_for_student(permit_id, current_user.id)
     except NotFound:
         abort(404)
     verify_url = url_for("public.verify", code=permit.code, _external=True)

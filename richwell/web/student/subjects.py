@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import render_template, url_for
 from flask_login import current_user
 
-from richwell.services.enrollment import current_enrollment_id
-from richwell.services.registration import registration
+from richwell.services.enrollment import current_enrollment_id, registration
 from richwell.web.picker import Picker, grid_entries
 from richwell.web.student.blueprint import bp
 

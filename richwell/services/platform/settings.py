@@ -6,8 +6,9 @@ from decimal import Decimal, InvalidOperation
 
 from richwell.extensions import db
 from richwell.models import Setting, User
-from richwell.services import audit
-from richwell.services.errors import ValidationError
+
+from . import audit
+from .errors import ValidationError
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
 from richwell.models import Role, Student, User
-from richwell.services import audit
-from richwell.services.clock import now
-from richwell.services.errors import Conflict, DomainError, NotFound, ValidationError
+
+from . import audit
+from .clock import now
+from .errors import Conflict, DomainError, NotFound, ValidationError
 
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so timing tells nothing.
@@ -225,7 +226,7 @@ def reset_password(actor: User, user_id: int) -> str:
 
 def start_impersonation(admin: User, target_id: int) -> User:
     """An admin acts as another user while the setting allows it; audited."""
-    from richwell.services import settings
+    from . import settings
 
     if admin.role != Role.ADMIN.value:
         raise DomainError("Only an administrator may impersonate.", code="forbidden")

@@ -8,8 +8,9 @@ from sqlalchemy import insert, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, User
-from richwell.services.clock import now
-from richwell.services.context import acting_context
+
+from .clock import now
+from .context import acting_context
 
 
 def _jsonable(value):

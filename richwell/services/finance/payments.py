@@ -39,9 +39,11 @@ from richwell.models import (
     User,
 )
 from richwell.models.finance import NAME_WORDS
-from richwell.services import audit, clock, notifications, permits, receipts
-from richwell.services.clock import MANILA
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform import audit, clock, notifications
+from richwell.services.platform.clock import MANILA
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+
+from . import permits, receipts
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,13 @@ from richwell.models import (
     TermEnrollment,
     User,
 )
-from richwell.services import accounts, audit, notifications, settings, uploads
-from richwell.services.clock import MANILA, now, today
-from richwell.services.enrollment import check_monthly_commitment, current_term, open_term_enrollment
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.academics import current_term
+from richwell.services.enrollment import check_monthly_commitment, open_term_enrollment
+from richwell.services.platform import accounts, audit, notifications, settings
+from richwell.services.platform.clock import MANILA, now, today
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+
+from . import uploads
 
 MOBILE_RE = re.compile(r"^(09\d{9}|\+639\d{9})$")
 MIN_AGE = 14

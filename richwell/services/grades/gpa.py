@@ -49,9 +49,10 @@ from richwell.models import (
     TermGpa,
     TransferCredit,
 )
-from richwell.services.clock import now
-from richwell.services.grades import NUMERIC_GRADES
-from richwell.services.sql import greatest, hundredths, least
+from richwell.services.platform.clock import now
+from richwell.services.platform.sql import greatest, hundredths, least
+
+from .grade_sheets import NUMERIC_GRADES
 
 CENT = Decimal("0.01")
 GRADED = (SubjectEnrollmentStatus.PASSED.value, SubjectEnrollmentStatus.FAILED.value)

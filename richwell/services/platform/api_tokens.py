@@ -25,9 +25,10 @@ from sqlalchemy import delete, or_, select
 
 from richwell.extensions import db
 from richwell.models import ApiToken, User
-from richwell.services import accounts, audit, settings
-from richwell.services.clock import now
-from richwell.services.errors import DomainError, Forbidden, NotFound, ValidationError
+
+from . import accounts, audit, settings
+from .clock import now
+from .errors import DomainError, Forbidden, NotFound, ValidationError
 
 TOKEN_PREFIX = "rw_"
 TOKEN_NAME_MAX = 100

@@ -27,9 +27,10 @@ from richwell.models import (
     User,
 )
 from richwell.models.enrollment import BucketTotals
-from richwell.services.clock import today
-from richwell.services.enrollment import Meeting, check_id, load_meetings, professor_name
-from richwell.services.errors import NotFound
+from richwell.services.platform.clock import today
+from richwell.services.platform.errors import NotFound
+
+from .subjects import Meeting, check_id, load_meetings, professor_name
 
 SEARCH_MAX = 100
 

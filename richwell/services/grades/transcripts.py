@@ -32,9 +32,11 @@ from richwell.models import (
     TransferCredit,
     User,
 )
-from richwell.services import audit, gpa
-from richwell.services.clock import now, to_manila
-from richwell.services.errors import Forbidden, NotFound
+from richwell.services.platform import audit
+from richwell.services.platform.clock import now, to_manila
+from richwell.services.platform.errors import Forbidden, NotFound
+
+from . import gpa
 
 CODE_BYTES = 10  # 80 random bits, 16 base32 characters
 _CODE_CHARS = re.compile(r"[^A-Z2-7]")

@@ -15,9 +15,8 @@ from sqlalchemy import Date, and_, insert, literal, select
 from richwell.extensions import db
 from richwell.models import MonthBucket, Notification, PaymentReminder, Student, Term, TermEnrollment
 from richwell.models.enrollment import TermEnrollmentStatus
-from richwell.services import audit
-from richwell.services import clock
-from richwell.services.clock import now
+from richwell.services.platform import audit, clock
+from richwell.services.platform.clock import now
 
 STUDENT_PAYMENTS_PATH = "/student/payments"
 

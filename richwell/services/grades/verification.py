@@ -1,13 +1,15 @@
 """Public verification of printed codes: exam permits and issued transcripts."""
 from __future__ import annotations
 
-from richwell.services import permits, transcripts
+from richwell.services import finance
+
+from . import transcripts
 
 
 def verify(code) -> dict | None:
     """What a printed code may tell the public: valid or not, what it is, for which term or
     program and student (name and number). None when the code matches nothing we issued."""
-    result = permits.verify_code(code)
+    result = finance.verify_code(code)
     if result is not None:
         return {**result, "verify_kind": "PERMIT"}
     result = transcripts.verify_code(code)

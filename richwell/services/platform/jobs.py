@@ -26,8 +26,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from richwell.extensions import db
 from richwell.models import JobOutcome, JobRun
-from richwell.services.clock import now
-from richwell.services.errors import DomainError, NotFound
+
+from .clock import now
+from .errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
 OUT = JobOutcome

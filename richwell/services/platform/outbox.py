@@ -20,7 +20,8 @@ from sqlalchemy import event, func, insert, literal, select
 
 from richwell.extensions import db
 from richwell.models import Notification, OutboxEmail, OutboxStatus, User
-from richwell.services.clock import now
+
+from .clock import now
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)

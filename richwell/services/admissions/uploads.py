@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from richwell.services.errors import ValidationError
+from richwell.services.platform.errors import ValidationError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 STAGING = ".staging"

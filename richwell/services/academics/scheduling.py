@@ -30,9 +30,10 @@ from richwell.models import (
     Term,
     User,
 )
-from richwell.services import audit, clock, notifications
-from richwell.services.curriculum import clean_text, whole_number
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform import audit, clock, notifications
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+
+from .programs import clean_text, whole_number
 
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 DAY_CHOICES = [(str(i), name) for i, name in enumerate(DAY_NAMES)]

@@ -5,9 +5,10 @@ from sqlalchemy import func, select, update
 
 from richwell.extensions import db
 from richwell.models import Notification
-from richwell.services import outbox
-from richwell.services.clock import now
-from richwell.services.errors import NotFound
+
+from . import outbox
+from .clock import now
+from .errors import NotFound
 
 KINDS = {
     "welcome", "payment_received", "permit_issued", "permit_revoked", "grade_posted",

@@ -44,10 +44,9 @@ from richwell.models import (
     User,
 )
 from richwell.models.enrollment import TermEnrollmentStatus
-from richwell.services import audit
-from richwell.services import clock
-from richwell.services.clock import now
-from richwell.services.errors import DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform import audit, clock
+from richwell.services.platform.clock import now
+from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
 
 MAX_ROWS = 50_000
 MAX_BYTES = 8 * 1024 * 1024
@@ -117,8 +116,8 @@ def _parse_date(raw: str) -> date | None:
 
 def parse(text: str, default_method: str) -> list[ParsedRow]:
     """Read the CSV (streaming) and check each row on its own; file-level problems raise."""
-    from richwell.services import payments
-    from richwell.services.payments import PaymentMethod
+    from . import payments
+    from .payments import PaymentMethod
 
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -278,7 +277,7 @@ def _counter_payment(method: str, reference: str):
 def record_row(row_id: int) -> str:
     """Record one PENDING row through the payment service (idempotent: a row already settled is
     left alone; a retried row replays its payment). Returns the row's status."""
-    from richwell.services import payments
+    from . import payments
 
     row = db.session.get(PaymentImportRow, row_id)
     if row is None or row.status != R.PENDING.value:

@@ -26,10 +26,13 @@ from richwell.models import (
     TransferCredit,
     User,
 )
-from richwell.services import accounts, admissions, audit, settings
-from richwell.services.clock import now, today
-from richwell.services.enrollment import current_term, open_term_enrollment
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.academics import current_term
+from richwell.services.enrollment import open_term_enrollment
+from richwell.services.platform import accounts, audit, settings
+from richwell.services.platform.clock import now, today
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+
+from . import applications
 
 REASON_MAX = 1000
 PROBLEMS_KEPT = 50
@@ -114,8 +117,8 @@ def record_of(student_id: int) -> StudentRecord:
         select(StudentStatusChange).where(StudentStatusChange.student_id == student.id)
         .order_by(StudentStatusChange.effective_date, StudentStatusChange.id)))
     current = next((e for e in enrollments if e.term.is_current), None)
-    return StudentRecord(student, enrollments, credits, history, admissions.review_of(student.id),
-                         admissions.documents_of(student.id), current)
+    return StudentRecord(student, enrollments, credits, history, applications.review_of(student.id),
+                         applications.documents_of(student.id), current)
 
 
 # --- profile --------------------------------------------------------------------------------
@@ -124,7 +127,7 @@ PROFILE_FIELDS = ("first_name", "middle_name", "last_name", "email", "birthdate"
                   "address", "previous_school", "previous_course")
 
 
-def _profile_values(student: Student) -> dict:
+def profile_values(student: Student) -> dict:
     user = student.user
     return {"first_name": user.first_name, "middle_name": user.middle_name, "last_name": user.last_name,
             "email": user.email, "birthdate": student.birthdate, "sex": student.sex, "mobile": student.mobile,
@@ -140,25 +143,25 @@ def update_profile(actor: User, student_id: int, **changes) -> Student:
     if unknown:
         raise ValidationError(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
     student = _locked_student(student_id)
-    current = _profile_values(student)
+    current = profile_values(student)
     merged = {**current, **changes}
     transferee = student.admission_type == AdmissionType.TRANSFEREE.value
-    p = admissions._Problems()
+    p = applications._Problems()
     parsed = {
         "first_name": p.check(accounts.check_name, merged["first_name"], "first_name", "first name"),
         "middle_name": p.check(accounts.check_name, merged["middle_name"], "middle_name", "middle name",
                                required=False),
         "last_name": p.check(accounts.check_name, merged["last_name"], "last_name", "last name"),
         "email": p.check(accounts.normalize_email, merged["email"]),
-        "birthdate": p.check(admissions.parse_birthdate, merged["birthdate"]),
-        "sex": p.check(admissions.parse_sex, merged["sex"]),
-        "mobile": p.check(admissions.parse_mobile, merged["mobile"]),
-        "address": p.check(admissions.parse_text, merged["address"], "address", "address",
-                           admissions.ADDRESS_MAX),
-        "previous_school": p.check(admissions.parse_text, merged["previous_school"], "previous_school",
-                                   "previous school", admissions.SCHOOL_MAX, required=transferee),
-        "previous_course": p.check(admissions.parse_text, merged["previous_course"], "previous_course",
-                                   "previous course", admissions.SCHOOL_MAX, required=transferee),
+        "birthdate": p.check(applications.parse_birthdate, merged["birthdate"]),
+        "sex": p.check(applications.parse_sex, merged["sex"]),
+        "mobile": p.check(applications.parse_mobile, merged["mobile"]),
+        "address": p.check(applications.parse_text, merged["address"], "address", "address",
+                           applications.ADDRESS_MAX),
+        "previous_school": p.check(applications.parse_text, merged["previous_school"], "previous_school",
+                                   "previous school", applications.SCHOOL_MAX, required=transferee),
+        "previous_course": p.check(applications.parse_text, merged["previous_course"], "previous_course",
+                                   "previous course", applications.SCHOOL_MAX, required=transferee),
     }
     p.raise_if_any()
     changed = {k: v for k, v in parsed.items() if v != current[k]}
@@ -209,7 +212,7 @@ def change_status(actor: User, student_id: int, to_status: str, effective_date, 
         raise ValidationError("Choose a status: active, leave of absence, withdrawn or graduated.",
                               field="to_status")
     effective = _parse_date(effective_date, "effective_date")
-    text = admissions.parse_text(reason, "reason", "reason", REASON_MAX)
+    text = applications.parse_text(reason, "reason", "reason", REASON_MAX)
     student = _locked_student(student_id)
     if student.status == value:
         raise DomainError(f"{student.student_number} is already {value}.", code="same_status", field="to_status")
@@ -261,8 +264,8 @@ def change_program(actor: User, student_id: int, program_id, reason: str) -> Stu
     """The registrar moves a student to another active program (one program per student),
     with a reason; audited. Credits against the old program's subjects stay on the record."""
     require_registrar(actor)
-    program = admissions.parse_program(program_id)
-    text = admissions.parse_text(reason, "reason", "reason", REASON_MAX)
+    program = applications.parse_program(program_id)
+    text = applications.parse_text(reason, "reason", "reason", REASON_MAX)
     student = _locked_student(student_id)
     if student.program_id == program.id:
         raise DomainError(f"{student.student_number} is already in {program.code}.", code="same_program",
@@ -307,7 +310,7 @@ def open_own_enrollment(student_user: User, monthly_commitment) -> TermEnrollmen
     student = student_user.student
     if student is None:
         raise NotFound("Your student record does not exist.")
-    commitment = admissions.parse_commitment(monthly_commitment)
+    commitment = applications.parse_commitment(monthly_commitment)
     term = current_term()
     if term is None:
         raise DomainError("No term is open yet; check back when the registrar opens the next one.",
@@ -345,7 +348,7 @@ class StudentHome:
     @property
     def missing_documents(self) -> list[str]:
         have = {d.kind for d in self.documents}
-        return [kind for kind in admissions.DOCUMENT_FIELDS if kind not in have]
+        return [kind for kind in applications.DOCUMENT_FIELDS if kind not in have]
 
 
 def home_of(student_user: User) -> StudentHome | None:
@@ -355,7 +358,7 @@ def home_of(student_user: User) -> StudentHome | None:
     if student is None:
         return None
     return StudentHome(student=student, term=current_term(), enrollment=current_enrollment_of(student.id),
-                       review=admissions.review_of(student.id), documents=admissions.documents_of(student.id),
+                       review=applications.review_of(student.id), documents=applications.documents_of(student.id),
                        credits=list(db.session.scalars(select(TransferCredit).where(
                            TransferCredit.student_id == student.id).order_by(TransferCredit.id))),
                        suggested_commitment=suggested_commitment(student.id))
@@ -365,9 +368,9 @@ def start_bulk_open(actor: User, program_id, year_level, default_commitment) -> 
     """The registrar queues opening the current term for every student of a program and year
     level. The job runs in the background after this commit; `run_bulk_open` does the work."""
     require_registrar(actor)
-    p = admissions._Problems()
-    program = p.check(admissions.parse_program, program_id)
-    commitment = p.check(admissions.parse_commitment, default_commitment, field="default_commitment")
+    p = applications._Problems()
+    program = p.check(applications.parse_program, program_id)
+    commitment = p.check(applications.parse_commitment, default_commitment, field="default_commitment")
     try:
         level = int(str(year_level).strip())
     except (TypeError, ValueError):

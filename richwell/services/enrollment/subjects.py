@@ -35,10 +35,10 @@ from richwell.models import (
     User,
     subject_prerequisites,
 )
-from richwell.services import audit, notifications, settings
-from richwell.services.clock import now, today
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from richwell.services.prerequisites import CREDITED, MET, NOT_TAKEN, UnmetPrerequisite, fold_results
+from richwell.services.academics import CREDITED, MET, NOT_TAKEN, UnmetPrerequisite, fold_results
+from richwell.services.platform import audit, notifications, settings
+from richwell.services.platform.clock import now, today
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 
 
 def check_monthly_commitment(amount: Decimal) -> Decimal:
@@ -55,10 +55,6 @@ def check_monthly_commitment(amount: Decimal) -> Decimal:
         raise ValidationError("The monthly commitment is larger than any real installment.",
                               field="monthly_commitment")
     return amount.quantize(Decimal("0.01"))
-
-
-def current_term() -> Term | None:
-    return db.session.scalar(select(Term).where(Term.is_current.is_(True)))
 
 
 def open_term_enrollment(student: Student, term: Term, monthly_commitment: Decimal,

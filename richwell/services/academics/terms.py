@@ -9,10 +9,10 @@ from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
 from richwell.models import Term, User
-from richwell.services import audit
-from richwell.services.curriculum import clean_text, parse_semester
-from richwell.services.enrollment import current_term
-from richwell.services.errors import Conflict, NotFound, ValidationError
+from richwell.services.platform import audit
+from richwell.services.platform.errors import Conflict, NotFound, ValidationError
+
+from .programs import clean_text, parse_semester
 
 ACADEMIC_YEAR_RE = re.compile(r"^(\d{4})\s*[-–—/]\s*(\d{4})$")
 DATE_FIELDS = ("start_date", "end_date", "enrollment_open", "enrollment_close", "drop_deadline", "grade_deadline")
@@ -24,6 +24,11 @@ DATE_LABELS = {
 
 __all__ = ["create_term", "update_term_dates", "switch_current_term", "list_terms", "get_term",
            "current_term", "parse_academic_year", "DATE_FIELDS"]
+
+
+def current_term() -> Term | None:
+    """The term the school is in now (the one marked current), or None before the first."""
+    return db.session.scalar(select(Term).where(Term.is_current.is_(True)))
 
 
 def parse_academic_year(raw) -> str:

@@ -14,8 +14,9 @@ from sqlalchemy import delete, select
 
 from richwell.extensions import db
 from richwell.models import Notification, OutboxEmail, OutboxStatus
-from richwell.services import api_tokens, audit, jobs
-from richwell.services.clock import now
+
+from . import api_tokens, audit, jobs
+from .clock import now
 
 NOTIFICATION_RETENTION = timedelta(days=365)
 RUN_RETENTION = timedelta(days=90)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import aliased, selectinload
 
 from richwell.extensions import db
 from richwell.models import Payment, PaymentKind, PaymentMethod, Role, Student, TermEnrollment, User
-from richwell.services.clock import to_manila
-from richwell.services.errors import NotFound
+from richwell.services.platform.clock import to_manila
+from richwell.services.platform.errors import NotFound
 
 log = logging.getLogger(__name__)
 

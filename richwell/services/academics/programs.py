@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
 from richwell.models import Program, Semester, Subject, User, subject_prerequisites
-from richwell.services import audit
-from richwell.services.errors import Conflict, DomainError, NotFound, ValidationError
+from richwell.services.platform import audit
+from richwell.services.platform.errors import Conflict, DomainError, NotFound, ValidationError
 
 PROGRAM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,19}$")
 SUBJECT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9 .-]{0,19}$")

@@ -22,12 +22,14 @@ from richwell.models import (
     TransferCredit,
     User,
 )
-from richwell.services import accounts, admissions, audit
-from richwell.services.admissions import Admitted
-from richwell.services.clock import now
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from richwell.services.prerequisites import latest_results
-from richwell.services.students import REASON_MAX, require_registrar
+from richwell.services.academics import latest_results
+from richwell.services.platform import accounts, audit
+from richwell.services.platform.clock import now
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+
+from . import applications
+from .applications import Admitted
+from .students import REASON_MAX, require_registrar
 
 # A credit counted in the GPA needs a grade on our scale, and a credit is a passed subject.
 PASSING_GRADES = ("1.00", "1.25", "1.50", "1.75", "2.00", "2.25", "2.50", "2.75", "3.00")
@@ -43,12 +45,12 @@ def create_transferee(actor: User, *, documents=(), **values) -> Admitted:
     require_registrar(actor)
     values = {**values, "admission_type": AdmissionType.TRANSFEREE.value}
     values.pop("password", None)
-    p = admissions._Problems()
-    applicant = p.check(admissions.validate_applicant, check_password=False, **values)
-    checked = p.check(admissions.check_documents, documents)
+    p = applications._Problems()
+    applicant = p.check(applications.validate_applicant, check_password=False, **values)
+    checked = p.check(applications.check_documents, documents)
     p.raise_if_any()
     password = accounts.generate_password()
-    admitted = admissions.admit(applicant, password=password, actor=actor, created_via="REGISTRAR",
+    admitted = applications.admit(applicant, password=password, actor=actor, created_via="REGISTRAR",
                                 must_change_password=True, documents=checked)
     return Admitted(admitted.student, admitted.enrollment, password)
 
@@ -57,11 +59,11 @@ def convert_to_transferee(actor: User, student_id: int, previous_school, previou
     """The registrar turns a student admitted as a freshman into a transferee (giving the
     previous school and course) so that prior subjects can be credited; audited."""
     require_registrar(actor)
-    p = admissions._Problems()
-    school = p.check(admissions.parse_text, previous_school, "previous_school", "previous school",
-                     admissions.SCHOOL_MAX)
-    course = p.check(admissions.parse_text, previous_course, "previous_course", "previous course",
-                     admissions.SCHOOL_MAX)
+    p = applications._Problems()
+    school = p.check(applications.parse_text, previous_school, "previous_school", "previous school",
+                     applications.SCHOOL_MAX)
+    course = p.check(applications.parse_text, previous_course, "previous_course", "previous course",
+                     applications.SCHOOL_MAX)
     p.raise_if_any()
     student = db.session.get(Student, student_id)
     if student is None:
@@ -91,7 +93,7 @@ def _parse_units(raw) -> int:
 
 
 def _parse_grade(raw, counted_in_gpa: bool) -> str:
-    text = admissions.parse_text(raw, "original_grade", "original grade", GRADE_MAX)
+    text = applications.parse_text(raw, "original_grade", "original grade", GRADE_MAX)
     if not counted_in_gpa:
         return text  # another school's scale (A, 95, 1.5 …) is recorded as written
     try:
@@ -125,17 +127,17 @@ def add_credit(actor: User, student_id: int, *, subject_id, source_school, origi
         raise DomainError("Only transferees receive transfer credits. Mark the student as a transferee first.",
                           code="not_transferee")
     counted = bool(counted_in_gpa)
-    p = admissions._Problems()
+    p = applications._Problems()
     try:
         subject = db.session.get(Subject, int(str(subject_id).strip()))
     except (TypeError, ValueError):
         subject = None
     if subject is None or subject.program_id != student.program_id:
         p.add("subject_id", f"Choose a subject of the {student.program.code} curriculum.")
-    school = p.check(admissions.parse_text, source_school or student.previous_school, "source_school",
-                     "source school", admissions.SCHOOL_MAX)
-    code = p.check(admissions.parse_text, original_code, "original_code", "original subject code", CODE_MAX)
-    title = p.check(admissions.parse_text, original_title, "original_title", "original subject title", TITLE_MAX)
+    school = p.check(applications.parse_text, source_school or student.previous_school, "source_school",
+                     "source school", applications.SCHOOL_MAX)
+    code = p.check(applications.parse_text, original_code, "original_code", "original subject code", CODE_MAX)
+    title = p.check(applications.parse_text, original_title, "original_title", "original subject title", TITLE_MAX)
     grade = p.check(_parse_grade, original_grade, counted)
     unit_count = p.check(_parse_units, units)
     p.raise_if_any()
@@ -182,7 +184,7 @@ def dispute_credit(actor: User, credit_id: int, note: str) -> TransferCredit:
     """A registrar disputes an accepted credit with a note; until the head registrar settles
     it, it no longer counts (neither for prerequisites nor in the GPA)."""
     require_registrar(actor)
-    text = admissions.parse_text(note, "note", "note", REASON_MAX)
+    text = applications.parse_text(note, "note", "note", REASON_MAX)
     credit = _locked_credit(credit_id)
     if credit.status != CreditStatus.ACCEPTED.value:
         raise DomainError(f"Only an accepted credit can be disputed; this one is {credit.status}.",
@@ -203,7 +205,7 @@ def settle_credit(actor: User, credit_id: int, decision: str, note: str | None =
     value = str(decision or "").strip().upper()
     if value not in ("ACCEPT", "REJECT"):
         raise ValidationError("Choose accept or reject.", field="decision")
-    text = admissions.parse_text(note, "note", "note", REASON_MAX, required=value == "REJECT")
+    text = applications.parse_text(note, "note", "note", REASON_MAX, required=value == "REJECT")
     credit = _locked_credit(credit_id)
     if credit.status != CreditStatus.DISPUTED.value:
         raise DomainError(f"Only a disputed credit can be settled; this one is {credit.status}.",

@@ -44,12 +44,13 @@ from richwell.models import (
     TermEnrollment,
     User,
 )
-from richwell.services import audit, notifications, settings
-from richwell.services.clock import now, today
-from richwell.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from richwell.services.sql import day_number, greatest, least
+
 # The LOA history is the student record's; the INC clock only reads it.
-from richwell.services.students import loa_periods
+from richwell.services.admissions import loa_periods
+from richwell.services.platform import audit, notifications, settings
+from richwell.services.platform.clock import now, today
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.sql import day_number, greatest, least
 
 # --- the scale --------------------------------------------------------------------------
 

@@ -26,8 +26,8 @@ from richwell.models import (
     TermEnrollmentStatus,
     User,
 )
-from richwell.services import audit, clock, notifications, settings
-from richwell.services.errors import Forbidden, NotFound, ValidationError
+from richwell.services.platform import audit, clock, notifications, settings
+from richwell.services.platform.errors import Forbidden, NotFound, ValidationError
 
 EXAM_ORDER = [e.value for e in Exam]
 # No 0/O or 1/I: codes are read off paper and typed in. 16 of 32 symbols = 80 random bits.

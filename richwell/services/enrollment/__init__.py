@@ -1,0 +1,37 @@
+"""Enrollment: opening a term enrollment, advising, enrolling in and dropping subjects, the
+registration (COR) and rosters."""
+from __future__ import annotations
+
+from .cor import (
+    class_roster,
+    classes,
+    find_students,
+    registration,
+)
+from .subjects import (
+    Meeting,
+    SubjectChoice,
+    advise,
+    check_monthly_commitment,
+    current_enrollment_id,
+    drop_subject,
+    enroll_in_subject,
+    open_term_enrollment,
+    preview_meetings,
+)
+
+__all__ = [
+    "Meeting",
+    "SubjectChoice",
+    "advise",
+    "check_monthly_commitment",
+    "class_roster",
+    "classes",
+    "current_enrollment_id",
+    "drop_subject",
+    "enroll_in_subject",
+    "find_students",
+    "open_term_enrollment",
+    "preview_meetings",
+    "registration",
+]
