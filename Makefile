@@ -29,8 +29,10 @@ run: venv
 test: venv
 	$(BIN)/pytest -n 2 --dist loadgroup -rs $(PYTEST_ARGS)
 
+# Settings live in pyproject.toml: ruff (style, complexity <= 15), the import contracts, mypy.
 lint: venv
-	$(BIN)/ruff check --line-length 120 --select E,F,W,B --ignore B008,B905 richwell tests
+	$(BIN)/ruff check richwell tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -69,6 +69,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "API_TOKEN_RATE_LIMIT": os.environ.get("API_TOKEN_RATE_LIMIT", "10 per minute"),
         # Queue: RedisHuey with REDIS_URL, SqliteHuey file otherwise; immediate in tests.
         "HUEY_IMMEDIATE": _bool(os.environ.get("HUEY_IMMEDIATE"), env == "testing"),
+        "HUEY_NAME": os.environ.get("HUEY_NAME", "richwell"),  # a test's consumer gets queues of its own
         "HUEY_SQLITE_PATH": os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db")),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
         "RECEIPT_FOLDER": os.environ.get("RECEIPT_FOLDER", str(INSTANCE / "receipts")),

@@ -1,8 +1,10 @@
 """The Huey queue: one instance chosen by configuration, and every task of the portal.
 
-Consumer (production): `huey_consumer richwell.tasks.huey -w 2 -k thread`.
-RedisHuey when REDIS_URL is set, a SqliteHuey file under instance/ otherwise;
-immediate mode (in-process, in-memory) in tests and when HUEY_IMMEDIATE=1.
+Consumer (production): `huey_consumer richwell.worker.huey -w 2 -k thread`.
+create_app configures the one `huey` from the app's config: Redis storage when REDIS_URL is
+set, a SQLite file at HUEY_SQLITE_PATH otherwise; immediate mode (in-process, in-memory) in
+tests and when HUEY_IMMEDIATE=1. Tasks import services, never the other way: services ask
+for a task by name through the unit of work (`queue_task`), which this module serves.
 
 Every task is declared with `@job(...)`: an app context, a `job_runs` record per run,
 retries with a doubling delay on transient errors only, a time limit (hard with process
@@ -14,65 +16,55 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app, has_app_context
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import Huey, crontab
 from huey.exceptions import CancelExecution
+from huey.storage import RedisStorage, SqliteStorage
 
-from richwell.config import INSTANCE
+from richwell.services.platform import queue
 
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _make_huey():
-    immediate = _truthy(os.environ.get("HUEY_IMMEDIATE")) or os.environ.get("RICHWELL_ENV") == "testing"
-    redis_url = os.environ.get("REDIS_URL")
-    if redis_url:
-        # HUEY_NAME keeps a test's consumer on queues of its own.
-        return RedisHuey(os.environ.get("HUEY_NAME", "richwell"), url=redis_url, immediate=immediate, utc=True)
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    path = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db"))
-    return SqliteHuey("richwell", filename=path, immediate=immediate, utc=True)
-
-
-huey = _make_huey()
+# Declared before any app exists (tasks are decorated at import), so it starts in memory and
+# immediate; create_app points it at the app's queue (configure). The consumer runs
+# `huey_consumer richwell.worker.huey`, which builds the app first, so both read one config.
+huey = Huey("richwell", immediate=True, utc=True)
+_configured: tuple | None = None
 _worker_app = None
 log = logging.getLogger(__name__)
 
 
 def _app():
-    """The app for a consumer process, created once per process."""
-    global _worker_app
+    """The consumer process's app (set by richwell.worker, which builds it first)."""
     if _worker_app is None:
-        from richwell import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("no app for this task: run the consumer as `huey_consumer richwell.worker.huey`")
     return _worker_app
 
 
+def use_app(app) -> None:
+    """The consumer's app (richwell.worker): tasks run in its context."""
+    global _worker_app
+    _worker_app = app
+
+
 def configure(app) -> None:
-    """Align the queue with the app's config (immediate mode in tests)."""
-    huey.immediate = bool(app.config.get("HUEY_IMMEDIATE"))
-    _install_outbox_hook()
-
-
-def _install_outbox_hook() -> None:
-    global _outbox_hook
-    if not _outbox_hook:
-        from flask_sqlalchemy.session import Session
-
-        from richwell.services.platform import outbox
-
-        outbox.install(Session)
-        _outbox_hook = True
-
-
-_outbox_hook = False
-
+    """Point the queue at the app's config: RedisStorage with REDIS_URL, a SQLite file at
+    HUEY_SQLITE_PATH otherwise, in-process with HUEY_IMMEDIATE. Register it with the services."""
+    global _configured
+    redis_url, path = app.config.get("REDIS_URL"), app.config["HUEY_SQLITE_PATH"]
+    settings = (app.config.get("HUEY_NAME", "richwell"), redis_url, path, bool(app.config.get("HUEY_IMMEDIATE")))
+    if settings != _configured:
+        huey.name = settings[0]
+        if redis_url:
+            huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": redis_url}
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": path}
+        huey._immediate = settings[3]
+        huey.storage = huey.create_storage()
+        _configured = settings
+    queue.register(_PortalQueue())
 
 
 # Every task by name (the stale sweep and `jobs retry` queue a run again from its record),
@@ -125,8 +117,9 @@ def job(*, retries: int = 3, retry_delay: int = 30, time_limit: int = 600, perio
 
 
 def enqueue(task, *args):
-    """Queue a task after the caller's commit. If the queue is unreachable the web keeps working:
-    the work is left as a PENDING job run that the stale sweep queues once Redis is back."""
+    """Queue a task (services ask through the unit of work, after their commit). If the queue
+    is unreachable the web keeps working: the work is left as a PENDING job run that the stale
+    sweep queues once Redis is back."""
     try:
         return task(*args)
     except Exception as exc:  # noqa: BLE001 - Redis down, network, anything: never fail the request
@@ -136,6 +129,25 @@ def enqueue(task, *args):
         if has_app_context():
             jobs.record_unqueued(task.name, list(args), exc)
         return None
+
+
+class _PortalQueue:
+    """The queue as the services see it (richwell.services.platform.queue.Queue)."""
+
+    periodic = PERIODIC
+
+    def enqueue(self, name: str, *args) -> bool:
+        task = REGISTRY.get(name)
+        if task is None:
+            log.error("unknown task %s", name)
+            return False
+        return enqueue(task, *args) is not None
+
+    def knows(self, name: str) -> bool:
+        return name in REGISTRY
+
+    def counts(self) -> tuple[int, int]:
+        return huey.pending_count(), huey.scheduled_count()
 
 
 @job(retries=0, time_limit=60)

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from richwell.extensions import db
 from richwell.models import AuditEntry
 from richwell.services.platform import audit
-from richwell.tasks import huey, job
+from richwell.services.platform.unit_of_work import unit_of_work
+from richwell.tasks import job
+from richwell.worker import huey  # builds the app: the queue configured from HUEY_NAME, REDIS_URL
 
 __all__ = ["huey", "slow_mark", "marks"]
 
@@ -25,6 +27,6 @@ def slow_mark(key: str, seconds: float) -> str:
     if marks(key):
         return "already marked"
     time.sleep(seconds)
-    audit.record(None, "test.slow_mark", target_type="Test", target_id=key)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(None, "test.slow_mark", target_type="Test", target_id=key)
     return "marked"

@@ -112,7 +112,7 @@ def test_finalizing_queues_the_gpa_recalculation_after_the_commit(registrar, mon
         seen["ids"] = list(student_ids)
         return original(student_ids)
 
-    monkeypatch.setattr(tasks, "recalculate_gpa", spy)
+    monkeypatch.setitem(tasks.REGISTRY, "recalculate_gpa", spy)
     grades_service.finalize(registrar, [offering.id])
     assert seen == {"status": "PASSED", "ids": [a.enrollment.student_id]}
     student = a.enrollment.student

@@ -188,7 +188,7 @@ def test_an_import_while_the_queue_is_down_is_recorded_later_by_the_sweep(cashie
         def __call__(self, *args):
             raise ConnectionError("Error 111 connecting to redis")
 
-    monkeypatch.setattr(tasks, "import_payment_rows", Unreachable())
+    monkeypatch.setitem(tasks.REGISTRY, "import_payment_rows", Unreachable())
     job = _import(cashier, HEADER + "GC-1,2026-00101,100,2026-01-05\n")
     assert _rows(job)[2].status == "PENDING" and _payments() == 0
     assert db.session.scalar(select(JobRun.outcome).where(JobRun.task == "import_payment_rows")) == "PENDING"

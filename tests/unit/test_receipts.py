@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from richwell.extensions import db
-from richwell.models import Payment
+from richwell.models import JobRun, Payment
 from richwell.services.finance import payments, receipts
 from tests.factories import make_cashier, make_enrollment, pay
 
@@ -54,12 +54,18 @@ def test_the_hourly_sweep_writes_pdfs_the_queue_missed(monkeypatch):
 def test_a_queue_outage_never_fails_the_payment(monkeypatch):
     import richwell.tasks
 
-    def down(payment_id):
-        raise ConnectionError("redis is down")
+    class Down:
+        name = "generate_receipt_pdf"
 
-    monkeypatch.setattr(richwell.tasks, "generate_receipt_pdf", down)
+        def __call__(self, payment_id):
+            raise ConnectionError("redis is down")
+
+    monkeypatch.setitem(richwell.tasks.REGISTRY, "generate_receipt_pdf", Down())
     result = pay(make_enrollment(), "100.00")
     assert db.session.get(Payment, result.payment_id).receipt_pdf_path is None
+    # The work is left for the stale sweep as a PENDING run.
+    assert [r.outcome for r in db.session.scalars(select(JobRun).where(JobRun.task == "generate_receipt_pdf"))] \
+        == ["PENDING"]
 
 
 def test_a_reversed_receipt_gets_a_void_pdf():

@@ -70,14 +70,22 @@ def test_queue_runs_tasks_in_an_app_context():
     assert tasks.ping().get() == "testing"
 
 
-def test_queue_is_chosen_by_configuration(monkeypatch, tmp_path):
-    from huey import RedisHuey, SqliteHuey
+def test_queue_is_chosen_by_the_apps_configuration(app, tmp_path):
+    from huey.storage import RedisStorage, SqliteStorage
 
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("HUEY_SQLITE_PATH", str(tmp_path / "q.db"))
-    assert isinstance(tasks._make_huey(), SqliteHuey)
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
-    assert isinstance(tasks._make_huey(), RedisHuey)
+    queue_file = tmp_path / "q.db"
+    try:
+        app.config.update(REDIS_URL=None, HUEY_SQLITE_PATH=str(queue_file), HUEY_IMMEDIATE=False)
+        tasks.configure(app)
+        assert isinstance(tasks.huey.storage, SqliteStorage) and tasks.huey.immediate is False
+        assert tasks.huey.storage.filename == str(queue_file)
+        app.config.update(REDIS_URL="redis://127.0.0.1:6379/15", HUEY_NAME="richwell-config-test")
+        tasks.configure(app)
+        assert isinstance(tasks.huey.storage, RedisStorage) and tasks.huey.name == "richwell-config-test"
+    finally:
+        app.config.update(REDIS_URL=None, HUEY_NAME="richwell", HUEY_IMMEDIATE=True)
+        tasks.configure(app)
+    assert tasks.huey.immediate is True
 
 
 def test_seed_demo_is_idempotent_and_prints_logins(app):

@@ -31,6 +31,7 @@ from richwell.services.enrollment import open_term_enrollment
 from richwell.services.platform import accounts, audit, settings
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.unit_of_work import queue_task
 
 from . import applications
 
@@ -389,9 +390,7 @@ def start_bulk_open(actor: User, program_id, year_level, default_commitment) -> 
                  after={"program": program.code, "year_level": level, "term": term.name,
                         "default_commitment": commitment})
     db.session.commit()
-    from richwell import tasks  # the queue imports services; import it only when needed
-
-    tasks.enqueue(tasks.open_continuing_students, job.id)
+    queue_task("open_continuing_students", job.id)
     return job
 
 

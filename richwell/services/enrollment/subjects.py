@@ -723,10 +723,10 @@ def enroll_in_subject(term_enrollment_id, subject_id, section_id, actor: User | 
                  "irregular": is_irregular}
         if overrides:
             after["overrides"] = [kind for kind, _ in overrides]
-        audit.record_now(actor, "enrollment.subject_add", target_type="SubjectEnrollment", target_id=new_id,
+        audit.record(actor, "enrollment.subject_add", target_type="SubjectEnrollment", target_id=new_id,
                      after=after, reason="; ".join(f"{kind}: {why}" for kind, why in overrides) or None)
         for kind, why in overrides:
-            audit.record_now(actor, f"enrollment.override_{kind}", target_type="SubjectEnrollment",
+            audit.record(actor, f"enrollment.override_{kind}", target_type="SubjectEnrollment",
                              target_id=new_id, reason=why, after={"student": st.student_number,
                                                                   "subject": subject.code,
                                                                   "section": section["code"]})

@@ -47,6 +47,7 @@ from richwell.models.enrollment import TermEnrollmentStatus
 from richwell.services.platform import audit, clock
 from richwell.services.platform.clock import now
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.unit_of_work import queue_task
 
 MAX_ROWS = 50_000
 MAX_BYTES = 8 * 1024 * 1024
@@ -243,15 +244,13 @@ def start_import(actor: User, filename: str, content: bytes, method) -> PaymentI
 
 def queue_rows(import_id: int) -> int:
     """Queue the import's PENDING rows in chunks of 500 (after the commit). Returns the chunks."""
-    from richwell import tasks
-
     ids = list(db.session.scalars(select(PaymentImportRow.id).where(
         PaymentImportRow.import_id == import_id, PaymentImportRow.status == R.PENDING.value)
         .order_by(PaymentImportRow.id)))
     db.session.rollback()
     chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     for chunk in chunks:
-        tasks.enqueue(tasks.import_payment_rows, import_id, chunk[0], chunk[-1])
+        queue_task("import_payment_rows", import_id, chunk[0], chunk[-1])
     return len(chunks)
 
 

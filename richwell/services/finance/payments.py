@@ -42,6 +42,8 @@ from richwell.models.finance import NAME_WORDS
 from richwell.services.platform import audit, clock, notifications
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.sql import cached_statement, insert_rows
+from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import permits, receipts
 
@@ -332,17 +334,9 @@ class _Locked:
     key_used: bool = False
 
 
-_STATEMENTS: dict[tuple, object] = {}
 
 
-def _statement(name: str, build, *variant):
-    """Build a hot-path statement once (per variant) and reuse it: constructing SQLAlchemy
-    statements costs more CPU than running them."""
-    key = (name, *variant)
-    stmt = _STATEMENTS.get(key)
-    if stmt is None:
-        stmt = _STATEMENTS[key] = build(*variant)
-    return stmt
+_statement = cached_statement
 
 
 def _lock_statement(with_key: bool):
@@ -417,55 +411,11 @@ def _apply_to_buckets(locked: _Locked, plan: AllocationPlan) -> None:
         db.session.execute(_statement("credit", _credit_update_statement, parts if together else 0), params)
 
 
-def insert_rows(table, rows: list[dict]) -> None:
-    """INSERT `rows` (all with the same keys) as one statement. RETURNING makes SQLAlchemy send
-    them as one multi-row INSERT from a cached statement ("insertmanyvalues"); a plain
-    executemany would reach PostgreSQL as one statement per row."""
-    if rows:
-        db.session.execute(_statement("insert", lambda name: insert(table).returning(table.c.id), table.name),
-                           rows)
-
-
 def _insert_allocations(payment_id: int, locked: _Locked, plan: AllocationPlan) -> None:
     """All of a payment's allocations in one INSERT."""
     by_month = {bk.month: bk.id for bk in locked.buckets}
     insert_rows(_ALLOCATIONS, [{"payment_id": payment_id, "month_bucket_id": by_month[m], "month": m, "amount": a}
                                for m, a in plan.parts])
-
-
-def _column_value(obj, column):
-    if column.key in obj.__dict__:
-        return obj.__dict__[column.key]
-    default = column.default
-    if default is None or not (default.is_scalar or default.is_callable):
-        return None
-    return default.arg if default.is_scalar else default.arg(None)
-
-
-def _insert_pending() -> None:
-    """Send the rows the notification and audit services just added to the session (ORM
-    objects nobody reads back) as one INSERT per table instead of through the unit of work,
-    which would cost more CPU than the whole payment's SQL."""
-    session = db.session()
-    by_table: dict = {}
-    for obj in list(session.new):
-        session.expunge(obj)
-        by_table.setdefault(type(obj).__table__, []).append(obj)
-    for table, objs in by_table.items():
-        columns = [c for c in table.columns if not (c.primary_key and c.autoincrement)]
-        insert_rows(table, [{c.key: _column_value(o, c) for c in columns} for o in objs])
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what is loaded: the signed-in user, whom the page renders next
-    (expiring would only cost a reload query per payment). Nothing else is loaded here."""
-    _insert_pending()
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def _counter_statement(dialect: str):
@@ -524,59 +474,64 @@ def record_payment(enrollment_id: int, amount, method, reference_number, cashier
     scope = f"payment:{cashier.id}"
 
     try:
-        locked = _lock_enrollment(enrollment_id, scope, key)
-        if locked is None or locked.key_used:
-            db.session.rollback()
-            return _replay_or_refuse(scope, key, fingerprint, missing=locked is None)
-        if locked.status == TermEnrollmentStatus.WITHDRAWN.value:
-            raise DomainError(f"{locked.student_number} has withdrawn from this term; "
-                              "no payment can be recorded.", code="enrollment_withdrawn")
-
-        plan = allocate_sequentially(locked.buckets, value)
-        completed = plan.months_completed(locked.buckets)
-        _apply_to_buckets(locked, plan)
-        issued = permits.issue_for_months(locked.enrollment_id, completed, locked.exam_months)
-
-        # Taken last: the counter row stays locked until commit, so keep that window short.
-        receipt_number = next_receipt_number(clock.today().year)
-        created = clock.now()
-        payment_id = db.session.execute(_statement("payment", lambda: insert(_PAYMENTS).returning(_PAYMENTS.c.id)), {
-            "term_enrollment_id": locked.enrollment_id, "kind": PaymentKind.PAYMENT.value, "amount": value,
-            "method": how.value, "reference_number": reference, "cashier_id": cashier.id, "created_at": created,
-            "receipt_number": receipt_number, "credit_change": plan.credit}).scalar_one()
-        _insert_allocations(payment_id, locked, plan)
-        result = PaymentResult(
-            payment_id=payment_id, receipt_number=receipt_number, enrollment_id=locked.enrollment_id,
-            student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,
-            created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
-            buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit,
-            permits_issued=[exam for exam, _ in issued])
-        db.session.execute(_statement("key", lambda: insert(_KEYS)), {
-            "scope": scope, "key": key, "fingerprint": fingerprint, "payment_id": payment_id,
-            "response": result.as_response(), "created_at": created})
-        notifications.notify(locked.student_user_id, "payment_received",
-                             f"Payment of PHP {value:,.2f} received ({how.label}). "
-                             f"Official receipt {receipt_number}.", link=receipts.receipt_path(receipt_number))
-        permits.notify_issued(locked.student_user_id, issued)
-        audit.record(cashier, "payment.record", target_type="Payment", target_id=payment_id,
-                     before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
-                             "credit_balance": locked.credit_balance},
-                     after={"receipt_number": receipt_number, "student": locked.student_number,
-                            "amount": value, "method": how.value, "reference_number": reference,
-                            "allocations": {m: a for m, a in plan.parts}, "credit_added": plan.credit,
-                            "permits_issued": result.permits_issued})
-        _commit_keeping_loaded()
+        with unit_of_work():
+            locked = _lock_enrollment(enrollment_id, scope, key)
+            if locked is None or locked.key_used:
+                result = None
+            else:
+                result = _record(locked, value, how, reference, cashier, scope, key, fingerprint)
     except IntegrityError:
         # Another request with this key committed while we worked: answer with its result.
-        db.session.rollback()
         existing = _find_record(scope, key)
         if existing is None:
             raise
         return _replay_or_refuse(scope, key, fingerprint, record=existing)
-    except BaseException:
-        db.session.rollback()
-        raise
-    receipts.queue_pdf(result.payment_id)
+    if result is None:
+        return _replay_or_refuse(scope, key, fingerprint, missing=locked is None)
+    return result
+
+
+def _record(locked: _Locked, value: Decimal, how: PaymentMethod, reference: str | None, cashier: User,
+            scope: str, key: str, fingerprint: str) -> PaymentResult:
+    """The writes of one payment, in the caller's unit of work (record_payment's rule)."""
+    if locked.status == TermEnrollmentStatus.WITHDRAWN.value:
+        raise DomainError(f"{locked.student_number} has withdrawn from this term; "
+                          "no payment can be recorded.", code="enrollment_withdrawn")
+
+    plan = allocate_sequentially(locked.buckets, value)
+    completed = plan.months_completed(locked.buckets)
+    _apply_to_buckets(locked, plan)
+    issued = permits.issue_for_months(locked.enrollment_id, completed, locked.exam_months)
+
+    # Taken last: the counter row stays locked until commit, so keep that window short.
+    receipt_number = next_receipt_number(clock.today().year)
+    created = clock.now()
+    payment_id = db.session.execute(_statement("payment", lambda: insert(_PAYMENTS).returning(_PAYMENTS.c.id)), {
+        "term_enrollment_id": locked.enrollment_id, "kind": PaymentKind.PAYMENT.value, "amount": value,
+        "method": how.value, "reference_number": reference, "cashier_id": cashier.id, "created_at": created,
+        "receipt_number": receipt_number, "credit_change": plan.credit}).scalar_one()
+    _insert_allocations(payment_id, locked, plan)
+    result = PaymentResult(
+        payment_id=payment_id, receipt_number=receipt_number, enrollment_id=locked.enrollment_id,
+        student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,
+        created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
+        buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit,
+        permits_issued=[exam for exam, _ in issued])
+    db.session.execute(_statement("key", lambda: insert(_KEYS)), {
+        "scope": scope, "key": key, "fingerprint": fingerprint, "payment_id": payment_id,
+        "response": result.as_response(), "created_at": created})
+    notifications.notify(locked.student_user_id, "payment_received",
+                         f"Payment of PHP {value:,.2f} received ({how.label}). "
+                         f"Official receipt {receipt_number}.", link=receipts.receipt_path(receipt_number))
+    permits.notify_issued(locked.student_user_id, issued)
+    audit.record(cashier, "payment.record", target_type="Payment", target_id=payment_id,
+                 before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
+                         "credit_balance": locked.credit_balance},
+                 after={"receipt_number": receipt_number, "student": locked.student_number,
+                        "amount": value, "method": how.value, "reference_number": reference,
+                        "allocations": {m: a for m, a in plan.parts}, "credit_added": plan.credit,
+                        "permits_issued": result.permits_issued})
+    receipts.queue_pdf(payment_id)
     return result
 
 

@@ -19,6 +19,7 @@ from richwell.extensions import db
 from richwell.models import Payment, PaymentKind, PaymentMethod, Role, Student, TermEnrollment, User
 from richwell.services.platform.clock import to_manila
 from richwell.services.platform.errors import NotFound
+from richwell.services.platform.unit_of_work import queue_task
 
 log = logging.getLogger(__name__)
 
@@ -239,14 +240,9 @@ def pdf_for(payment: Payment) -> Path:
 
 
 def queue_pdf(payment_id: int) -> None:
-    """Ask the queue for the receipt PDF (after the payment committed). A queue outage never
+    """Ask the queue for the receipt PDF once the payment has committed. A queue outage never
     fails the payment: the hourly sweep writes whatever is missing."""
-    try:
-        from richwell.tasks import generate_receipt_pdf
-
-        generate_receipt_pdf(payment_id)
-    except Exception:  # noqa: BLE001 - the sweep catches anything the queue missed
-        log.exception("could not queue the receipt PDF of payment %s", payment_id)
+    queue_task("generate_receipt_pdf", payment_id)
 
 
 def sweep_missing_pdfs(limit: int = 500) -> int:

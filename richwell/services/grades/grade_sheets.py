@@ -51,6 +51,7 @@ from richwell.services.platform import audit, notifications, settings
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.sql import day_number, greatest, least
+from richwell.services.platform.unit_of_work import queue_task
 
 # --- the scale --------------------------------------------------------------------------
 
@@ -484,14 +485,12 @@ FULL_BATCH_ABOVE = 5000
 def _queue_gpa(student_ids) -> None:
     """Enqueue the GPA recalculation (after the commit; tasks take ids only). Past a few
     thousand students one full set-based batch is cheaper than many id-limited ones."""
-    from richwell import tasks
-
     ids = sorted(set(student_ids))
     if len(ids) > FULL_BATCH_ABOVE:
-        tasks.enqueue(tasks.recalculate_all_gpa)
+        queue_task("recalculate_all_gpa")
         return
     for start in range(0, len(ids), QUEUE_CHUNK):
-        tasks.enqueue(tasks.recalculate_gpa, ids[start:start + QUEUE_CHUNK])
+        queue_task("recalculate_gpa", ids[start:start + QUEUE_CHUNK])
 
 
 # --- change requests and INC resolution -----------------------------------------------------

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, User
 
 from .clock import now
 from .context import acting_context
+from .unit_of_work import stage_row
 
 
 def _jsonable(value):
@@ -45,26 +47,13 @@ def _values(actor: User | None, action: str, target, before, after, reason, targ
     }
 
 
-def record(actor: User | None, action: str, target=None, *, before: dict | None = None,
-           after: dict | None = None, reason: str | None = None,
-           target_type: str | None = None, target_id=None) -> AuditEntry:
-    """Add one append-only audit entry to the current transaction (actor None = SYSTEM).
-
-    The caller commits: the entry lands together with the change it describes, or not at all.
-    """
-    entry = AuditEntry(**_values(actor, action, target, before, after, reason, target_type, target_id))
-    db.session.add(entry)
-    return entry
-
-
-def record_now(actor: User | None, action: str, target=None, *, before: dict | None = None,
-               after: dict | None = None, reason: str | None = None,
-               target_type: str | None = None, target_id=None) -> None:
-    """The same entry as `record`, written at once by one INSERT in the caller's transaction,
-    without the ORM's unit of work: for hot paths that already work in Core statements."""
-    db.session.connection().execute(
-        insert(AuditEntry.__table__),
-        _values(actor, action, target, before, after, reason, target_type, target_id))
+def record(actor: User | None, action: str, target: Any = None, *, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None, reason: str | None = None,
+           target_type: str | None = None, target_id: Any = None) -> None:
+    """Add one append-only audit entry (actor None = SYSTEM) to the current unit of work: it
+    lands together with the change it describes, or not at all."""
+    stage_row(AuditEntry.__table__,
+              _values(actor, action, target, before, after, reason, target_type, target_id))
 
 
 # Which actions each viewer may read (DOMAIN.md "Audit").

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from richwell.extensions import db
 from richwell.models import JobOutcome, JobRun
 
+from . import queue
 from .clock import now
 from .errors import DomainError, NotFound
 
@@ -161,8 +162,6 @@ def stale_runs(at: datetime | None = None) -> list[JobRun]:
 def _hand_over(run: JobRun, outcome_before: str, note: str) -> bool:
     """Mark one run REQUEUED if nobody else did (a conditional update: two sweeps at once
     requeue it once) and queue a fresh message with its arguments."""
-    from richwell import tasks
-
     claimed = db.session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.outcome == outcome_before)
                                  .values(outcome=OUT.REQUEUED.value, finished_at=now(),
                                          error=((run.error or "") + "\n" + note).strip()[:ERROR_MAX])
@@ -170,11 +169,11 @@ def _hand_over(run: JobRun, outcome_before: str, note: str) -> bool:
     db.session.commit()
     if not claimed:
         return False
-    task = tasks.REGISTRY.get(run.task)
-    if task is None:
+    portal_queue = queue.current()
+    if portal_queue is None or not portal_queue.knows(run.task):
         log.error("job run %s names an unknown task %s", run.id, run.task)
         return False
-    tasks.enqueue(task, *(run.args or []))
+    portal_queue.enqueue(run.task, *(run.args or []))
     return True
 
 
@@ -217,19 +216,19 @@ class QueueState:
 
 def queue_state() -> QueueState:
     """Messages waiting and scheduled (retries, ETAs) on the queue; unreachable is reported."""
-    from richwell.tasks import huey
-
+    portal_queue = queue.current()
+    if portal_queue is None:
+        return QueueState(False, None, None, "no queue is configured")
     try:
-        return QueueState(True, huey.pending_count(), huey.scheduled_count())
+        return QueueState(True, *portal_queue.counts())
     except Exception as exc:  # noqa: BLE001 - monitoring must show an outage, not fail on it
         return QueueState(False, None, None, _error_text(exc))
 
 
 def periodic_states() -> list[PeriodicState]:
-    from richwell.tasks import PERIODIC
-
+    portal_queue = queue.current()
     states = []
-    for name, (schedule, period) in PERIODIC.items():
+    for name, (schedule, period) in (portal_queue.periodic if portal_queue else {}).items():
         last = db.session.scalar(select(JobRun).where(JobRun.task == name)
                                  .order_by(JobRun.created_at.desc(), JobRun.id.desc()).limit(1))
         success = db.session.scalar(select(JobRun).where(JobRun.task == name, JobRun.outcome == OUT.SUCCEEDED.value)

@@ -9,6 +9,7 @@ from richwell.models import Notification
 from . import outbox
 from .clock import now
 from .errors import NotFound
+from .unit_of_work import stage_row
 
 KINDS = {
     "welcome", "payment_received", "permit_issued", "permit_revoked", "grade_posted",
@@ -17,15 +18,14 @@ KINDS = {
 }
 
 
-def notify(user_id: int, kind: str, message: str, link: str | None = None) -> Notification:
-    """Queue an in-app notification in the caller's transaction (lands with the change)."""
+def notify(user_id: int, kind: str, message: str, link: str | None = None) -> None:
+    """Add an in-app notification to the current unit of work (it lands with the change) and,
+    with SMTP configured, have it mailed from the queue after the commit."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    note = Notification(user_id=user_id, kind=kind, message=message[:2000], link=link,
-                        created_at=now())
-    db.session.add(note)
-    outbox.mark_session(db.session())  # mailed from the queue after the commit (SMTP set)
-    return note
+    stage_row(Notification.__table__, {"user_id": user_id, "kind": kind, "message": message[:2000],
+                                       "link": link, "created_at": now(), "read_at": None})
+    outbox.ask_for_delivery()
 
 
 def unread_count(user_id: int) -> int:

@@ -1,7 +1,7 @@
 """The mail outbox: every notification is also an email when SMTP is configured.
 
-Decision (README "Background jobs"): `notifications.notify` only marks its transaction; after
-the commit the queue is asked to run `send_outbox`, which copies new notifications (the last
+Decision (README "Background jobs"): `notifications.notify` asks, through the unit of work,
+for `send_outbox` to be queued once the transaction commits; that task which copies new notifications (the last
 7 days, set-based, so the bulk ones written by INC expiry or reminders are included) into
 `outbox_emails` — one row per notification, unique — and, when SMTP_HOST is set, mails the
 pending rows. A failed send is retried on the next run (every 5 minutes) up to 5 attempts,
@@ -16,19 +16,20 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import event, func, insert, literal, select
+from sqlalchemy import func, insert, literal, select
 
 from richwell.extensions import db
 from richwell.models import Notification, OutboxEmail, OutboxStatus, User
 
+from . import queue
 from .clock import now
+from .unit_of_work import after_commit, in_unit_of_work, queue_task
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)
 MAX_ATTEMPTS = 5
 BATCH = 200
 SUBJECT = "Richwell Colleges portal"
-DIRTY = "outbox_dirty"
 
 
 def smtp_configured() -> bool:
@@ -104,28 +105,12 @@ def counts() -> dict[str, int]:
                                    .group_by(OutboxEmail.status)).all())
 
 
-def mark_session(session) -> None:
-    """Called by notify(): this transaction adds a notification to mail."""
-    session.info[DIRTY] = True
-
-
-def install(session_class) -> None:
-    """After a commit that added notifications, ask the queue to mail them (SMTP configured,
-    real queue only: in immediate mode the task would run inside the commit)."""
-
-    @event.listens_for(session_class, "after_commit")
-    def _after_commit(session):
-        if not session.info.pop(DIRTY, False):
-            return
-        from richwell import tasks
-
-        try:
-            if tasks.huey.immediate or not current_app.config.get("SMTP_HOST"):
-                return
-            tasks.send_outbox()
-        except Exception:  # noqa: BLE001 - the 5-minute run picks it up
-            log.exception("could not queue the outbox")
-
-    @event.listens_for(session_class, "after_rollback")
-    def _after_rollback(session):
-        session.info.pop(DIRTY, None)
+def ask_for_delivery() -> None:
+    """Called by notify(): once this transaction commits, ask the queue to mail what it added
+    (only when SMTP is configured; otherwise the 5-minute run collects it for the admin page)."""
+    if not smtp_configured():
+        return
+    if in_unit_of_work():
+        queue_task("send_outbox")
+    else:  # TRANSITION: a service that still commits by itself; its commit event queues the mail
+        after_commit(lambda: None if current_app.config.get("HUEY_IMMEDIATE") else queue.enqueue("send_outbox"))

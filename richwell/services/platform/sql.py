@@ -1,13 +1,19 @@
-"""Small SQL functions that SQLite and PostgreSQL spell differently, for set-based services.
+"""SQL helpers shared by every service: the hot-path statement cache, the one multi-row
+INSERT helper, and small functions that SQLite and PostgreSQL spell differently.
 
-Each one compiles to the engine's own spelling so a batch (GPA, INC expiry) stays one
+Each function compiles to the engine's own spelling so a batch (GPA, INC expiry) stays one
 statement on both engines instead of a Python loop per row.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, Numeric
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from sqlalchemy import Integer, Numeric, Table, insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from richwell.extensions import db
 
 
 class day_number(FunctionElement):
@@ -89,3 +95,25 @@ def _hundredths_pg(element, compiler, **kw):
 @compiles(hundredths, "sqlite")
 def _hundredths_sqlite(element, compiler, **kw):
     return "(%s / 100.0)" % compiler.process(element.clauses, **kw)
+
+
+_STATEMENTS: dict[tuple[Hashable, ...], Any] = {}
+
+
+def cached_statement(name: str, build: Callable[..., Any], *variant: Hashable) -> Any:
+    """Build a hot-path statement once per (name, variant) and reuse it: constructing
+    SQLAlchemy statements costs more CPU than running them. The only statement cache."""
+    key = (name, *variant)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build(*variant)
+    return stmt
+
+
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` (all with the same keys) as one statement. RETURNING makes SQLAlchemy send
+    them as one multi-row INSERT from a cached statement ("insertmanyvalues"); a plain
+    executemany would reach PostgreSQL as one statement per row."""
+    if rows:
+        db.session.execute(cached_statement("insert", lambda name: insert(table).returning(table.c.id), table.name),
+                           rows)

@@ -1,0 +1,169 @@
+"""One way in and out of a transaction.
+
+Every service that writes does so inside `unit_of_work()`. The outermost one owns the
+transaction: it commits once when its block ends and rolls back on any exception; a
+unit of work opened inside another (a service calling a service) joins the outer one
+and commits nothing. What must wait until the data is durable (queueing a task, moving
+a staged upload, sending mail) is registered with `after_commit` and runs only after the
+outermost commit, never after a rollback.
+
+Rows that nobody reads back inside the transaction (audit entries, notifications) are
+staged with `stage_row` and sent as one multi-row INSERT per table just before the
+commit: cheaper than the ORM's flush on the hot paths, and one mechanism for all.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import Table, event
+from sqlalchemy.orm import Session
+
+from richwell.extensions import db
+
+from . import queue
+from .sql import insert_rows
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_KEY = "richwell.unit_of_work"
+STRICT = False  # TRANSITION: True once every service writes inside a unit of work
+
+
+@dataclass
+class _Work:
+    """What the outermost unit of work collects for its commit."""
+
+    depth: int = 0
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    staged: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
+    queued: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _current(session: Session) -> _Work | None:
+    work = session.info.get(_KEY)
+    return work if isinstance(work, _Work) and work.depth else None
+
+
+def in_unit_of_work() -> bool:
+    """True inside a unit of work (services use it to refuse writes outside one)."""
+    return _current(db.session()) is not None
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """Run the block in one transaction: the outermost commits once (after sending the
+    staged rows) or rolls back on any exception; nested ones join it."""
+    session = db.session()
+    work = _current(session)
+    if work is not None:
+        work.depth += 1
+        try:
+            yield session
+        finally:
+            work.depth -= 1
+        return
+
+    work = _Work(depth=1)
+    session.info[_KEY] = work
+    try:
+        yield session
+        _send_staged(work)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        work.depth = 0
+        session.info.pop(_KEY, None)
+    for callback in work.after_commit:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the change is durable; a sweep redoes what failed here
+            log.exception("after-commit work failed: %r", callback)
+
+
+def transactional(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorator form: the whole function is one unit of work (or joins the caller's)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with unit_of_work():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _require(what: str) -> _Work:
+    work = _current(db.session())
+    if work is None:
+        raise RuntimeError(f"{what} needs a unit of work: call it inside `with unit_of_work():`")
+    return work
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the outermost unit of work has committed (never after a rollback)."""
+    if _current(db.session()) is None and not STRICT:  # TRANSITION, see stage_row
+        db.session().info.setdefault(_LEGACY, []).append(callback)
+        return
+    _require("after_commit").after_commit.append(callback)
+
+
+def queue_task(name: str, *args: Any) -> None:
+    """Ask for the background task `name` with these arguments (primary keys, not objects),
+    queued only once this transaction is durable."""
+    if _current(db.session()) is None and not STRICT:  # TRANSITION: legacy callers ask after their commit
+        _dispatch(name, args)
+        return
+    work = _require("queue_task")
+    key = (name, repr(args))  # args may be lists (ids): compare them by value
+    if key in work.queued:  # the same request twice in one transaction: queued once
+        return
+    work.queued.add(key)
+    work.after_commit.append(functools.partial(_dispatch, name, args))
+
+
+def _dispatch(name: str, args: tuple[Any, ...]) -> None:
+    queue.enqueue(name, *args)
+
+
+def stage_row(table: Table, values: dict[str, Any]) -> None:
+    """Add a row that is written with the commit (one INSERT per table for all staged rows)."""
+    work = _current(db.session())
+    if work is None and not STRICT:  # TRANSITION: services not yet moved to the unit of work
+        insert_rows(table, [values])
+        return
+    _require("stage_row").staged.setdefault(table, []).append(values)
+
+
+def _send_staged(work: _Work) -> None:
+    # Tables in the order first staged; rows of one table share their keys by construction.
+    for table, rows in work.staged.items():
+        insert_rows(table, rows)
+    work.staged.clear()
+
+
+# TRANSITION: services that still commit by themselves get their after-commit work run by the
+# session's own commit event.
+_LEGACY = "richwell.legacy_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _legacy_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_LEGACY, []):
+        try:
+            callback()
+        except Exception:  # noqa: BLE001
+            log.exception("after-commit work failed: %r", callback)
+
+
+@event.listens_for(Session, "after_rollback")
+def _legacy_after_rollback(session: Session) -> None:
+    session.info.pop(_LEGACY, None)
