@@ -9,11 +9,11 @@ from richwell.models import Role
 from richwell.models.finance import Exam, PaymentMethod
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict
+from richwell.services.platform.limits import IDEMPOTENCY_KEY_PATTERN
 
 bp = Blueprint("api_cashier", __name__, tag="Cashier", url_prefix="/api/v1/cashier", roles=(Role.CASHIER,),
                description="The cashier's counter (role cashier).")
 
-IDEMPOTENCY_KEY = r"^[A-Za-z0-9_\-:.]{8,100}$"  # what finance.check_idempotency_key accepts
 
 
 class PaymentMethodSchema(ma.Schema):
@@ -76,7 +76,7 @@ class IdempotencyHeaderSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     idempotency_key = ma.fields.String(
-        required=True, data_key="Idempotency-Key", validate=ma.validate.Regexp(IDEMPOTENCY_KEY),
+        required=True, data_key="Idempotency-Key", validate=ma.validate.Regexp(IDEMPOTENCY_KEY_PATTERN),
         metadata={"description": "A one-time key per payment (8–100 letters, digits, _ - : .). Sending "
                                  "the same key and body again answers 200 with the first result and "
                                  "records nothing; the same key with another body is 409."})

@@ -23,12 +23,10 @@ from richwell.extensions import db, limiter
 from richwell.models import Role
 from richwell.services.platform import api_tokens
 from richwell.services.platform.errors import Forbidden, ValidationError
+from richwell.services.platform.limits import MAX_ID, MAX_PAGE, PAGE_SIZE
 
 # Ids arrive in URLs and bodies; beyond PostgreSQL's integer no row can exist (and SQLite
 # refuses integers past 64 bits), so larger numbers answer 404/400 instead of reaching the db.
-MAX_ID = 2_147_483_647
-PAGE_SIZE = 20
-MAX_PAGE = 1_000_000
 MAX_MONEY = Decimal("1000000.00")
 SURROGATE = re.compile("[\ud800-\udfff]")
 STORABLE_PATTERN = r"^[^\x00]*$"  # documented, so "valid" input is storable (no NUL)

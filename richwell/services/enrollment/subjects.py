@@ -39,6 +39,7 @@ from richwell.services.academics import CREDITED, MET, NOT_TAKEN, UnmetPrerequis
 from richwell.services.platform import audit, notifications, settings
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.limits import MAX_ID
 
 
 def check_monthly_commitment(amount: Decimal) -> Decimal:
@@ -94,7 +95,6 @@ REGISTRARS = {Role.REGISTRAR.value, Role.HEAD_REGISTRAR.value}
 REASON_MAX = 500
 # Ids arrive from forms and URLs; anything outside a 32-bit key cannot exist (and must not
 # reach PostgreSQL as an out-of-range integer).
-ID_MAX = 2_147_483_647
 SEMESTER_ORDER = {"FIRST": 1, "SECOND": 2, "SUMMER": 3}
 PASSED_OR_CREDITED = {SubjectEnrollmentStatus.PASSED.value, CREDITED}
 RETAKE_AFTER = {SubjectEnrollmentStatus.FAILED.value, SubjectEnrollmentStatus.DROPPED.value}
@@ -277,7 +277,7 @@ def check_id(value, field_name: str, label: str) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise ValidationError(f"Choose a {label}.", field=field_name) from None
-    if isinstance(value, bool) or not 1 <= number <= ID_MAX:
+    if isinstance(value, bool) or not 1 <= number <= MAX_ID:
         raise ValidationError(f"Choose a {label}.", field=field_name)
     return number
 

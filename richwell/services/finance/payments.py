@@ -42,6 +42,7 @@ from richwell.models.finance import NAME_WORDS
 from richwell.services.platform import audit, clock, notifications
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.limits import AMOUNT_TEXT_MAX, IDEMPOTENCY_KEY_RE, MAX_PAYMENT
 from richwell.services.platform.sql import cached_statement, insert_rows
 from richwell.services.platform.unit_of_work import unit_of_work
 
@@ -51,10 +52,8 @@ log = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-MAX_PAYMENT = Decimal("1000000.00")
 # Plain decimal strings only (optionally with thousands commas): no exponents, no NaN/Infinity.
 _AMOUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-_KEY_RE = re.compile(r"^[A-Za-z0-9_\-:.]{8,100}$")
 _REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-_/#.]{0,59}$")
 AMOUNT_HELP = "Enter the amount in pesos, like 1500 or 1500.50."
 
@@ -77,7 +76,7 @@ def parse_amount(raw, field_name: str = "amount") -> Decimal:
         text = str(raw if raw is not None else "").strip()
     if not text:
         raise ValidationError("Enter the amount received.", field=field_name)
-    if len(text) > 20:
+    if len(text) > AMOUNT_TEXT_MAX:
         raise ValidationError(f"The amount may be at most PHP {MAX_PAYMENT:,.2f}.", field=field_name)
     negative = text.startswith("-")
     if negative:
@@ -122,7 +121,7 @@ def check_reference(method: PaymentMethod, raw) -> str | None:
 
 def check_idempotency_key(raw) -> str:
     key = str(raw or "").strip()
-    if not _KEY_RE.match(key):
+    if not IDEMPOTENCY_KEY_RE.match(key):
         raise ValidationError("This payment form has no valid one-time key. Reload the page and try again.",
                               field="idempotency_key")
     return key
