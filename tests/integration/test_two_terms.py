@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from richwell.extensions import db
 from richwell.models import IncRecord, Role, Student, SubjectEnrollment, TermGpa
-from richwell.services.admissions import students
+from richwell.services.admissions import continuing
 from richwell.services.enrollment.subjects import advise, enroll_in_subject
 from richwell.services.finance import payments, permits
 from richwell.services.grades import grade_sheets as grades
@@ -84,7 +84,7 @@ def test_one_student_through_two_terms():
     # ---- Term 2 -------------------------------------------------------------------------
     second = make_term(academic_year="2026-2027", semester="SECOND")
     retake_section, retake_offering = _class(second, program, it101, professor, day=0)
-    next_enrollment = students.open_own_enrollment(student.user, "3000.00")
+    next_enrollment = continuing.open_own_enrollment(student.user, "3000.00")
     payments.record_payment(next_enrollment.id, "3000.00", "GCASH", "GC-778899", cashier, new_key())
 
     # Six months (major subject) after finalization the INC turns FAILED 5.00, audited as SYSTEM.

@@ -24,8 +24,8 @@ from richwell.models import (
     TermEnrollment,
     User,
 )
-from richwell.services.admissions import applications as admissions
-from richwell.services.platform import accounts, clock, settings
+from richwell.services import admissions
+from richwell.services.platform import accounts, audit, clock, notifications, settings
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import (
     EXE_BYTES,
@@ -114,7 +114,7 @@ def test_a_failed_application_gives_its_student_number_back(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("notification store down")
 
-    monkeypatch.setattr(admissions.notifications, "notify", broken)
+    monkeypatch.setattr(notifications, "notify", broken)
     with pytest.raises(RuntimeError):
         admissions.submit_application(**application_values(program))
     monkeypatch.undo()
@@ -139,7 +139,7 @@ def test_any_failure_leaves_nothing_behind_not_even_the_uploaded_files(monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("audit table unavailable")
 
-    monkeypatch.setattr(admissions.audit, "record", broken)
+    monkeypatch.setattr(audit, "record", broken)
     with pytest.raises(RuntimeError):
         admissions.submit_application(documents=documents(), **application_values(program))
     assert _counts() == before
@@ -400,10 +400,11 @@ def test_applications_list_filters_by_program_type_date_and_document_status(monk
     a = admissions.submit_application(**application_values(bsit)).student
     b = admissions.submit_application(**application_values(
         bsba, admission_type="TRANSFEREE", previous_school="UST", previous_course="BSA")).student
-    admissions.review_documents(make_user(Role.ADMISSION), a.id, "COMPLETE", "")
+    staff = make_user(Role.ADMISSION)
+    admissions.review_documents(staff, a.id, "COMPLETE", "")
 
     def ids(**filters):
-        page, reviews = admissions.list_applications(**filters)
+        page, reviews = admissions.list_applications(staff, **filters)
         assert set(reviews) == {s.id for s in page.items}
         return [s.id for s in page.items]
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import Student, StudentNumberCounter
-from richwell.services.admissions import applications as admissions
+from richwell.services import admissions
 from richwell.services.platform import clock
 from richwell.services.platform.errors import Conflict
 from tests.factories import application_values, open_admissions

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, BulkOpenJob, Role, StudentStatusChange, TermEnrollment
-from richwell.services.admissions import students
+from richwell.services.admissions import continuing, students
 from richwell.services.platform import clock, settings
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, ValidationError
 from tests.factories import (
@@ -37,9 +37,10 @@ def test_search_matches_number_prefix_name_words_and_email_case_insensitively():
                      email="juan.dc@example.com")
     b = make_student(program=program, number="2026-00202", first_name="Maria", last_name="Clara",
                      email="mc@example.com")
+    registrar = make_user(Role.REGISTRAR)
 
     def found(q, **kw):
-        return [s.id for s in students.search(q, **kw).items]
+        return [s.id for s in students.search(registrar, q, **kw).items]
 
     assert found("2026-001") == [a.id]
     assert found("dela cruz") == [a.id]
@@ -174,11 +175,11 @@ def test_continuing_student_opens_the_current_term_confirming_the_commitment():
     student = make_student()
     make_enrollment(student, old, commitment="3200.00")
     term = make_term(academic_year="2026-2027")
-    assert students.suggested_commitment(student.id) == Decimal("3200.00")
-    enrollment = students.open_own_enrollment(student.user, "3200.00")
+    assert continuing.suggested_commitment(student.id) == Decimal("3200.00")
+    enrollment = continuing.open_own_enrollment(student.user, "3200.00")
     assert enrollment.term_id == term.id and len(enrollment.buckets) == 6
     with pytest.raises(Conflict):
-        students.open_own_enrollment(student.user, "3200.00")
+        continuing.open_own_enrollment(student.user, "3200.00")
 
 
 @pytest.mark.parametrize("status", ["LOA", "WITHDRAWN", "GRADUATED"])
@@ -186,7 +187,7 @@ def test_students_on_loa_withdrawn_or_graduated_cannot_open_a_term(status):
     make_term()
     student = make_student(status=status)
     with pytest.raises(DomainError) as caught:
-        students.open_own_enrollment(student.user, "2500.00")
+        continuing.open_own_enrollment(student.user, "2500.00")
     assert caught.value.code == "student_not_active"
 
 
@@ -194,7 +195,7 @@ def test_continuing_student_commitment_must_meet_the_minimum():
     make_term()
     student = make_student()
     with pytest.raises(ValidationError) as caught:
-        students.open_own_enrollment(student.user, "10.005")
+        continuing.open_own_enrollment(student.user, "10.005")
     assert "monthly_commitment" in caught.value.fields
 
 
@@ -218,7 +219,7 @@ def _bulk_population():
 def test_registrar_opens_continuing_students_in_bulk_with_progress_counts():
     program, term, active, enrolled, on_loa, graduated, other_year = _bulk_population()
     registrar = make_user(Role.REGISTRAR)
-    job = students.start_bulk_open(registrar, program.id, 2, "2000.00")  # immediate queue: already ran
+    job = continuing.start_bulk_open(registrar, program.id, 2, "2000.00")  # immediate queue: already ran
     db.session.refresh(job)
     assert (job.status, job.total, job.processed, job.opened, job.already_enrolled, job.not_active, job.failed) == (
         "DONE", 6, 6, 3, 1, 2, 0)
@@ -236,10 +237,10 @@ def test_registrar_opens_continuing_students_in_bulk_with_progress_counts():
 def test_bulk_open_is_idempotent():
     program, term, active, *_ = _bulk_population()
     registrar = make_user(Role.REGISTRAR)
-    first = students.start_bulk_open(registrar, program.id, 2, "2000.00")
+    first = continuing.start_bulk_open(registrar, program.id, 2, "2000.00")
     count = db.session.scalar(select(func.count(TermEnrollment.id)).where(TermEnrollment.term_id == term.id))
-    assert students.run_bulk_open(first.id).opened == 3  # a finished job does nothing again
-    second = students.start_bulk_open(registrar, program.id, 2, "2000.00")
+    assert continuing.run_bulk_open(first.id).opened == 3  # a finished job does nothing again
+    second = continuing.start_bulk_open(registrar, program.id, 2, "2000.00")
     db.session.refresh(second)
     assert (second.opened, second.already_enrolled) == (0, 4)
     assert db.session.scalar(select(func.count(TermEnrollment.id)).where(TermEnrollment.term_id == term.id)) == count
@@ -251,7 +252,7 @@ def test_a_failed_bulk_job_retried_starts_over_without_duplicates():
                       status="FAILED", opened=1, processed=1)
     db.session.add(job)
     db.session.commit()
-    job = students.run_bulk_open(job.id)
+    job = continuing.run_bulk_open(job.id)
     assert (job.status, job.opened, job.processed) == ("DONE", 3, 6)
 
 
@@ -262,7 +263,7 @@ def test_bulk_open_records_students_it_could_not_open():
                       requested_by_id=make_user(Role.REGISTRAR).id)
     db.session.add(job)
     db.session.commit()
-    job = students.run_bulk_open(job.id)
+    job = continuing.run_bulk_open(job.id)
     assert (job.opened, job.failed) == (1, 2)  # only the 4100 commitment still meets the minimum
     assert len(job.problems) == 2 and "at least" in job.problems[0]
 
@@ -275,6 +276,6 @@ def test_bulk_open_refuses_bad_input(field, kwargs):
     program = make_program()
     args = {"program_id": program.id, "year_level": 1, "default_commitment": "2000.00", **kwargs}
     with pytest.raises(ValidationError) as caught:
-        students.start_bulk_open(make_user(Role.REGISTRAR), **args)
+        continuing.start_bulk_open(make_user(Role.REGISTRAR), **args)
     assert field in caught.value.fields
     assert db.session.scalar(select(func.count(BulkOpenJob.id))) == 0

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import AdmissionReview, Role
-from richwell.services.admissions import applications as admissions
+from richwell.services import admissions
 from tests.factories import application_values, documents, make_program, open_admissions
 
 pytestmark = pytest.mark.usefixtures("empty_uploads")

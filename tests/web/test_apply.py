@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import ApplicationDocument, Role, Student, User
-from richwell.services.admissions import applications as admissions
+from richwell.services import admissions
 from tests.factories import (
     EXE_BYTES,
     JPEG_BYTES,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import Role, TermEnrollment
-from richwell.services.admissions import applications as admissions
+from richwell.services import admissions
 from richwell.services.admissions import credits
 from tests.factories import (
     EXE_BYTES,

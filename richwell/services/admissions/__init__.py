@@ -1,24 +1,8 @@
 """Admissions: online applications and their documents, student records, transferee credits."""
 from __future__ import annotations
 
-from .applications import (
-    ADDRESS_MAX,
-    DOCUMENT_FIELDS,
-    SCHOOL_MAX,
-    active_programs,
-    admit,
-    check_documents,
-    document_for_viewer,
-    documents_of,
-    get_application,
-    list_applications,
-    replace_documents,
-    review_documents,
-    review_of,
-    submit_application,
-    validate_applicant,
-    validate_application,
-)
+from .commands import admit, replace_documents, review_documents, submit_application
+from .continuing import get_job, home_of, open_own_enrollment, recent_jobs, run_bulk_open, start_bulk_open
 from .credits import (
     add_credit,
     convert_to_transferee,
@@ -29,24 +13,28 @@ from .credits import (
     settle_credit,
     subjects_for_credit,
 )
+from .queries import (
+    active_programs,
+    document_for_viewer,
+    documents_of,
+    get_application,
+    list_applications,
+    programs,
+    review_of,
+)
+from .rules import ADDRESS_MAX, DOCUMENT_FIELDS, SCHOOL_MAX
 from .students import (
     PROFILE_FIELDS,
     change_program,
     change_status,
-    get_job,
     get_student,
-    home_of,
     loa_periods,
-    open_own_enrollment,
     profile_values,
-    programs,
-    recent_jobs,
     record_of,
-    run_bulk_open,
     search,
-    start_bulk_open,
     update_profile,
 )
+from .validation import check_documents, validate_applicant, validate_application
 
 __all__ = [
     "ADDRESS_MAX",

@@ -4,33 +4,59 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from flask import current_app
 
 from richwell.services.platform.errors import ValidationError
+from richwell.services.platform.unit_of_work import after_commit
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 STAGING = ".staging"
 
+# What an upload arrives as: its bytes, or a readable stream (a form's file).
+UploadSource = bytes | bytearray | memoryview | IO[bytes]
+
+
+@dataclass(frozen=True)
+class FileType:
+    """A format we accept, recognised by its first bytes."""
+
+    magic: bytes
+    content_type: str
+    extension: str
+
+
 # Magic numbers of the only formats we accept; the name and the browser's claim are ignored.
-SIGNATURES: list[tuple[bytes, str, str]] = [
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+SIGNATURES: list[FileType] = [
+    FileType(b"%PDF-", "application/pdf", "pdf"),
+    FileType(b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    FileType(b"\xff\xd8\xff", "image/jpeg", "jpg"),
 ]
 
 
-def sniff(data: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the first bytes, or None when it is none of ours."""
-    for magic, content_type, extension in SIGNATURES:
-        if data.startswith(magic):
-            return content_type, extension
+@dataclass(frozen=True)
+class CheckedFile:
+    """One upload that passed the checks: its bytes and the type its content shows."""
+
+    data: bytes
+    content_type: str
+    extension: str
+
+
+def sniff(data: bytes) -> FileType | None:
+    """The accepted format the first bytes show, or None when it is none of ours."""
+    for kind in SIGNATURES:
+        if data.startswith(kind.magic):
+            return kind
     return None
 
 
-def read_limited(source, limit: int = MAX_UPLOAD_BYTES) -> bytes:
+def read_limited(source: UploadSource, limit: int = MAX_UPLOAD_BYTES) -> bytes:
     """The bytes of `source` (bytes or a readable stream), reading at most limit + 1 so an
     oversized stream is recognised without being read whole."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -40,7 +66,7 @@ def read_limited(source, limit: int = MAX_UPLOAD_BYTES) -> bytes:
             source.seek(0)
         except (OSError, ValueError):
             pass
-    return source.read(limit + 1)
+    return bytes(source.read(limit + 1))
 
 
 def clean_original_name(name: str | None) -> str:
@@ -50,11 +76,9 @@ def clean_original_name(name: str | None) -> str:
     return (base or "document")[:255]
 
 
-def check_file(source, field_name: str, label: str) -> tuple[bytes, str, str]:
-    """Validate one upload: not empty, at most 5 MB, and PDF, JPEG or PNG by content.
-
-    Returns (bytes, content type, extension); raises ValidationError at `field_name`.
-    """
+def check_file(source: UploadSource, field_name: str, label: str) -> CheckedFile:
+    """Validate one upload: not empty, at most 5 MB, and PDF, JPEG or PNG by content;
+    raises ValidationError at `field_name`."""
     data = read_limited(source)
     if not data:
         raise ValidationError(f"The {label} file is empty.", field=field_name)
@@ -65,10 +89,11 @@ def check_file(source, field_name: str, label: str) -> tuple[bytes, str, str]:
     if detected is None:
         raise ValidationError(f"The {label} must be a PDF, JPEG or PNG file (this one is not, "
                               "whatever its name says).", field=field_name)
-    return data, detected[0], detected[1]
+    return CheckedFile(data, detected.content_type, detected.extension)
 
 
 def upload_folder() -> Path:
+    """The folder uploads live in (outside static), with its staging folder."""
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     (folder / STAGING).mkdir(parents=True, exist_ok=True)
     return folder
@@ -78,22 +103,29 @@ def upload_folder() -> Path:
 class StagedFiles:
     """Files written under their final random names inside the staging folder.
 
-    `promote()` after the commit moves them into place (same filesystem: an atomic rename);
-    `discard()` on any failure deletes them, so a refused or failed transaction leaves no file.
+    The first `write` asks the unit of work to `promote()` them once it has committed (same
+    filesystem: an atomic rename); `discard()` on any failure deletes them, so a refused or
+    failed transaction leaves no file and no record is left without its file.
     """
 
     names: list[str] = field(default_factory=list)
     obsolete: list[str] = field(default_factory=list)
+    promoting: bool = False
 
     def write(self, data: bytes, extension: str) -> str:
+        """Stage one file (inside the unit of work that records it); returns its stored name."""
         folder = upload_folder()
         stored_name = f"{secrets.token_hex(16)}.{extension}"
         with open(folder / STAGING / stored_name, "xb") as handle:
             handle.write(data)
         self.names.append(stored_name)
+        if not self.promoting:
+            after_commit(self.promote)
+            self.promoting = True
         return stored_name
 
     def promote(self) -> None:
+        """Move the staged files into place and delete the files they replaced."""
         folder = upload_folder()
         for name in self.names:
             os.replace(folder / STAGING / name, folder / name)
@@ -103,11 +135,25 @@ class StagedFiles:
         self.obsolete = []
 
     def discard(self) -> None:
+        """Delete the staged files (the transaction that would have recorded them failed)."""
         folder = upload_folder()
         for name in self.names:
             (folder / STAGING / name).unlink(missing_ok=True)
         self.names = []
         self.obsolete = []
+
+
+@contextmanager
+def staged_files() -> Iterator[StagedFiles]:
+    """Files staged for one unit of work: open it AROUND the unit (`with staged_files() as
+    staged, unit_of_work():`) so that a failure anywhere, the commit included, deletes them;
+    after the commit they are moved into place."""
+    staged = StagedFiles()
+    try:
+        yield staged
+    except BaseException:
+        staged.discard()
+        raise
 
 
 def path_of(stored_name: str) -> Path:

@@ -20,7 +20,7 @@ class ReviewForm(FlaskForm):
 
 
 def _page(student_id: int, form: ReviewForm | None = None, status: int = 200, saved: bool = False):
-    student = admissions.get_application(student_id)
+    student = admissions.get_application(current_user._get_current_object(), student_id)
     review = admissions.review_of(student.id)
     if form is None:
         form = ReviewForm(formdata=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import request
+from flask_login import current_user
 
 from richwell.models import DocumentsStatus
 from richwell.services import admissions
@@ -25,8 +26,8 @@ def home():
     status = request.args.get("status") or None
     date_from, date_to = _date_arg("from"), _date_arg("to")
     page, reviews = admissions.list_applications(
-        program_id=program_id, admission_type=admission_type, date_from=date_from, date_to=date_to,
-        documents_status=status, page=request.args.get("page", 1, type=int))
+        current_user._get_current_object(), program_id=program_id, admission_type=admission_type,
+        date_from=date_from, date_to=date_to, documents_status=status, page=request.args.get("page", 1, type=int))
     filters = {"program": program_id or "", "type": admission_type or "", "status": status or "",
                "from": date_from.isoformat() if date_from else "", "to": date_to.isoformat() if date_to else ""}
     return render("admission/home.html", "admission/_applications.html", results=page, reviews=reviews,

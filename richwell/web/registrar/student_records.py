@@ -1,6 +1,8 @@
 """Registrar: student search, the student record, profile edits, status and program changes."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -61,7 +63,7 @@ class DisputeForm(FlaskForm):
 
 def profile_page(student_id: int, status: int = 200, **forms):
     """The student record with its action forms; a form passed in carries its errors."""
-    record = admissions.record_of(student_id)
+    record = admissions.record_of(current_user._get_current_object(), student_id)
     student = record.student
     status_form = forms.get("status_form") or StatusForm(formdata=None, effective_date=today().isoformat())
     program_form = forms.get("program_form") or ProgramForm(formdata=None)
@@ -82,7 +84,8 @@ def students_search():
     q = (request.args.get("q") or "").strip()[:100]
     program_id = request.args.get("program", type=int)
     status = request.args.get("status") or None
-    page = admissions.search(q, program_id=program_id, status=status, page=request.args.get("page", 1, type=int))
+    page = admissions.search(current_user._get_current_object(), q, program_id=program_id, status=status,
+                             page=request.args.get("page", 1, type=int))
     return render("registrar/students.html", "registrar/_student_results.html", results=page, q=q,
                   program_id=program_id, status_filter=status or "", programs=admissions.programs(),
                   status_labels=STATUS_LABELS)
@@ -95,7 +98,7 @@ def student(student_id: int):
 
 @bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
 def edit_student(student_id: int):
-    record = admissions.get_student(student_id)
+    record = admissions.get_student(current_user._get_current_object(), student_id)
     if request.method == "POST":
         form = ProfileForm()
         form.validate()
@@ -111,7 +114,8 @@ def edit_student(student_id: int):
         flash("Profile saved.", "success")
         return redirect(url_for("registrar.student", student_id=student_id))
     values = admissions.profile_values(record)
-    values["birthdate"] = values["birthdate"].isoformat() if values["birthdate"] else ""
+    birthdate = values["birthdate"]
+    values["birthdate"] = birthdate.isoformat() if isinstance(birthdate, date) else ""
     form = ProfileForm(formdata=None, **values)
     return render_template("registrar/student_edit.html", form=form, student=record)
 

@@ -59,7 +59,7 @@ def new_transferee():
         values = {name: form[name].data for name in TRANSFEREE_FIELDS}
         attached = [(kind, form[name].data.filename, form[name].data.stream)
                     for kind, name in admissions.DOCUMENT_FIELDS.items()
-                    if form[name].data is not None and getattr(form[name].data, "filename", "")]
+                    if form[name].data is not None and getattr(form[name].data, "filename", None)]
         try:
             admitted = admissions.create_transferee(current_user._get_current_object(), documents=attached, **values)
         except DomainError as error:
@@ -96,7 +96,7 @@ def add_credit(student_id: int):
 def dispute_credit(credit_id: int):
     form = DisputeForm()
     form.validate()
-    credit = admissions.get_credit(credit_id)
+    credit = admissions.get_credit(current_user._get_current_object(), credit_id)
     try:
         admissions.dispute_credit(current_user._get_current_object(), credit_id, form.note.data)
     except DomainError as error:
@@ -110,7 +110,8 @@ def dispute_credit(credit_id: int):
 
 @bp.get("/credits/disputed")
 def disputed_credits():
-    return render_template("registrar/disputed_credits.html", credits=admissions.disputed_credits(),
+    return render_template("registrar/disputed_credits.html",
+                           credits=admissions.disputed_credits(current_user._get_current_object()),
                            settle_form=SettleForm(formdata=None))
 
 
