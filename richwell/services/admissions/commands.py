@@ -49,6 +49,7 @@ class Admitted:
 
     @property
     def student_number(self) -> str:
+        """The new student's number (YYYY-NNNNN)."""
         return self.student.student_number
 
 

@@ -100,11 +100,13 @@ class StudentHome:
 
     @property
     def can_open_enrollment(self) -> bool:
+        """A current term, no enrollment in it yet, and an ACTIVE student."""
         return (self.term is not None and self.enrollment is None
                 and self.student.status == StudentStatus.ACTIVE.value)
 
     @property
     def missing_documents(self) -> list[str]:
+        """The document kinds not handed in yet, in the form's order."""
         have = {d.kind for d in self.documents}
         return [kind for kind in DOCUMENT_FIELDS if kind not in have]
 
