@@ -36,6 +36,8 @@ def professor_slots(term_id: int, professor_id: int) -> list[ScheduleSlot]:
 
 @dataclass(frozen=True)
 class FoundConflict:
+    """Two overlapping slots of one term, of one kind (professor, room or section)."""
+
     kind: str
     term_id: int
     slot_a_id: int
@@ -56,6 +58,7 @@ class _Pair:
 
 
 def _conflict_pairs(kind: str, term_ids: list[int]) -> list[_Pair]:
+    """Every pair of overlapping slots of one kind in these terms, in one self-join."""
     a, b = aliased(ScheduleSlot), aliased(ScheduleSlot)
     oa, ob = aliased(Offering), aliased(Offering)
     sa, sb = aliased(Section), aliased(Section)
@@ -114,6 +117,8 @@ def open_conflicts(term_id: int) -> list[FoundConflict]:
 
 @dataclass(frozen=True)
 class ConflictCheck:
+    """What a run of the nightly check found: open conflicts, new ones, resolved ones."""
+
     open: int
     new: int
     resolved: int

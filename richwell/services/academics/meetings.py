@@ -112,18 +112,21 @@ def overlapping(slots: Iterable[ScheduleSlot], day: int, start: time, end: time,
 
 
 def professor_clash_message(other: ScheduleSlot) -> str:
+    """Why a professor cannot also take this meeting: they already teach `other`."""
     o = other.offering
     return (f"{professor_name(o)} already teaches {o.subject.code} in {o.section.code} "
             f"on {describe_slot(other)}.")
 
 
 def room_clash_message(other: ScheduleSlot) -> str:
+    """The warning for a room already booked by `other` at that time."""
     o = other.offering
     return (f"Room {other.room} is also booked for {o.subject.code} in {o.section.code} on "
             f"{describe_slot(other)} (double-booked).")
 
 
 def section_clash_message(other: ScheduleSlot) -> str:
+    """The warning for a section whose class `other` meets at the same time."""
     o = other.offering
     return (f"{o.section.code} already has {o.subject.code} on {describe_slot(other)}; "
             "its students could not attend both.")

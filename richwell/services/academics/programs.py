@@ -72,6 +72,8 @@ def active_program(program_id: int) -> Program:
 
 
 class SubjectTotals(NamedTuple):
+    """A program's number of subjects and their units."""
+
     subjects: int
     units: int
 
@@ -86,6 +88,7 @@ def subject_totals() -> dict[int, SubjectTotals]:
 
 
 def _program_code(raw: object) -> str:
+    """Program codes are 2-20 upper-case letters, digits or dashes, starting with a letter."""
     code = "".join(str(raw or "").split()).upper()
     if not code:
         raise ValidationError("Enter the program code, like BSIT.", field="code")
@@ -390,6 +393,8 @@ class CurriculumYear:
 
 @dataclass
 class Curriculum:
+    """A program's curriculum: years, semesters, subjects by id, prerequisite links."""
+
     program: Program
     years: list[CurriculumYear]
     subjects: dict[int, CurriculumSubject]

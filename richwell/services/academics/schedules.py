@@ -38,6 +38,7 @@ def _lock_professor(professor_id: int) -> None:
 
 
 def _professor(raw: object) -> User | None:
+    """The chosen professor (an active one), or None for TBA."""
     if raw in (None, "", "TBA", "0", 0):
         return None
     user = chosen(User, raw, "professor_id", "Choose a professor, or TBA.")
@@ -47,6 +48,7 @@ def _professor(raw: object) -> User | None:
 
 
 def _require_registrar_override(actor: User | None) -> None:
+    """Only a registrar (or head registrar) may place a class over a professor conflict."""
     if actor is None or not actor.is_registrar:
         raise Forbidden("Only a registrar may override a professor's schedule conflict.",
                         field="override_reason")
@@ -100,6 +102,8 @@ def assign_professor(actor: User | None, offering_id: int, professor_id: object,
 
 @dataclass
 class SlotResult:
+    """The placed slot, the warnings it was saved with, and the conflicts it overrode."""
+
     slot: ScheduleSlot
     warnings: list[str] = field(default_factory=list)
     overridden: list[str] = field(default_factory=list)

@@ -62,6 +62,7 @@ def lock_offering(offering_id: object) -> Offering:
 
 
 def _term_and_program(term_id: object, program_id: object) -> tuple[Term, Program]:
+    """The chosen term and program, both reported at once when missing."""
     fields = FieldErrors()
     term = fields.check(lambda: chosen(Term, term_id, "term_id", "Choose the term."), None)
     program = fields.check(lambda: chosen(Program, program_id, "program_id", "Choose the program."), None)
@@ -75,6 +76,7 @@ def _year_level(program: Program, raw: object) -> int:
 
 
 def _normalize_section_code(raw: object) -> str:
+    """Section codes are upper-case letters, digits and dashes, 2-30 long (BSIT-1A)."""
     code = "".join(str(raw or "").split()).upper()
     if not SECTION_CODE_RE.match(code):
         raise ValidationError("A section code is 2-30 letters, digits or dashes, like BSIT-1A.", field="code")
@@ -196,6 +198,8 @@ def update_section_capacity(actor: User | None, section_id: int, capacity: objec
 
 @dataclass
 class SectionSummary:
+    """A section with how many classes it offers, have a professor, have a schedule."""
+
     section: Section
     offerings: int = 0
     assigned: int = 0

@@ -62,6 +62,8 @@ class OfferingView:
 
 @dataclass
 class SectionSchedule:
+    """Everything the section page shows (see `section_schedule`)."""
+
     section: Section
     offerings: list[OfferingView]
     entries: list[GridEntry]
