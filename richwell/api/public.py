@@ -3,13 +3,10 @@ application, and the verification of printed codes (permits, transcripts)."""
 from __future__ import annotations
 
 import marshmallow as ma
-from sqlalchemy import case, select
-from sqlalchemy.orm import selectinload
 
 from richwell.api.common import MAX_ID, Blueprint, Id, Money, PageArgsSchema, Text, UTCDateTime, page_schema, paginate
-from richwell.extensions import db
-from richwell.models import Program, Semester, Subject
-from richwell.services import admissions, grades
+from richwell.models import Semester
+from richwell.services import academics, admissions, grades
 from richwell.services.platform.errors import NotFound
 
 bp = Blueprint("api_public", __name__, tag="Public", url_prefix="/api/v1/public",
@@ -39,9 +36,6 @@ class CurriculumSubjectSchema(ma.Schema):
                                    metadata={"description": "codes of the prerequisite subjects"})
 
 
-_SEMESTER_ORDER = case({s.value: i for i, s in enumerate(Semester)}, value=Subject.semester, else_=len(Semester))
-
-
 @bp.route("/programs/")
 @bp.arguments(PageArgsSchema, location="query")
 @bp.response(200, page_schema(ProgramSchema))
@@ -50,8 +44,7 @@ def programs(args):
 
     The programs the school offers now, by code; 20 per page.
     """
-    statement = select(Program).where(Program.is_active.is_(True)).order_by(Program.code, Program.id)
-    return paginate(statement, args["page"])
+    return paginate(academics.active_programs(), args["page"])
 
 
 @bp.route(f"/programs/<int(min=1, max={MAX_ID}):program_id>/subjects/")
@@ -63,13 +56,8 @@ def program_subjects(args, program_id: int):
 
     The curriculum in order: year level, semester, code; each with its prerequisites' codes.
     """
-    program = db.session.get(Program, program_id)
-    if program is None or not program.is_active:
-        raise NotFound("That program does not exist.")
-    statement = (select(Subject).where(Subject.program_id == program.id)
-                 .options(selectinload(Subject.prerequisites))
-                 .order_by(Subject.year_level, _SEMESTER_ORDER, Subject.code, Subject.id))
-    return paginate(statement, args["page"])
+    program = academics.active_program(program_id)
+    return paginate(academics.curriculum_subjects(program), args["page"])
 
 
 # ---------------------------------------------------------------- the online application

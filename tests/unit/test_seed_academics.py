@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from richwell.extensions import db
 from richwell.models import AuditEntry, Offering, Program, ScheduleSlot, Section, Subject, Term
 from richwell.seed import academics, staff
-from richwell.services.academics import scheduling
+from richwell.services.academics import conflicts
 from richwell.services.platform import clock
 
 
@@ -32,7 +32,7 @@ def test_the_seed_builds_two_curricula_two_terms_and_clash_free_sections_once():
     codes = set(db.session.scalars(select(Section.code)))
     for program in ("BSIT", "BSBA"):
         assert {f"{program}-1A", f"{program}-1B", f"{program}-2A", f"{program}-3A", f"{program}-4A"} <= codes
-    assert scheduling.find_schedule_conflicts() == []
+    assert conflicts.find_schedule_conflicts() == []
     assert db.session.scalar(select(func.count(Offering.id)).where(Offering.professor_id.is_(None))) == 0
 
 

@@ -1,6 +1,8 @@
 """Academics: programs and curricula, terms, sections and schedules, prerequisites, conflicts."""
 from __future__ import annotations
 
+from .conflicts import notify_schedule_conflicts, open_conflicts
+from .meetings import DAY_CHOICES, describe_slot, normalize_room
 from .prerequisites import (
     CREDITED,
     MET,
@@ -10,41 +12,31 @@ from .prerequisites import (
     latest_results,
 )
 from .programs import (
-    SEMESTER_CHOICES,
     Curriculum,
+    active_program,
+    active_programs,
     create_program,
     create_subject,
     curriculum,
+    curriculum_subjects,
     get_program,
     get_subject,
     link_prerequisite,
     list_programs,
+    prerequisite_choices,
+    subject_totals,
     unlink_prerequisite,
     update_program,
     update_subject,
 )
-from .scheduling import (
-    DAY_CHOICES,
-    SectionSchedule,
+from .rules import SEMESTER_CHOICES
+from .schedules import add_slot, assign_professor, remove_slot
+from .sections import (
     add_offering,
-    add_slot,
-    assign_professor,
     create_block_sections,
     create_section,
-    describe_slot,
-    list_professors,
     list_sections,
-    normalize_room,
-    notify_schedule_conflicts,
-    open_conflicts,
-    professor_classes,
-    professor_entries,
     remove_offering,
-    remove_slot,
-    room_entries,
-    rooms_in_term,
-    section_entries,
-    section_schedule,
     update_section_capacity,
 )
 from .terms import (
@@ -55,6 +47,16 @@ from .terms import (
     list_terms,
     switch_current_term,
     update_term_dates,
+)
+from .timetables import (
+    SectionSchedule,
+    list_professors,
+    professor_classes,
+    professor_entries,
+    room_entries,
+    rooms_in_term,
+    section_entries,
+    section_schedule,
 )
 
 __all__ = [
@@ -67,6 +69,8 @@ __all__ = [
     "SEMESTER_CHOICES",
     "SectionSchedule",
     "UnmetPrerequisite",
+    "active_program",
+    "active_programs",
     "add_offering",
     "add_slot",
     "assign_professor",
@@ -77,6 +81,7 @@ __all__ = [
     "create_term",
     "current_term",
     "curriculum",
+    "curriculum_subjects",
     "describe_slot",
     "fold_results",
     "get_program",
@@ -89,6 +94,7 @@ __all__ = [
     "list_sections",
     "list_terms",
     "normalize_room",
+    "prerequisite_choices",
     "notify_schedule_conflicts",
     "open_conflicts",
     "professor_classes",
@@ -99,6 +105,7 @@ __all__ = [
     "rooms_in_term",
     "section_entries",
     "section_schedule",
+    "subject_totals",
     "switch_current_term",
     "unlink_prerequisite",
     "update_program",

@@ -1,6 +1,7 @@
 """Prerequisites: a prerequisite is met when its latest result is PASSED or CREDITED."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,7 +45,7 @@ class UnmetPrerequisite:
         return f"{self.subject.code} {self.subject.title} {WHY.get(self.result, 'is not passed')}"
 
 
-def latest_results(student_id: int, subject_ids: list[int] | set[int]) -> dict[int, str]:
+def latest_results(student_id: int, subject_ids: Iterable[int]) -> dict[int, str]:
     """The latest result per subject for a student: CREDITED for an accepted transfer
     credit, else the status of the most recent subject enrollment, else NOT_TAKEN."""
     ids = set(subject_ids)
@@ -62,11 +63,12 @@ def latest_results(student_id: int, subject_ids: list[int] | set[int]) -> dict[i
             TransferCredit.student_id == student_id, TransferCredit.subject_id.in_(ids),
             TransferCredit.status == CreditStatus.ACCEPTED.value)
     ).all()
-    return fold_results(ids, rows, credited)
+    return fold_results(ids, [(row.subject_id, row.status) for row in rows], credited)
 
 
-def fold_results(subject_ids, rows, credited) -> dict[int, str]:
-    """The latest result per subject from (subject_id, status) rows ordered oldest first
+def fold_results(subject_ids: Iterable[int], rows: Iterable[tuple[int, str]],
+                 credited: Iterable[int]) -> dict[int, str]:
+    """The latest result per subject from (subject_id, status) pairs ordered oldest first
     and the ids of accepted transfer credits (a credit wins over any attempt)."""
     results = {sid: NOT_TAKEN for sid in subject_ids}
     for subject_id, status in rows:  # ordered oldest first: the last one wins

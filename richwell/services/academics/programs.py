@@ -4,88 +4,46 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, case, delete, func, insert, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from richwell.extensions import db
 from richwell.models import Program, Semester, Subject, User, subject_prerequisites
 from richwell.services.platform import audit
 from richwell.services.platform.errors import Conflict, DomainError, NotFound, ValidationError
+from richwell.services.platform.unit_of_work import unit_of_work
+
+from .rules import (
+    SEMESTER_ORDER,
+    FieldErrors,
+    clean_text,
+    normalize_subject_code,
+    parse_flag,
+    parse_semester,
+    whole_number,
+)
 
 PROGRAM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,19}$")
-SUBJECT_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9 .-]{0,19}$")
 UNITS_MIN, UNITS_MAX = 1, 6
 YEARS_MAX = 5  # the subjects table allows year levels 1-5
-SEMESTER_ORDER = [s.value for s in Semester]
-SEMESTER_CHOICES = [(s.value, s.label) for s in Semester]
 ARROW = " → "
 
-
-# ---------------------------------------------------------------- parsing helpers
-
-def clean_text(raw, field: str, label: str, max_len: int, required: bool = True) -> str | None:
-    """Trimmed text with single spaces; empty is refused when required, long is refused."""
-    text = " ".join(str(raw if raw is not None else "").split())
-    if not text:
-        if required:
-            raise ValidationError(f"Enter the {label}.", field=field)
-        return None
-    if len(text) > max_len:
-        raise ValidationError(f"The {label} may be at most {max_len} characters.", field=field)
-    return text
+SubjectValue = str | int | bool
 
 
-def whole_number(raw, field: str, label: str, low: int, high: int) -> int:
-    """A whole number from `low` to `high`, from a form string or an int (never a bool)."""
-    message = f"{label} must be a whole number from {low} to {high}."
-    if isinstance(raw, bool):
-        raise ValidationError(message, field=field)
-    if isinstance(raw, int):
-        value = raw
-    else:
-        text = str(raw if raw is not None else "").strip()
-        if not re.fullmatch(r"[+-]?\d{1,6}", text):
-            raise ValidationError(message, field=field)
-        value = int(text)
-    if not low <= value <= high:
-        raise ValidationError(message, field=field)
-    return value
-
-
-def parse_units(raw) -> int:
+def parse_units(raw: object) -> int:
     """Units are a whole number from 1 to 6."""
     return whole_number(raw, "units", "Units", UNITS_MIN, UNITS_MAX)
-
-
-def parse_semester(raw, field: str = "semester") -> str:
-    value = str(raw or "").strip().upper()
-    if value not in SEMESTER_ORDER:
-        raise ValidationError("Choose the 1st semester, the 2nd semester or summer.", field=field)
-    return value
-
-
-def parse_flag(raw) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    return str(raw or "").strip().lower() in {"1", "true", "on", "yes", "y", "major"}
-
-
-def normalize_subject_code(raw) -> str:
-    """Subject codes are upper-case letters, digits, spaces, dots and dashes, at most 20."""
-    code = " ".join(str(raw or "").split()).upper()
-    if not code:
-        raise ValidationError("Enter the subject code, like IT101.", field="code")
-    if len(code) > 20:
-        raise ValidationError("The subject code may be at most 20 characters.", field="code")
-    if not SUBJECT_CODE_RE.match(code):
-        raise ValidationError("Use only letters, digits, spaces, dots and dashes in the code.", field="code")
-    return code
 
 
 # ---------------------------------------------------------------- programs
 
 def list_programs(active_only: bool = False) -> list[Program]:
+    """Every program by code (only the active ones when asked)."""
     query = select(Program).order_by(Program.code)
     if active_only:
         query = query.where(Program.is_active.is_(True))
@@ -93,38 +51,78 @@ def list_programs(active_only: bool = False) -> list[Program]:
 
 
 def get_program(program_id: int) -> Program:
+    """One program, or NotFound."""
     program = db.session.get(Program, program_id)
     if program is None:
         raise NotFound("That program does not exist.")
     return program
 
 
-def create_program(actor: User | None, *, code, name, years=4) -> Program:
-    """An administrator creates a program: a unique code (e.g. BSIT), a name, 1-5 years."""
-    code_text = "".join(str(code or "").split()).upper()
-    if not code_text:
-        raise ValidationError("Enter the program code, like BSIT.", field="code")
-    if not PROGRAM_CODE_RE.match(code_text):
-        raise ValidationError("The program code is 2-20 letters, digits or dashes, starting with a letter.",
-                              field="code")
-    program_name = clean_text(name, "name", "program name", 200)
-    program_years = whole_number(years, "years", "Years", 1, YEARS_MAX)
-    if db.session.scalar(select(func.count(Program.id)).where(Program.code == code_text)):
-        raise Conflict(f"A program with the code {code_text} already exists.", field="code")
-    program = Program(code=code_text, name=program_name, years=program_years, is_active=True)
-    db.session.add(program)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"A program with the code {code_text} already exists.", field="code") from None
-    audit.record(actor, "curriculum.program_create", program,
-                 after={"code": code_text, "name": program_name, "years": program_years})
-    db.session.commit()
+def active_programs() -> Select[Program]:
+    """The programs the school offers now, by code: a statement the caller pages through."""
+    return select(Program).where(Program.is_active.is_(True)).order_by(Program.code, Program.id)
+
+
+def active_program(program_id: int) -> Program:
+    """A program the school offers now; an inactive one is not found, like a missing one."""
+    program = db.session.get(Program, program_id)
+    if program is None or not program.is_active:
+        raise NotFound("That program does not exist.")
     return program
 
 
-def update_program(actor: User | None, program_id: int, *, name, years, is_active) -> Program:
+class SubjectTotals(NamedTuple):
+    """A program's number of subjects and their units."""
+
+    subjects: int
+    units: int
+
+
+def subject_totals() -> dict[int, SubjectTotals]:
+    """Per program id: how many subjects its curriculum has and their units, in one query
+    (programs without subjects are left out)."""
+    rows = db.session.execute(
+        select(Subject.program_id, func.count(Subject.id).label("subjects"), func.sum(Subject.units).label("units"))
+        .group_by(Subject.program_id))
+    return {row.program_id: SubjectTotals(row.subjects, row.units) for row in rows}
+
+
+def _program_code(raw: object) -> str:
+    """Program codes are 2-20 upper-case letters, digits or dashes, starting with a letter."""
+    code = "".join(str(raw or "").split()).upper()
+    if not code:
+        raise ValidationError("Enter the program code, like BSIT.", field="code")
+    if not PROGRAM_CODE_RE.match(code):
+        raise ValidationError("The program code is 2-20 letters, digits or dashes, starting with a letter.",
+                              field="code")
+    return code
+
+
+def create_program(actor: User | None, *, code: object, name: object, years: object = 4) -> Program:
+    """An administrator creates a program: a unique code (e.g. BSIT), a name, 1-5 years."""
+    code_text = _program_code(code)
+    program_name = clean_text(name, "name", "program name", 200)
+    program_years = whole_number(years, "years", "Years", 1, YEARS_MAX)
+    try:
+        with unit_of_work():
+            if db.session.scalar(select(func.count(Program.id)).where(Program.code == code_text)):
+                raise _duplicate_program(code_text)
+            program = Program(code=code_text, name=program_name, years=program_years, is_active=True)
+            db.session.add(program)
+            db.session.flush()
+            audit.record(actor, "curriculum.program_create", program,
+                         after={"code": code_text, "name": program_name, "years": program_years})
+    except IntegrityError:  # another administrator took the code a moment earlier
+        raise _duplicate_program(code_text) from None
+    return program
+
+
+def _duplicate_program(code: str) -> Conflict:
+    return Conflict(f"A program with the code {code} already exists.", field="code")
+
+
+def update_program(actor: User | None, program_id: int, *, name: object, years: object,
+                   is_active: object) -> Program:
     """Rename a program, change its years (never below a year that has subjects) or (de)activate it."""
     program = get_program(program_id)
     program_name = clean_text(name, "name", "program name", 200)
@@ -138,73 +136,65 @@ def update_program(actor: User | None, program_id: int, *, name, years, is_activ
     after = {"name": program_name, "years": program_years, "active": active}
     if before == after:
         return program
-    program.name, program.years, program.is_active = program_name, program_years, active
-    audit.record(actor, "curriculum.program_update", program, before=before, after=after)
-    db.session.commit()
+    with unit_of_work():
+        program.name, program.years, program.is_active = program_name, program_years, active
+        audit.record(actor, "curriculum.program_update", program, before=before, after=after)
     return program
 
 
 # ---------------------------------------------------------------- subjects
 
 def get_subject(subject_id: int) -> Subject:
+    """One subject, or NotFound."""
     subject = db.session.get(Subject, subject_id)
     if subject is None:
         raise NotFound("That subject does not exist.")
     return subject
 
 
-def _subject_values(program: Program, *, code, title, units, is_major, year_level, semester) -> dict:
+def _subject_values(program: Program, *, code: object, title: object, units: object, is_major: object,
+                    year_level: object, semester: object) -> dict[str, SubjectValue]:
     """Validate every field first and report them all at once, so nothing half-saves."""
-    values: dict = {}
-    errors: dict[str, list[str]] = {}
-    checks = {
-        "code": lambda: normalize_subject_code(code),
-        "title": lambda: clean_text(title, "title", "subject title", 200),
-        "units": lambda: parse_units(units),
-        "year_level": lambda: whole_number(year_level, "year_level", "Year level", 1, program.years),
-        "semester": lambda: parse_semester(semester),
+    fields = FieldErrors()
+    values: dict[str, SubjectValue] = {
+        "code": fields.check(lambda: normalize_subject_code(code), ""),
+        "title": fields.check(lambda: clean_text(title, "title", "subject title", 200), ""),
+        "units": fields.check(lambda: parse_units(units), 0),
+        "year_level": fields.check(lambda: whole_number(year_level, "year_level", "Year level", 1, program.years), 0),
+        "semester": fields.check(lambda: parse_semester(semester), ""),
     }
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ValidationError as error:
-            for key, messages in error.fields.items():
-                errors.setdefault(key, []).extend(messages)
-    if errors:
-        first = next(iter(errors.values()))[0]
-        raise ValidationError(first, fields=errors)
+    fields.raise_if_any()
     values["is_major"] = parse_flag(is_major)
     return values
 
 
-def _duplicate_code(program: Program, code: str) -> Conflict:
+def _duplicate_code(program: Program, code: SubjectValue) -> Conflict:
     return Conflict(f"{program.code} already has a subject with the code {code}.", field="code")
 
 
-def create_subject(actor: User | None, program_id: int, *, code, title, units, is_major=True,
-                   year_level, semester) -> Subject:
+def create_subject(actor: User | None, program_id: int, *, code: object, title: object, units: object,
+                   is_major: object = True, year_level: object, semester: object) -> Subject:
     """Add a subject to a program's curriculum: code unique within the program, units 1-6,
     major or minor, recommended year level (within the program's years) and semester."""
     program = get_program(program_id)
     values = _subject_values(program, code=code, title=title, units=units, is_major=is_major,
                              year_level=year_level, semester=semester)
-    if db.session.scalar(select(func.count(Subject.id)).where(
-            Subject.program_id == program.id, Subject.code == values["code"])):
-        raise _duplicate_code(program, values["code"])
-    subject = Subject(program_id=program.id, **values)
-    db.session.add(subject)
     try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+        with unit_of_work():
+            if db.session.scalar(select(func.count(Subject.id)).where(
+                    Subject.program_id == program.id, Subject.code == values["code"])):
+                raise _duplicate_code(program, values["code"])
+            subject = Subject(program_id=program.id, **values)
+            db.session.add(subject)
+            db.session.flush()
+            audit.record(actor, "curriculum.subject_create", subject, after={"program": program.code, **values})
+    except IntegrityError:  # the same code added a moment earlier
         raise _duplicate_code(program, values["code"]) from None
-    audit.record(actor, "curriculum.subject_create", subject, after={"program": program.code, **values})
-    db.session.commit()
     return subject
 
 
-def update_subject(actor: User | None, subject_id: int, *, code, title, units, is_major,
-                   year_level, semester) -> Subject:
+def update_subject(actor: User | None, subject_id: int, *, code: object, title: object, units: object,
+                   is_major: object, year_level: object, semester: object) -> Subject:
     """Edit a subject with the same rules as creating one; the code stays unique in the program."""
     subject = get_subject(subject_id)
     program = subject.program
@@ -216,19 +206,38 @@ def update_subject(actor: User | None, subject_id: int, *, code, title, units, i
     before = {k: getattr(subject, k) for k in values}
     if before == values:
         return subject
-    for key, value in values.items():
-        setattr(subject, key, value)
     try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+        with unit_of_work():
+            for key, value in values.items():
+                setattr(subject, key, value)
+            db.session.flush()
+            audit.record(actor, "curriculum.subject_update", subject, before=before, after=values)
+    except IntegrityError:  # the code was taken by another edit a moment earlier
         raise _duplicate_code(program, values["code"]) from None
-    audit.record(actor, "curriculum.subject_update", subject, before=before, after=values)
-    db.session.commit()
     return subject
 
 
+_SEMESTER_RANK = case({s.value: i for i, s in enumerate(Semester)}, value=Subject.semester, else_=len(Semester))
+
+
+def curriculum_subjects(program: Program) -> Select[Subject]:
+    """A program's subjects in curriculum order (year level, semester, code) with their
+    prerequisites: a statement the caller pages through."""
+    return (select(Subject).where(Subject.program_id == program.id)
+            .options(selectinload(Subject.prerequisites))
+            .order_by(Subject.year_level, _SEMESTER_RANK, Subject.code, Subject.id))
+
+
 # ---------------------------------------------------------------- prerequisites
+
+def prerequisite_choices(subject: Subject) -> list[Subject]:
+    """The subjects a subject could still require: the others of its program that are not
+    already its prerequisites, in curriculum order."""
+    current = {p.id for p in subject.prerequisites}
+    return [s for s in db.session.scalars(
+        select(Subject).where(Subject.program_id == subject.program_id, Subject.id != subject.id)
+        .order_by(Subject.year_level, Subject.semester, Subject.code)) if s.id not in current]
+
 
 def _lock_program(program_id: int) -> Program:
     """Prerequisite changes of one program run one at a time, so two links made at the
@@ -245,8 +254,8 @@ def _requires_map(program_id: int) -> dict[int, set[int]]:
         .join(Subject, Subject.id == subject_prerequisites.c.subject_id)
         .where(Subject.program_id == program_id))
     graph: dict[int, set[int]] = {}
-    for subject_id, prerequisite_id in rows:
-        graph.setdefault(subject_id, set()).add(prerequisite_id)
+    for row in rows:
+        graph.setdefault(row.subject_id, set()).add(row.prerequisite_id)
     return graph
 
 
@@ -268,46 +277,61 @@ def find_cycle(requires: dict[int, set[int]], subject_id: int, prerequisite_id: 
                 continue
             parent[nxt] = current
             if nxt == subject_id:
-                path = [nxt]
-                while parent[path[-1]] is not None:
-                    path.append(parent[path[-1]])
-                return [subject_id, *reversed(path)]
+                return [subject_id, *reversed(_path_back(parent, nxt))]
             queue.append(nxt)
     return None
 
 
-def link_prerequisite(actor: User | None, subject_id: int, prerequisite_id) -> Subject:
-    """Make a subject require another subject of the same program. A link that would
-    close a cycle is refused, naming the cycle (e.g. "IT201 → IT301 → IT201")."""
-    subject = get_subject(subject_id)
+def _path_back(parent: dict[int, int | None], last: int) -> list[int]:
+    """From `last` back to the start of the search, following the parents."""
+    path = [last]
+    step = parent[last]
+    while step is not None:
+        path.append(step)
+        step = parent[step]
+    return path
+
+
+def _prerequisite_of(subject: Subject, prerequisite_id: int | str | None) -> Subject:
+    """The chosen prerequisite: an existing subject of the same program."""
     try:
-        prereq_id = int(prerequisite_id)
-    except (TypeError, ValueError):
-        raise ValidationError("Choose the prerequisite subject.", field="prerequisite_id") from None
-    prerequisite = db.session.get(Subject, prereq_id)
+        prereq_id = int(prerequisite_id) if prerequisite_id is not None else None
+    except ValueError:
+        prereq_id = None
+    prerequisite = db.session.get(Subject, prereq_id) if prereq_id is not None else None
     if prerequisite is None:
         raise ValidationError("Choose the prerequisite subject.", field="prerequisite_id")
     if prerequisite.program_id != subject.program_id:
         raise ValidationError(
             f"{prerequisite.code} belongs to {prerequisite.program.code}; a prerequisite must be a "
             f"subject of {subject.program.code}.", field="prerequisite_id")
-    _lock_program(subject.program_id)
-    requires = _requires_map(subject.program_id)
-    if prerequisite.id in requires.get(subject.id, set()):
-        raise Conflict(f"{prerequisite.code} is already a prerequisite of {subject.code}.",
-                       field="prerequisite_id")
-    cycle = find_cycle(requires, subject.id, prerequisite.id)
-    if cycle:
-        codes = dict(db.session.execute(select(Subject.id, Subject.code).where(Subject.id.in_(set(cycle)))).all())
-        named = ARROW.join(codes[i] for i in cycle)
-        raise DomainError(
-            f"{subject.code} cannot require {prerequisite.code}: that would close the cycle {named}.",
-            code="prerequisite_cycle", field="prerequisite_id")
-    db.session.execute(insert(subject_prerequisites).values(subject_id=subject.id, prerequisite_id=prerequisite.id))
-    audit.record(actor, "curriculum.prerequisite_link", subject,
-                 after={"subject": subject.code, "prerequisite": prerequisite.code})
-    db.session.commit()
-    db.session.expire(subject, ["prerequisites"])
+    return prerequisite
+
+
+def link_prerequisite(actor: User | None, subject_id: int, prerequisite_id: int | str | None) -> Subject:
+    """Make a subject require another subject of the same program. A link that would
+    close a cycle is refused, naming the cycle (e.g. "IT201 → IT301 → IT201")."""
+    subject = get_subject(subject_id)
+    prerequisite = _prerequisite_of(subject, prerequisite_id)
+    with unit_of_work():
+        _lock_program(subject.program_id)
+        requires = _requires_map(subject.program_id)
+        if prerequisite.id in requires.get(subject.id, set()):
+            raise Conflict(f"{prerequisite.code} is already a prerequisite of {subject.code}.",
+                           field="prerequisite_id")
+        cycle = find_cycle(requires, subject.id, prerequisite.id)
+        if cycle:
+            codes = {row.id: row.code for row in db.session.execute(
+                select(Subject.id, Subject.code).where(Subject.id.in_(set(cycle))))}
+            named = ARROW.join(codes[i] for i in cycle)
+            raise DomainError(
+                f"{subject.code} cannot require {prerequisite.code}: that would close the cycle {named}.",
+                code="prerequisite_cycle", field="prerequisite_id")
+        db.session.execute(insert(subject_prerequisites).values(subject_id=subject.id,
+                                                                prerequisite_id=prerequisite.id))
+        audit.record(actor, "curriculum.prerequisite_link", subject,
+                     after={"subject": subject.code, "prerequisite": prerequisite.code})
+    db.session.expire(subject, ["prerequisites"])  # inside a caller's unit nothing was committed yet
     return subject
 
 
@@ -317,16 +341,15 @@ def unlink_prerequisite(actor: User | None, subject_id: int, prerequisite_id: in
     prerequisite = db.session.get(Subject, prerequisite_id)
     if prerequisite is None or prerequisite.program_id != subject.program_id:
         raise NotFound("That prerequisite link does not exist.")
-    _lock_program(subject.program_id)
-    result = db.session.execute(delete(subject_prerequisites).where(
-        subject_prerequisites.c.subject_id == subject.id,
-        subject_prerequisites.c.prerequisite_id == prerequisite.id))
-    if not result.rowcount:
-        db.session.rollback()
-        raise NotFound(f"{prerequisite.code} is not a prerequisite of {subject.code}.")
-    audit.record(actor, "curriculum.prerequisite_unlink", subject,
-                 before={"subject": subject.code, "prerequisite": prerequisite.code})
-    db.session.commit()
+    with unit_of_work():
+        _lock_program(subject.program_id)
+        result = cast(CursorResult[Any], db.session.execute(delete(subject_prerequisites).where(
+            subject_prerequisites.c.subject_id == subject.id,
+            subject_prerequisites.c.prerequisite_id == prerequisite.id)))
+        if not result.rowcount:
+            raise NotFound(f"{prerequisite.code} is not a prerequisite of {subject.code}.")
+        audit.record(actor, "curriculum.prerequisite_unlink", subject,
+                     before={"subject": subject.code, "prerequisite": prerequisite.code})
     db.session.expire(subject, ["prerequisites"])
     return subject
 
@@ -370,6 +393,8 @@ class CurriculumYear:
 
 @dataclass
 class Curriculum:
+    """A program's curriculum: years, semesters, subjects by id, prerequisite links."""
+
     program: Program
     years: list[CurriculumYear]
     subjects: dict[int, CurriculumSubject]
@@ -395,11 +420,11 @@ def curriculum(program_id: int) -> Curriculum:
         select(Subject).where(Subject.program_id == program.id)
         .order_by(Subject.year_level, Subject.code)))
     rows = {s.id: CurriculumSubject(s) for s in subjects}
-    links = [(sid, pid) for sid, pid in db.session.execute(
+    links = [(link.subject_id, link.prerequisite_id) for link in db.session.execute(
         select(subject_prerequisites.c.subject_id, subject_prerequisites.c.prerequisite_id)
         .join(Subject, Subject.id == subject_prerequisites.c.subject_id)
         .where(Subject.program_id == program.id))
-        if sid in rows and pid in rows]
+        if link.subject_id in rows and link.prerequisite_id in rows]
     for sid, pid in links:
         rows[sid].prerequisites.append(rows[pid].subject)
         rows[pid].required_by.append(rows[sid].subject)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import func, select, update
@@ -11,8 +12,9 @@ from richwell.extensions import db
 from richwell.models import Term, User
 from richwell.services.platform import audit
 from richwell.services.platform.errors import Conflict, NotFound, ValidationError
+from richwell.services.platform.unit_of_work import unit_of_work
 
-from .programs import clean_text, parse_semester
+from .rules import FieldErrors, optional_text, parse_semester
 
 ACADEMIC_YEAR_RE = re.compile(r"^(\d{4})\s*[-–—/]\s*(\d{4})$")
 DATE_FIELDS = ("start_date", "end_date", "enrollment_open", "enrollment_close", "drop_deadline", "grade_deadline")
@@ -31,7 +33,7 @@ def current_term() -> Term | None:
     return db.session.scalar(select(Term).where(Term.is_current.is_(True)))
 
 
-def parse_academic_year(raw) -> str:
+def parse_academic_year(raw: object) -> str:
     """An academic year like 2026-2027: two consecutive years."""
     text = str(raw or "").strip()
     match = ACADEMIC_YEAR_RE.match(text)
@@ -46,7 +48,7 @@ def parse_academic_year(raw) -> str:
     return f"{first}-{second}"
 
 
-def _parse_date(raw, name: str) -> date:
+def _parse_date(raw: object, name: str) -> date:
     if isinstance(raw, date):
         return raw
     text = str(raw or "").strip()
@@ -58,7 +60,7 @@ def _parse_date(raw, name: str) -> date:
         raise ValidationError(f"Enter the {DATE_LABELS[name]} as a date (YYYY-MM-DD).", field=name) from None
 
 
-def check_dates(raw: dict) -> dict[str, date]:
+def check_dates(raw: Mapping[str, object]) -> dict[str, date]:
     """The term's dates in order: start ≤ enrollment opens < enrollment closes ≤ drop
     deadline < grade-entry deadline ≤ end, the term ending after it starts. Every
     problem is reported at its own field."""
@@ -100,10 +102,12 @@ def check_dates(raw: dict) -> dict[str, date]:
 
 
 def list_terms() -> list[Term]:
+    """Every term, the latest first."""
     return list(db.session.scalars(select(Term).order_by(Term.start_date.desc(), Term.id.desc())))
 
 
 def get_term(term_id: int) -> Term:
+    """One term, or NotFound."""
     term = db.session.get(Term, term_id)
     if term is None:
         raise NotFound("That term does not exist.")
@@ -116,59 +120,50 @@ def _second_current(current: Term) -> ValidationError:
         "from the terms list (one switch, recorded in the audit log).", field="make_current")
 
 
-def create_term(actor: User | None, *, academic_year, semester, make_current=False, **raw_dates) -> Term:
+def create_term(actor: User | None, *, academic_year: object, semester: object, make_current: bool = False,
+                **raw_dates: object) -> Term:
     """Create a term (academic year + semester, unique) with dates in order. It may be
     created as the current term only when no term is current: there is never a second one."""
-    errors: dict[str, list[str]] = {}
-    values: dict = {}
-    for name, check in (("academic_year", lambda: parse_academic_year(academic_year)),
-                        ("semester", lambda: parse_semester(semester))):
-        try:
-            values[name] = check()
-        except ValidationError as error:
-            errors.setdefault(name, []).append(error.message)
+    fields = FieldErrors()
+    year = fields.check(lambda: parse_academic_year(academic_year), "")
+    half = fields.check(lambda: parse_semester(semester), "")
+    no_dates: dict[str, date] = {}
+    dates = fields.check(lambda: check_dates(raw_dates), no_dates)
+    fields.raise_if_any()
+    term = Term(academic_year=year, semester=half, is_current=False, **dates)
     try:
-        dates = check_dates(raw_dates)
-    except ValidationError as error:
-        for key, messages in error.fields.items():
-            errors.setdefault(key, []).extend(messages)
-        dates = {}
-    if errors:
-        raise ValidationError(next(iter(errors.values()))[0], fields=errors)
-    term = Term(academic_year=values["academic_year"], semester=values["semester"], is_current=False, **dates)
-    if db.session.scalar(select(func.count(Term.id)).where(
-            Term.academic_year == term.academic_year, Term.semester == term.semester)):
-        raise Conflict(f"{term.name} already exists.", field="semester")
-    if make_current:
-        current = current_term()
-        if current is not None:
-            raise _second_current(current)
-        term.is_current = True
-    db.session.add(term)
-    try:
-        db.session.flush()
+        with unit_of_work():
+            if db.session.scalar(select(func.count(Term.id)).where(
+                    Term.academic_year == term.academic_year, Term.semester == term.semester)):
+                raise Conflict(f"{term.name} already exists.", field="semester")
+            if make_current:
+                current = current_term()
+                if current is not None:
+                    raise _second_current(current)
+                term.is_current = True
+            db.session.add(term)
+            db.session.flush()
+            audit.record(actor, "term.create", term, after={"term": term.name, "current": term.is_current, **dates})
     except IntegrityError:
-        db.session.rollback()
+        # Another registrar created the same term, or made another one current, a moment earlier.
         current = current_term()
         if make_current and current is not None:
             raise _second_current(current) from None
         raise Conflict(f"{term.name} already exists.", field="semester") from None
-    audit.record(actor, "term.create", term, after={"term": term.name, "current": term.is_current, **dates})
-    db.session.commit()
     return term
 
 
-def update_term_dates(actor: User | None, term_id: int, **raw_dates) -> Term:
+def update_term_dates(actor: User | None, term_id: int, **raw_dates: object) -> Term:
     """Change a term's dates (e.g. extend enrollment) under the same ordering rules; audited."""
     term = get_term(term_id)
     dates = check_dates(raw_dates)
     before = {name: getattr(term, name) for name in DATE_FIELDS}
     if before == dates:
         return term
-    for name, value in dates.items():
-        setattr(term, name, value)
-    audit.record(actor, "term.update_dates", term, before=before, after=dates)
-    db.session.commit()
+    with unit_of_work():
+        for name, value in dates.items():
+            setattr(term, name, value)
+        audit.record(actor, "term.update_dates", term, before=before, after=dates)
     return term
 
 
@@ -176,25 +171,23 @@ def switch_current_term(actor: User | None, term_id: int, reason: str | None = N
     """Make a term the current one: the previous current term stops being current in the
     same transaction, recorded as one audit entry."""
     term = get_term(term_id)
-    note = clean_text(reason, "reason", "reason", 500, required=False)
-    # Lock the rows being switched so two registrars switching at once serialize.
-    previous = db.session.execute(
-        select(Term).where(Term.is_current.is_(True)).with_for_update()
-        .execution_options(populate_existing=True)).scalars().all()
-    if [t.id for t in previous] == [term.id]:
-        return term
-    db.session.execute(update(Term).where(Term.is_current.is_(True)).values(is_current=False))
-    db.session.flush()
-    term.is_current = True
+    note = optional_text(reason, "reason", "reason", 500)
     try:
-        db.session.flush()
+        with unit_of_work():
+            # Lock the rows being switched so two registrars switching at once serialize.
+            previous = db.session.execute(
+                select(Term).where(Term.is_current.is_(True)).with_for_update()
+                .execution_options(populate_existing=True)).scalars().all()
+            if [t.id for t in previous] == [term.id]:
+                return term
+            db.session.execute(update(Term).where(Term.is_current.is_(True)).values(is_current=False))
+            db.session.flush()
+            term.is_current = True
+            db.session.flush()
+            audit.record(actor, "term.switch_current", term,
+                         before={"current": ", ".join(t.name for t in previous) or None},
+                         after={"current": term.name}, reason=note)
     except IntegrityError:
-        db.session.rollback()
         raise Conflict("Another registrar switched the current term at the same moment; reload and check.",
                        field="term_id") from None
-    audit.record(actor, "term.switch_current", term,
-                 before={"current": ", ".join(t.name for t in previous) or None},
-                 after={"current": term.name}, reason=note)
-    db.session.commit()
     return term
-

@@ -4,11 +4,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import BooleanField, StringField
 
-from richwell.extensions import db
-from richwell.models import Subject
 from richwell.services import academics
 from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
@@ -29,8 +26,7 @@ class ProgramEditForm(FlaskForm):
 
 def _programs_page(form: ProgramForm, status: int = 200):
     programs = academics.list_programs()
-    counts = dict(db.session.execute(
-        select(Subject.program_id, func.count(Subject.id)).group_by(Subject.program_id)).all())
+    counts = {program_id: totals.subjects for program_id, totals in academics.subject_totals().items()}
     return render_template("admin/programs.html", form=form, programs=programs, counts=counts), status
 
 

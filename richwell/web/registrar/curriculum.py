@@ -4,10 +4,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import SelectField, StringField
 
-from richwell.extensions import db
 from richwell.models import Subject
 from richwell.services import academics
 from richwell.services.platform.errors import DomainError
@@ -48,8 +46,7 @@ class ActionForm(FlaskForm):
 @bp.get("/curriculum")
 def curriculum_index():
     programs = academics.list_programs()
-    counts = {pid: (n, units) for pid, n, units in db.session.execute(
-        select(Subject.program_id, func.count(Subject.id), func.sum(Subject.units)).group_by(Subject.program_id))}
+    counts = academics.subject_totals()  # per program: (subjects, units)
     return render_template("registrar/curriculum_index.html", programs=programs, counts=counts)
 
 
@@ -84,10 +81,7 @@ def subject_new(program_id: int):
 
 
 def _prerequisite_context(subject: Subject, form: PrerequisiteForm | None = None) -> dict:
-    current = {p.id for p in subject.prerequisites}
-    choices = [s for s in db.session.scalars(
-        select(Subject).where(Subject.program_id == subject.program_id, Subject.id != subject.id)
-        .order_by(Subject.year_level, Subject.semester, Subject.code)) if s.id not in current]
+    choices = academics.prerequisite_choices(subject)
     form = form or PrerequisiteForm(formdata=None)
     form.prerequisite_id.choices = [("", "Choose a subject…")] + [
         (str(s.id), f"{s.code} — {s.title} (year {s.year_level})") for s in choices]
