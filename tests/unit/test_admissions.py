@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from richwell.extensions import db
 from richwell.models import (
@@ -144,6 +145,40 @@ def test_any_failure_leaves_nothing_behind_not_even_the_uploaded_files(monkeypat
         admissions.submit_application(documents=documents(), **application_values(program))
     assert _counts() == before
     assert _stored_files() == []
+
+
+class _CommitRefused:
+    """Makes every commit fail while active (a disk full or a lost connection at the last step)."""
+
+    def __enter__(self):
+        event.listen(Session, "before_commit", self.refuse)
+
+    def __exit__(self, *exc):
+        event.remove(Session, "before_commit", self.refuse)
+
+    @staticmethod
+    def refuse(session):
+        raise RuntimeError("the commit failed")
+
+
+def test_a_failed_commit_leaves_no_rows_and_no_files():
+    program = open_admissions()
+    before = _counts()
+    with _CommitRefused(), pytest.raises(RuntimeError):
+        admissions.submit_application(documents=documents(), **application_values(program))
+    assert _counts() == before
+    assert _stored_files() == []
+
+
+def test_a_failed_commit_keeps_the_replaced_document_and_its_file():
+    program = open_admissions()
+    student = admissions.submit_application(documents=documents(), **application_values(program)).student
+    old = admissions.documents_of(student.id)[0]
+    old_name, files = old.stored_name, _stored_files()
+    with _CommitRefused(), pytest.raises(RuntimeError):
+        admissions.replace_documents(student.user, [("ID", "clear-id.pdf", PDF_BYTES)])
+    assert admissions.documents_of(student.id)[0].stored_name == old_name
+    assert _stored_files() == files
 
 
 def test_application_is_refused_while_the_link_is_off_and_nothing_is_created():
