@@ -18,6 +18,7 @@ def today() -> date:
 
 
 def to_manila(value: datetime | None) -> datetime | None:
+    """A stored (UTC) moment on the school's clock, for display; None stays None."""
     if value is None:
         return None
     return value.astimezone(MANILA)

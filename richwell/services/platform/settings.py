@@ -26,6 +26,8 @@ MoneySetting = Literal["min_monthly_commitment"]
 
 @dataclass(frozen=True)
 class SettingSpec:
+    """One setting: its label and help for the admin page, its kind, default and range."""
+
     key: str
     label: str
     kind: str  # "bool" | "int" | "money"
