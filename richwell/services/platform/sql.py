@@ -1,5 +1,6 @@
 """SQL helpers shared by every service: the hot-path statement cache, the one multi-row
-INSERT helper, and small functions that SQLite and PostgreSQL spell differently.
+INSERT helper, the count of rows a statement touched, and small functions that SQLite and
+PostgreSQL spell differently.
 
 Each function compiles to the engine's own spelling so a batch (GPA, INC expiry) stays one
 statement on both engines instead of a Python loop per row.
