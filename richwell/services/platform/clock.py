@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import overload
 from zoneinfo import ZoneInfo
 
 MANILA = ZoneInfo("Asia/Manila")
@@ -15,6 +16,12 @@ def now() -> datetime:
 def today() -> date:
     """Today's date on the school's clock (Asia/Manila)."""
     return now().astimezone(MANILA).date()
+
+
+@overload
+def to_manila(value: datetime) -> datetime: ...
+@overload
+def to_manila(value: None) -> None: ...
 
 
 def to_manila(value: datetime | None) -> datetime | None:
