@@ -97,7 +97,7 @@ def _student(program: Program, email: str, first: str, last: str, password: str)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = accounts.create_user(email=email, first_name=first, last_name=last, role=Role.STUDENT,
-                                    password=password, commit=False)
+                                    password=password)
     else:
         user.password_hash = accounts.hash_password(password)
     if user.student is not None:

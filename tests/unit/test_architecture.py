@@ -23,10 +23,7 @@ COMMITS_LEFT: set[str] = {
     "richwell/services/finance/payments.py", "richwell/services/finance/permits.py",
     "richwell/services/finance/receipts.py", "richwell/services/finance/reminders.py",
     "richwell/services/grades/gpa.py", "richwell/services/grades/grade_sheets.py",
-    "richwell/services/grades/transcripts.py", "richwell/services/platform/accounts.py",
-    "richwell/services/platform/api_tokens.py", "richwell/services/platform/archive.py",
-    "richwell/services/platform/jobs.py", "richwell/services/platform/notifications.py",
-    "richwell/services/platform/outbox.py", "richwell/services/platform/settings.py",
+    "richwell/services/grades/transcripts.py",
     "richwell/web/errors.py", "richwell/web/public.py",
 }
 LONG_LEFT: set[str] = {

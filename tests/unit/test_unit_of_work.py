@@ -158,3 +158,16 @@ def test_transactional_functions_compose_into_one_transaction():
     with pytest.raises(LookupError):
         outer()
     assert _audit_count("test.composed_inner") == 0
+
+
+def test_what_a_step_left_uncommitted_outside_a_unit_is_discarded_and_never_inside_one():
+    from richwell.models import Setting
+    from richwell.services.platform.unit_of_work import discard_uncommitted
+
+    db.session.add(Setting(key="test.left_open", value=1))
+    db.session.flush()
+    discard_uncommitted()
+    assert db.session.get(Setting, "test.left_open") is None
+    with pytest.raises(RuntimeError):
+        with unit_of_work():
+            discard_uncommitted()

@@ -341,7 +341,7 @@ def admit(applicant: Applicant, *, password: str, actor: User | None, created_vi
         user = accounts.create_user(email=applicant.email, first_name=applicant.first_name,
                                     middle_name=applicant.middle_name, last_name=applicant.last_name,
                                     role=Role.STUDENT, password=password,
-                                    must_change_password=must_change_password, actor=actor, commit=False)
+                                    must_change_password=must_change_password, actor=actor)
         acting = actor or user
         admitted_on = today()
         # Taken late on purpose: the counter row stays locked until the commit just below.

@@ -101,6 +101,17 @@ def transactional(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def discard_uncommitted() -> None:
+    """Roll back what a finished or failed step left open outside any unit of work (a read
+    that lost its connection or ran past its time limit, a change nobody committed), so the
+    next unit of work starts clean. For runners that carry on after one step, like the job
+    runner after a task body; inside a unit of work the exception reaching it does this."""
+    session = db.session()
+    if _current(session) is not None:
+        raise RuntimeError("discard_uncommitted inside a unit of work: let the exception end the unit")
+    session.rollback()
+
+
 def _require(what: str) -> _Work:
     work = _current(db.session())
     if work is None:
