@@ -36,19 +36,3 @@ class AuditEntry(Model):
     @property
     def actor_label(self) -> str:
         return self.actor.email if self.actor else "SYSTEM"
-
-
-AUDIT_APPEND_ONLY_SQL = """
-CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'audit_entries is append-only (% refused)', TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER audit_entries_no_update_delete
-    BEFORE UPDATE OR DELETE ON audit_entries
-    FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
-"""
-AUDIT_APPEND_ONLY_DROP_SQL = """
-DROP TRIGGER IF EXISTS audit_entries_no_update_delete ON audit_entries;
-DROP FUNCTION IF EXISTS audit_entries_append_only();
-"""

@@ -60,6 +60,7 @@ class Payment(Model):
     sum(allocations) + credit_change == amount (a reversal is negative throughout).
     Only PAYMENT rows carry an official receipt number; a reversal points at the payment
     it voids (unique: a payment is reversed at most once) and carries the reason.
+    On PostgreSQL a trigger (migration 0006_payments.py) refuses DELETE and any UPDATE but the PDF path.
     """
 
     __tablename__ = "payments"
@@ -248,29 +249,3 @@ Index("ix_users_name_words_trgm", NAME_WORDS.label("name_words"), postgresql_usi
       postgresql_ops={"name_words": "gin_trgm_ops"}, _table=_USERS).ddl_if(dialect="postgresql")
 Index("ix_students_student_number_prefix", Student.student_number,
       postgresql_ops={"student_number": "text_pattern_ops"})
-
-
-# The ledger is append-only: PostgreSQL refuses DELETE on payments and allocations and
-# any UPDATE except filling in the generated receipt PDF's path.
-LEDGER_APPEND_ONLY_SQL = """
-CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'payments'
-       AND (to_jsonb(NEW) - 'receipt_pdf_path') = (to_jsonb(OLD) - 'receipt_pdf_path') THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER payments_append_only
-    BEFORE UPDATE OR DELETE ON payments
-    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
-CREATE TRIGGER payment_allocations_append_only
-    BEFORE UPDATE OR DELETE ON payment_allocations
-    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
-"""
-LEDGER_APPEND_ONLY_DROP_SQL = """
-DROP TRIGGER IF EXISTS payment_allocations_append_only ON payment_allocations;
-DROP TRIGGER IF EXISTS payments_append_only ON payments;
-DROP FUNCTION IF EXISTS ledger_append_only();
-"""
