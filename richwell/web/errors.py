@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from richwell.services.platform.errors import DomainError
+from richwell.services.platform.unit_of_work import discard
 from richwell.web.htmx import refusal
 
 PAGES = {400, 403, 404, 405, 413, 422, 429, 500}
@@ -58,9 +59,7 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s", request.path)
-        from richwell.extensions import db
-
-        db.session.rollback()
+        discard()
         if _wants_json():
             return json_error(500, "server_error", "Something went wrong on our side; nothing was changed.")
         return render_template("errors/500.html"), 500

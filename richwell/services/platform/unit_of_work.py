@@ -90,6 +90,15 @@ def unit_of_work() -> Iterator[Session]:
             log.exception("after-commit work failed: %r", callback)
 
 
+def discard() -> None:
+    """End a failed transaction so an error page can read: roll back what the session holds
+    outside any unit of work (a unit of work rolls itself back when the exception leaves it)."""
+    session = db.session()
+    if _current(session) is not None:
+        raise RuntimeError("discard() inside a unit of work: let the exception leave its block instead")
+    session.rollback()
+
+
 def transactional(fn: Callable[P, R]) -> Callable[P, R]:
     """Decorator form: the whole function is one unit of work (or joins the caller's)."""
 
