@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import (
+    GradeSheetStatus,
     Offering,
     Program,
     Role,
@@ -64,8 +65,9 @@ def _subject(program: Program, code, title, units, major, year, semester) -> Sub
 def _term(year: str, semester: str, start: date, current: bool) -> Term:
     term = db.session.scalar(select(Term).where(Term.academic_year == year, Term.semester == semester))
     if term is None:
-        if current and db.session.scalar(select(Term).where(Term.is_current.is_(True))):
-            return db.session.scalar(select(Term).where(Term.is_current.is_(True)))
+        existing_current = db.session.scalar(select(Term).where(Term.is_current.is_(True))) if current else None
+        if existing_current is not None:
+            return existing_current
         term = Term(academic_year=year, semester=semester, start_date=start, end_date=start + timedelta(days=140),
                     enrollment_open=start - timedelta(days=21), enrollment_close=start + timedelta(days=14),
                     drop_deadline=start + timedelta(days=45), grade_deadline=start + timedelta(days=150),
@@ -156,12 +158,14 @@ def seed(password: str) -> list[tuple[str, str]]:
             offering = _offering(past, program, subjects[code], professor)
             rows = [_take(s, offering) for s in students]
         teacher = offering.professor
-        if grades.find_sheet(offering.id) is None or grades.find_sheet(offering.id).status == "OPEN":
+        sheet = grades.find_sheet(offering.id)
+        if sheet is None or sheet.status == GradeSheetStatus.OPEN.value:
             grades.reopen_sheet(registrar, offering.id, "Demo data: grades of a finished term", today())
             for se, value in zip(rows, values):
                 grades.save_draft(teacher, offering.id, se.id, value)
             grades.submit_sheet(teacher, offering.id)
-        if grades.find_sheet(offering.id).status == "SUBMITTED":
+        sheet = grades.find_sheet(offering.id)
+        if sheet is not None and sheet.status == GradeSheetStatus.SUBMITTED.value:
             grades.finalize(registrar, [offering.id])
 
     # The current term: prof.santos's class with a draft sheet to finish and submit.

@@ -121,7 +121,7 @@ def _uploaded(form: ApplicationForm) -> tuple[list, dict[str, list[str]]]:
     attached, missing = [], {}
     for kind, field_name in admissions.DOCUMENT_FIELDS.items():
         storage = form[field_name].data
-        if storage is not None and getattr(storage, "filename", ""):
+        if storage is not None and getattr(storage, "filename", None):
             attached.append((kind, storage.filename, storage.stream))
         else:
             missing[field_name] = [f"Attach your {DocumentKind(kind).label.lower()} (PDF, JPEG or PNG, up to 5 MB)."]

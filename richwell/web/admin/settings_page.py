@@ -23,7 +23,7 @@ def settings_page():
         if not form.validate_on_submit():
             flash("The form expired; try again.", "error")
             return redirect(url_for("admin.settings_page"))
-        changes = {}
+        changes: dict[str, object] = {}
         for key, spec in settings.SPECS.items():
             if spec.kind == "bool":
                 changes[key] = request.form.get(key) == "on"

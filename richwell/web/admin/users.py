@@ -99,7 +99,7 @@ def reset_password(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("admin.users"))
-    user = db.session.get(User, user_id)
+    user = db.get_or_404(User, user_id)
     return _users_page(StaffForm(formdata=None), new_password=(user.email, password))
 
 

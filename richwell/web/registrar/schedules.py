@@ -2,6 +2,8 @@
 term's schedule conflicts."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import render_template, request
 
 from richwell.extensions import db
@@ -40,7 +42,7 @@ def schedules():
     elif term is not None and room:
         entries = academics.room_entries(term.id, room)
         caption = f"Room {academics.normalize_room(room) or room} · {term.name}"
-    choices = {}
+    choices: dict[str, Any] = {}
     if term is not None and not htmx.is_partial_request():
         choices = {"sections": [s.section for s in academics.list_sections(term.id)],
                    "professors": academics.list_professors(), "rooms": academics.rooms_in_term(term.id)}
