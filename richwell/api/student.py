@@ -154,7 +154,7 @@ def enrollment_subjects(enrollment_id: int):
         .order_by(Subject.code, SubjectEnrollment.id)))
 
 
-def _subject_enrollment(subject_enrollment_id: int) -> SubjectEnrollment:
+def _subject_enrollment(subject_enrollment_id: int) -> SubjectEnrollment | None:
     return db.session.scalar(
         select(SubjectEnrollment).where(SubjectEnrollment.id == subject_enrollment_id)
         .options(selectinload(SubjectEnrollment.subject),

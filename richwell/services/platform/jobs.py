@@ -33,7 +33,7 @@ from . import queue
 from .clock import now
 from .errors import DomainError, NotFound
 from .sql import rowcount
-from .unit_of_work import discard_uncommitted, unit_of_work
+from .unit_of_work import discard, unit_of_work
 
 log = logging.getLogger(__name__)
 OUT = JobOutcome
@@ -92,7 +92,7 @@ def _finish(run_id: int, outcome: JobOutcome, *, counts: dict[str, Any] | None =
             error: str | None = None) -> None:
     # Whatever the body left uncommitted is not part of its work (and a failed read's
     # transaction would refuse the update): discard it, then record the outcome on its own.
-    discard_uncommitted()
+    discard()
     with unit_of_work():
         db.session.execute(update(JobRun).where(JobRun.id == run_id).values(
             outcome=outcome.value, finished_at=now(), counts=counts, error=error))

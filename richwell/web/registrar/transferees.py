@@ -59,7 +59,7 @@ def new_transferee():
         values = {name: form[name].data for name in TRANSFEREE_FIELDS}
         attached = [(kind, form[name].data.filename, form[name].data.stream)
                     for kind, name in admissions.DOCUMENT_FIELDS.items()
-                    if form[name].data is not None and getattr(form[name].data, "filename", "")]
+                    if form[name].data is not None and getattr(form[name].data, "filename", None)]
         try:
             admitted = admissions.create_transferee(current_user._get_current_object(), documents=attached, **values)
         except DomainError as error:

@@ -72,7 +72,7 @@ def upload_documents():
     form.validate()
     attached = [(kind, form[name].data.filename, form[name].data.stream)
                 for kind, name in admissions.DOCUMENT_FIELDS.items()
-                if form[name].data is not None and getattr(form[name].data, "filename", "")]
+                if form[name].data is not None and getattr(form[name].data, "filename", None)]
     try:
         admissions.replace_documents(current_user._get_current_object(), attached)
     except DomainError as error:
