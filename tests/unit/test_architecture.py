@@ -18,15 +18,12 @@ MAX_LINES = 500
 COMMITS_LEFT: set[str] = {
     "richwell/services/admissions/applications.py",
     "richwell/services/admissions/credits.py", "richwell/services/admissions/students.py",
-    "richwell/services/enrollment/subjects.py", "richwell/services/finance/payment_import.py",
-    "richwell/services/finance/payments.py", "richwell/services/finance/permits.py",
-    "richwell/services/finance/receipts.py", "richwell/services/finance/reminders.py",
+    "richwell/services/enrollment/subjects.py",
     "richwell/services/grades/gpa.py", "richwell/services/grades/grade_sheets.py",
     "richwell/services/grades/transcripts.py",
 }
 LONG_LEFT: set[str] = {
-    "richwell/services/enrollment/subjects.py", "richwell/services/finance/payments.py",
-    "richwell/services/grades/grade_sheets.py",
+    "richwell/services/enrollment/subjects.py", "richwell/services/grades/grade_sheets.py",
     "richwell/services/admissions/applications.py",
 }
 
