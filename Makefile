@@ -33,6 +33,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check richwell tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

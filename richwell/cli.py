@@ -1,6 +1,8 @@
 """Flask commands: create-admin, seed-demo, jobs (status, failed, retry, purge-failed, sweep)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask import Flask
 
@@ -40,10 +42,11 @@ def register(app: Flask) -> None:
     register_jobs(app)
 
 
-def _when(value) -> str:
+def _when(value: datetime | None) -> str:
     from richwell.services.platform.clock import to_manila
 
-    return to_manila(value).strftime("%Y-%m-%d %H:%M Manila") if value else "—"
+    local = to_manila(value) if value else None
+    return local.strftime("%Y-%m-%d %H:%M Manila") if local else "—"
 
 
 def register_jobs(app: Flask) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -20,7 +21,7 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_config(overrides: dict | None = None) -> dict:
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config dict from environment variables, then apply overrides."""
     overrides = dict(overrides or {})
     env = overrides.get("RICHWELL_ENV") or os.environ.get("RICHWELL_ENV", "development")
@@ -36,7 +37,7 @@ def load_config(overrides: dict | None = None) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'richwell.db'}"
     redis_url = os.environ.get("REDIS_URL") or None
 
-    config = {
+    config: dict[str, Any] = {
         "RICHWELL_ENV": env,
         "SECRET_KEY": secret,
         "TESTING": env == "testing",

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound here and bound in create_app."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,6 +27,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass `Model`. At run time it is `db.Model`: Flask-SQLAlchemy builds it from Base's
+# body (same metadata) plus its own query and bind-key mixins. A type checker cannot use an
+# attribute such as `db.Model` as a base class (python/mypy#8603), so it is told the same shape
+# as a class: Base's mapping with Flask-SQLAlchemy's Model on top.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(Base, _FlaskModel):
+        __abstract__ = True
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def enqueue(task, *args):
 class _PortalQueue:
     """The queue as the services see it (richwell.services.platform.queue.Queue)."""
 
-    periodic = PERIODIC
+    periodic: Mapping[str, tuple[str, timedelta]] = PERIODIC
 
     def enqueue(self, name: str, *args) -> bool:
         task = REGISTRY.get(name)

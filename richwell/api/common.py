@@ -20,7 +20,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from richwell.extensions import db, limiter
-from richwell.models import Role
+from richwell.models import Role, User
 from richwell.services.platform import api_tokens
 from richwell.services.platform.errors import Forbidden, ValidationError
 from richwell.services.platform.limits import MAX_ID, MAX_PAGE, PAGE_SIZE
@@ -33,7 +33,7 @@ STORABLE_PATTERN = r"^[^\x00]*$"  # documented, so "valid" input is storable (no
 MONEY_TEXT = re.compile(r"^\d{1,10}(\.\d{1,20})?$")
 AUTH_SCHEMES = ("token", "bearer")
 WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
-SECURITY = [{"tokenAuth": []}, {"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"tokenAuth": []}, {"bearerAuth": []}]
 AUTH_CACHE = "richwell.api_auth"
 
 
@@ -47,11 +47,15 @@ def _credential() -> str | None:
     return None
 
 
-def _resolve():
+Refusal = api_tokens.Unauthenticated | api_tokens.PasswordChangeRequired
+
+
+def _resolve() -> tuple[User | None, Refusal | None]:
     """(user, refusal) for this request's Authorization header, worked out once per request.
     Session cookies never count: the API is token-only, so CSRF cannot reach it."""
     # Kept on the request itself: an app context (and its `g`) may outlive one request.
     if AUTH_CACHE not in request.environ:
+        result: tuple[User | None, Refusal | None]
         credential = _credential()
         if credential is None:
             result = (None, api_tokens.Unauthenticated(
@@ -65,10 +69,11 @@ def _resolve():
     return request.environ[AUTH_CACHE]
 
 
-def api_user():
+def api_user() -> User:
     """The authenticated API caller, or raise 401 (no/invalid credential) or 403."""
     user, refusal = _resolve()
     if user is None:
+        assert refusal is not None  # _resolve answers a user or a refusal, never neither
         raise refusal
     return user
 
@@ -250,7 +255,9 @@ class UTCDateTime(ma.fields.DateTime):
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"example": "invalid"})
     message = ma.fields.String(required=True, metadata={"example": "Some fields are not valid."})
-    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), required=True)
+    # Named with data_key: `fields` is the name of marshmallow's own attribute on a schema.
+    field_errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), required=True,
+                                  data_key="fields")
 
 
 class ErrorSchema(ma.Schema):
@@ -289,7 +296,7 @@ def _page_url(number: int) -> str:
 def paginate(statement, page: int) -> dict:
     """One page of 20 rows of a select(), as {count, next, previous, results} with absolute
     next/previous URLs. A page past the end is empty (its `previous` still leads back)."""
-    count = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    count = db.session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
     rows = list(db.session.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     last = max(1, -(-count // PAGE_SIZE))
     return {

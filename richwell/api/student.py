@@ -154,7 +154,7 @@ def enrollment_subjects(enrollment_id: int):
         .order_by(Subject.code, SubjectEnrollment.id)))
 
 
-def _subject_enrollment(subject_enrollment_id: int) -> SubjectEnrollment:
+def _subject_enrollment(subject_enrollment_id: int) -> SubjectEnrollment | None:
     return db.session.scalar(
         select(SubjectEnrollment).where(SubjectEnrollment.id == subject_enrollment_id)
         .options(selectinload(SubjectEnrollment.subject),
@@ -315,9 +315,10 @@ def payment_status(enrollment_id: int):
 
     The six monthly buckets, totals, credit balance and every payment and reversal (newest first).
     """
-    enrollment = own_enrollment(enrollment_id)
-    account = finance.account(enrollment.student_id, enrollment.id)
+    account = finance.account_for_enrollment(enrollment_id, api_user())
     chosen = account.enrollment
+    if chosen is None:  # pragma: no cover - the account of an enrollment always shows it
+        raise NotFound("That enrollment does not exist.")
     return {"enrollment_id": chosen.id, "monthly_commitment": chosen.monthly_commitment,
             "total_due": chosen.total_due, "total_paid": chosen.total_paid, "balance": chosen.balance,
             "credit_balance": chosen.credit_balance, "first_month_paid": chosen.first_month_paid,
@@ -346,12 +347,11 @@ def exam_permit(enrollment_id: int):
     Each exam with its mapped month: LOCKED until that month is fully paid, then ISSUED (with
     its code), REVOKED if a reversal reopened the month.
     """
-    enrollment = own_enrollment(enrollment_id)
     return {"permits": [
         {"exam": s.exam, "month": s.month, "status": s.state.upper(),
-         "code": s.permit.display_code if s.state == "issued" else None,
+         "code": s.permit.display_code if s.permit is not None and s.state == "issued" else None,
          "issued_at": s.permit.issued_at if s.permit is not None else None}
-        for s in finance.exam_states(enrollment)]}
+        for s in finance.permits_for_enrollment(enrollment_id, api_user())]}
 
 
 # ---------------------------------------------------------------- transcript

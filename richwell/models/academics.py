@@ -4,14 +4,14 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, text
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import UTCDateTime, utcnow
 
 
-class Program(db.Model):
+class Program(Model):
     __tablename__ = "programs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,10 +32,10 @@ class Semester(str, enum.Enum):
         return {"FIRST": "1st semester", "SECOND": "2nd semester", "SUMMER": "Summer"}[self.value]
 
 
-class Term(db.Model):
+class Term(Model):
     __tablename__ = "terms"
     __table_args__ = (
-        db.UniqueConstraint("academic_year", "semester", name="uq_terms_year_semester"),
+        UniqueConstraint("academic_year", "semester", name="uq_terms_year_semester"),
         # Exactly one current term: at most one row may carry is_current = true.
         Index(
             "uq_terms_one_current",
@@ -66,25 +66,26 @@ class Term(db.Model):
         return self.enrollment_open <= today <= self.enrollment_close
 
 
-subject_prerequisites = db.Table(
+subject_prerequisites = Table(
     "subject_prerequisites",
-    db.Column("subject_id", db.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
-    db.Column("prerequisite_id", db.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
+    Model.metadata,
+    Column("subject_id", ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
+    Column("prerequisite_id", ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
-class Subject(db.Model):
+class Subject(Model):
     """A subject of one program's curriculum; code unique within the program."""
 
     __tablename__ = "subjects"
     __table_args__ = (
-        db.UniqueConstraint("program_id", "code", name="uq_subjects_program_code"),
-        db.CheckConstraint("units BETWEEN 1 AND 6", name="units_range"),
-        db.CheckConstraint("year_level BETWEEN 1 AND 5", name="year_level_range"),
+        UniqueConstraint("program_id", "code", name="uq_subjects_program_code"),
+        CheckConstraint("units BETWEEN 1 AND 6", name="units_range"),
+        CheckConstraint("year_level BETWEEN 1 AND 5", name="year_level_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    program_id: Mapped[int] = mapped_column(db.ForeignKey("programs.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
     code: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
     units: Mapped[int] = mapped_column(Integer)

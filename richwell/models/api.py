@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from richwell.models.people import User
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """An opaque API token of one user: revocable, expiring, with its last use recorded."""
 
     __tablename__ = "api_tokens"

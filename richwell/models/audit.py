@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.people import User
 from richwell.models.types import UTCDateTime, utcnow
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,8 +24,8 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(60), index=True)
     target_type: Mapped[str | None] = mapped_column(String(40))
     target_id: Mapped[str | None] = mapped_column(String(40))
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -35,19 +36,3 @@ class AuditEntry(db.Model):
     @property
     def actor_label(self) -> str:
         return self.actor.email if self.actor else "SYSTEM"
-
-
-AUDIT_APPEND_ONLY_SQL = """
-CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'audit_entries is append-only (% refused)', TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER audit_entries_no_update_delete
-    BEFORE UPDATE OR DELETE ON audit_entries
-    FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
-"""
-AUDIT_APPEND_ONLY_DROP_SQL = """
-DROP TRIGGER IF EXISTS audit_entries_no_update_delete ON audit_entries;
-DROP FUNCTION IF EXISTS audit_entries_append_only();
-"""

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import UTCDateTime, utcnow
 
 
-class ScheduleConflict(db.Model):
+class ScheduleConflict(Model):
     """Two overlapping slots of one term: same professor, same room or same section.
 
     One row per (kind, slot pair): the unique key is what makes the nightly job

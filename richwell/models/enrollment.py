@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import Money, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -25,24 +26,42 @@ class TermEnrollmentStatus(str, enum.Enum):
     WITHDRAWN = "WITHDRAWN"
 
 
+class InstallmentLine(Protocol):
+    """One month of an installment plan, as the totals read it."""
+
+    @property
+    def required(self) -> Decimal: ...
+
+    @property
+    def paid(self) -> Decimal: ...
+
+
+class InstallmentPlan(Protocol):
+    """Anything with the months of an installment plan."""
+
+    @property
+    def buckets(self) -> Sequence[InstallmentLine]: ...
+
+
 class BucketTotals:
     """Totals of an installment plan, for anything with `buckets` (required, paid): the term
     enrollment itself and the read-only views built from it (the COR)."""
 
     @property
-    def total_due(self) -> Decimal:
+    def total_due(self: InstallmentPlan) -> Decimal:
         return sum((b.required for b in self.buckets), Decimal("0.00"))
 
     @property
-    def total_paid(self) -> Decimal:
+    def total_paid(self: InstallmentPlan) -> Decimal:
         return sum((b.paid for b in self.buckets), Decimal("0.00"))
 
     @property
-    def balance(self) -> Decimal:
-        return self.total_due - self.total_paid
+    def balance(self: InstallmentPlan) -> Decimal:
+        return (sum((b.required for b in self.buckets), Decimal("0.00"))
+                - sum((b.paid for b in self.buckets), Decimal("0.00")))
 
 
-class TermEnrollment(BucketTotals, db.Model):
+class TermEnrollment(BucketTotals, Model):
     """One per student per term: the monthly commitment, the buckets, the credit balance."""
 
     __tablename__ = "term_enrollments"
@@ -70,7 +89,7 @@ class TermEnrollment(BucketTotals, db.Model):
         return bool(self.buckets) and self.buckets[0].is_fully_paid
 
 
-class MonthBucket(db.Model):
+class MonthBucket(Model):
     """One installment month: required vs paid. Fully paid when paid >= required."""
 
     __tablename__ = "month_buckets"
@@ -107,7 +126,7 @@ class SubjectEnrollmentStatus(str, enum.Enum):
     DROPPED = "DROPPED"
 
 
-class SubjectEnrollment(db.Model):
+class SubjectEnrollment(Model):
     """A subject a student takes in a term enrollment (in one offering, i.e. a section).
 
     ENROLLED → PASSED | FAILED | INC | DROPPED; INC → PASSED | FAILED.
@@ -140,7 +159,7 @@ class CreditStatus(str, enum.Enum):
     REJECTED = "REJECTED"
 
 
-class TransferCredit(db.Model):
+class TransferCredit(Model):
     """A subject a transferee passed elsewhere, credited against one of our subjects.
 
     Counts as CREDITED for prerequisites while ACCEPTED; in GPA only when counted_in_gpa.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -21,9 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BinaryExpression, Grouping
+from sqlalchemy.sql.elements import BinaryExpression, ColumnClause, ColumnElement, Grouping
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.people import Student, User
 from richwell.models.types import Money, UTCDateTime, utcnow
 
@@ -53,13 +53,14 @@ class PaymentKind(str, enum.Enum):
     REVERSAL = "REVERSAL"
 
 
-class Payment(db.Model):
+class Payment(Model):
     """One line of the append-only ledger: money received (PAYMENT) or a voided payment (REVERSAL).
 
     Amounts are signed so one invariant holds for both kinds:
     sum(allocations) + credit_change == amount (a reversal is negative throughout).
     Only PAYMENT rows carry an official receipt number; a reversal points at the payment
     it voids (unique: a payment is reversed at most once) and carries the reason.
+    On PostgreSQL a trigger (migration 0006_payments.py) refuses DELETE and any UPDATE but the PDF path.
     """
 
     __tablename__ = "payments"
@@ -106,7 +107,7 @@ class Payment(db.Model):
         return PaymentMethod(self.method).label
 
 
-class PaymentAllocation(db.Model):
+class PaymentAllocation(Model):
     """How much of a payment went to one month bucket (negative for a reversal's deallocation)."""
 
     __tablename__ = "payment_allocations"
@@ -122,7 +123,7 @@ class PaymentAllocation(db.Model):
     bucket: Mapped[MonthBucket] = relationship()
 
 
-class ReceiptCounter(db.Model):
+class ReceiptCounter(Model):
     """One row per calendar year (school clock); its row lock makes receipt numbers gapless."""
 
     __tablename__ = "receipt_counters"
@@ -131,7 +132,7 @@ class ReceiptCounter(db.Model):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """A one-time key already used: the request's fingerprint and what it produced.
 
     Replaying the key with the same fingerprint returns `response`; another
@@ -146,7 +147,7 @@ class IdempotencyRecord(db.Model):
     key: Mapped[str] = mapped_column(String(100))
     fingerprint: Mapped[str] = mapped_column(String(64))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
-    response: Mapped[dict | None] = mapped_column(JSON)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     payment: Mapped[Payment | None] = relationship()
@@ -171,7 +172,7 @@ class PermitStatus(str, enum.Enum):
     REVOKED = "REVOKED"
 
 
-class ExamPermit(db.Model):
+class ExamPermit(Model):
     """The right to sit one exam of a term, issued automatically once its month is fully paid.
 
     One row per enrollment and exam (issued at most once); `code` is unguessable and
@@ -207,7 +208,7 @@ class ExamPermit(db.Model):
         return "-".join(self.code[i:i + 4] for i in range(0, len(self.code), 4))
 
 
-class ExamMonthMapping(db.Model):
+class ExamMonthMapping(Model):
     """A term's exam→month mapping (one row per term; no row means the defaults 1-2-3-4)."""
 
     __tablename__ = "exam_month_mappings"
@@ -230,46 +231,21 @@ class ExamMonthMapping(db.Model):
 # name, lower-cased, each word preceded by a space, so "word starts with cruz" is
 # LIKE '% cruz%' and a trigram index (PostgreSQL's pg_trgm) answers it; SQLite scans.
 # Declared here so the foundation models stay untouched.
-_SPACE = literal_column("' '")
+_SPACE: ColumnClause[str] = literal_column("' '")
 
 
-def _concat(left, right):
+def _concat(left: ColumnElement[Any], right: ColumnElement[Any]) -> BinaryExpression[str]:
     # Built by hand so the parentheses survive: grouped exactly as PostgreSQL writes the
     # index expression back, Alembic then sees no difference between model and database.
     return BinaryExpression(left, right, operators.concat_op, type_=String())
 
 
+_USERS = Model.metadata.tables[User.__tablename__]
 NAME_WORDS = _concat(_SPACE, func.lower(_concat(Grouping(_concat(Grouping(_concat(
-    Grouping(_concat(User.first_name, _SPACE)), func.coalesce(User.middle_name, literal_column("''")))),
-    _SPACE)), User.last_name)))
+    Grouping(_concat(_USERS.c.first_name, _SPACE)), func.coalesce(_USERS.c.middle_name, literal_column("''")))),
+    _SPACE)), _USERS.c.last_name)))
 # (_table: the expression starts with a literal, from which SQLAlchemy cannot infer the table.)
 Index("ix_users_name_words_trgm", NAME_WORDS.label("name_words"), postgresql_using="gin",
-      postgresql_ops={"name_words": "gin_trgm_ops"}, _table=User.__table__).ddl_if(dialect="postgresql")
+      postgresql_ops={"name_words": "gin_trgm_ops"}, _table=_USERS).ddl_if(dialect="postgresql")
 Index("ix_students_student_number_prefix", Student.student_number,
       postgresql_ops={"student_number": "text_pattern_ops"})
-
-
-# The ledger is append-only: PostgreSQL refuses DELETE on payments and allocations and
-# any UPDATE except filling in the generated receipt PDF's path.
-LEDGER_APPEND_ONLY_SQL = """
-CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'payments'
-       AND (to_jsonb(NEW) - 'receipt_pdf_path') = (to_jsonb(OLD) - 'receipt_pdf_path') THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER payments_append_only
-    BEFORE UPDATE OR DELETE ON payments
-    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
-CREATE TRIGGER payment_allocations_append_only
-    BEFORE UPDATE OR DELETE ON payment_allocations
-    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
-"""
-LEDGER_APPEND_ONLY_DROP_SQL = """
-DROP TRIGGER IF EXISTS payment_allocations_append_only ON payment_allocations;
-DROP TRIGGER IF EXISTS payments_append_only ON payments;
-DROP FUNCTION IF EXISTS ledger_append_only();
-"""

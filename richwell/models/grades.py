@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class GradeSheetStatus(str, enum.Enum):
     FINALIZED = "FINALIZED"
 
 
-class GradeSheet(db.Model):
+class GradeSheet(Model):
     """The grade sheet of one offering: OPEN (professor drafts) → SUBMITTED → FINALIZED.
 
     Created lazily on first entry. A registrar may reopen a sheet that is not final for
@@ -55,7 +55,7 @@ class GradeSheet(db.Model):
     reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
 
 
-class GradeEntry(db.Model):
+class GradeEntry(Model):
     """The professor's DRAFT value for one subject enrollment, editable while the sheet is OPEN.
 
     The final grade lives on SubjectEnrollment.grade once the registrar finalizes.
@@ -87,7 +87,7 @@ class GradeSource(str, enum.Enum):
                 "INC_RESOLUTION": "INC completed", "INC_EXPIRY": "INC expired"}[self.value]
 
 
-class GradeVersion(db.Model):
+class GradeVersion(Model):
     """Every value a grade ever had, append-only: drafts, the final value, each change."""
 
     __tablename__ = "grade_versions"
@@ -126,7 +126,7 @@ class ChangeRequestKind(str, enum.Enum):
     INC_RESOLUTION = "INC_RESOLUTION"
 
 
-class GradeChangeRequest(db.Model):
+class GradeChangeRequest(Model):
     """A change to a final grade (or an INC's completion grade), waiting for a registrar.
 
     At most one PENDING request per subject enrollment (partial unique index).
@@ -164,7 +164,7 @@ class IncStatus(str, enum.Enum):
     EXPIRED = "EXPIRED"
 
 
-class IncRecord(db.Model):
+class IncRecord(Model):
     """The clock of one INC: it starts at finalization; `base_deadline` is start + 6 or 12
     months (major/minor, from settings at that time); LOA days push the real deadline out
     and are counted when the daily job runs (they come from the student's status history)."""
@@ -186,7 +186,7 @@ class IncRecord(db.Model):
     subject_enrollment: Mapped[SubjectEnrollment] = relationship()
 
 
-class TermGpa(db.Model):
+class TermGpa(Model):
     """A student's GPA for one term, kept by the GPA service for fast pages.
 
     `points` is Σ(grade in hundredths × units) and `units` Σ(units), both exact integers;
@@ -216,7 +216,7 @@ class TranscriptKind(str, enum.Enum):
         return {"OFFICIAL": "Official transcript of records", "STUDENT_COPY": "Student copy"}[self.value]
 
 
-class Transcript(db.Model):
+class Transcript(Model):
     """An issued transcript: a frozen snapshot of the record and an unguessable code that
     the public verification page checks."""
 
@@ -226,7 +226,7 @@ class Transcript(db.Model):
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(14), default=TranscriptKind.OFFICIAL.value)
-    snapshot: Mapped[dict] = mapped_column(JSON)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import Money, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class JobOutcome(str, enum.Enum):
     REQUEUED = "REQUEUED"    # found stale (its worker died) and handed to a new run
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """One execution of a task (all its attempts): what ran, with which arguments, how it ended."""
 
     __tablename__ = "job_runs"
@@ -35,12 +35,12 @@ class JobRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task: Mapped[str] = mapped_column(String(100))
-    args: Mapped[list | None] = mapped_column(JSON)
+    args: Mapped[list[Any] | None] = mapped_column(JSON)
     # Huey's id for the message; retries of one message keep it, so they update one row.
     queue_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     outcome: Mapped[str] = mapped_column(String(10), default=JobOutcome.RUNNING.value)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    counts: Mapped[dict | None] = mapped_column(JSON)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     time_limit: Mapped[int] = mapped_column(Integer, default=600)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -60,7 +60,7 @@ class OutboxStatus(str, enum.Enum):
     FAILED = "FAILED"
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     """A notification to mail. Written in the notification's own transaction; the queue sends it
     when SMTP is configured, and admins see what waits when it is not."""
 
@@ -80,7 +80,7 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class PaymentReminder(db.Model):
+class PaymentReminder(Model):
     """A payment reminder sent for one enrollment's month: at most one per enrollment per
     calendar month, whatever the number of runs."""
 
@@ -109,7 +109,7 @@ class ImportRowStatus(str, enum.Enum):
     REFUSED = "REFUSED"
 
 
-class PaymentImport(db.Model):
+class PaymentImport(Model):
     """One uploaded CSV of online payments (GCash, bank transfers) and its progress."""
 
     __tablename__ = "payment_imports"
@@ -126,7 +126,7 @@ class PaymentImport(db.Model):
     cashier: Mapped[User] = relationship()
 
 
-class PaymentImportRow(db.Model):
+class PaymentImportRow(Model):
     """One line of an import: what it said and what became of it."""
 
     __tablename__ = "payment_import_rows"

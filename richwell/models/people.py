@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ ROLE_LABELS = {
 STAFF_ROLES = [r for r in Role if r is not Role.STUDENT]
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +107,7 @@ class AdmissionType(str, enum.Enum):
     TRANSFEREE = "TRANSFEREE"
 
 
-class Student(db.Model):
+class Student(Model):
     __tablename__ = "students"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,7 +140,7 @@ class Student(db.Model):
         return self.user.full_name
 
 
-class StudentStatusChange(db.Model):
+class StudentStatusChange(Model):
     """The dated history of a student's status (the LOA periods pause the INC clock)."""
 
     __tablename__ = "student_status_changes"
@@ -157,7 +157,7 @@ class StudentStatusChange(db.Model):
     student: Mapped[Student] = relationship(back_populates="status_history")
 
 
-class StudentNumberCounter(db.Model):
+class StudentNumberCounter(Model):
     """One row per admission year; locked to hand out the next YYYY-NNNNN."""
 
     __tablename__ = "student_number_counters"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import Money, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class DocumentKind(str, enum.Enum):
                 "GOOD_MORAL": "Certificate of good moral character"}[self.value]
 
 
-class ApplicationDocument(db.Model):
+class ApplicationDocument(Model):
     """A file an applicant handed in; one per kind per student (a new upload replaces it).
 
     The file lives in UPLOAD_FOLDER under `stored_name` (random); `original_name` is only shown.
@@ -61,7 +61,7 @@ class DocumentsStatus(str, enum.Enum):
     INCOMPLETE = "INCOMPLETE"
 
 
-class AdmissionReview(db.Model):
+class AdmissionReview(Model):
     """Admission staff's verdict on a student's documents; the student sees the note."""
 
     __tablename__ = "admission_reviews"
@@ -85,7 +85,7 @@ class JobStatus(str, enum.Enum):
     FAILED = "FAILED"
 
 
-class BulkOpenJob(db.Model):
+class BulkOpenJob(Model):
     """The registrar opens the current term's enrollment for a program and year level in the
     background; the counters are the progress bar."""
 
@@ -105,7 +105,7 @@ class BulkOpenJob(db.Model):
     not_active: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     # A few "2026-00042: why" lines for students that could not be opened.
-    problems: Mapped[list | None] = mapped_column(JSON)
+    problems: Mapped[list[str] | None] = mapped_column(JSON)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

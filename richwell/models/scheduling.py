@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-class Section(db.Model):
+class Section(Model):
     """A block of students of one program and year level in a term (e.g. BSIT-2A)."""
 
     __tablename__ = "sections"
@@ -39,7 +39,7 @@ class Section(db.Model):
     offerings: Mapped[list[Offering]] = relationship(back_populates="section", order_by="Offering.id")
 
 
-class Offering(db.Model):
+class Offering(Model):
     """A subject taught in a section: professor (None = TBA), seats, schedule slots.
 
     `enrolled_count` moves only through the enrollment service, by a conditional
@@ -72,7 +72,7 @@ class Offering(db.Model):
         return max(self.capacity - self.enrolled_count, 0)
 
 
-class ScheduleSlot(db.Model):
+class ScheduleSlot(Model):
     """One weekly meeting: day (0 = Monday … 6 = Sunday), start, end, room."""
 
     __tablename__ = "schedule_slots"

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from richwell.extensions import db
+from richwell.extensions import Model
 from richwell.models.types import UTCDateTime, utcnow
 
 
-class Setting(db.Model):
+class Setting(Model):
     __tablename__ = "settings"
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)

@@ -1,4 +1,4 @@
-"""Database guards of subject enrollment (the enrollment area's own migration, 0005).
+"""Database guards of subject enrollment (the enrollment area's own migration, 0007_enrollment.py).
 
 The service already serialises a student's enrollments on the locked term-enrollment row;
 this partial unique index is the last line: one ENROLLED row per subject per term enrollment

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import (
+    GradeSheetStatus,
     Offering,
     Program,
     Role,
@@ -26,6 +27,7 @@ from richwell.services import grades
 from richwell.services.enrollment import open_term_enrollment
 from richwell.services.platform import accounts
 from richwell.services.platform.clock import today
+from richwell.services.platform.unit_of_work import unit_of_work
 
 SUBJECTS = [  # code, title, units, major, year, semester
     ("IT101", "Introduction to Computing", 3, True, 1, "FIRST"),
@@ -63,8 +65,9 @@ def _subject(program: Program, code, title, units, major, year, semester) -> Sub
 def _term(year: str, semester: str, start: date, current: bool) -> Term:
     term = db.session.scalar(select(Term).where(Term.academic_year == year, Term.semester == semester))
     if term is None:
-        if current and db.session.scalar(select(Term).where(Term.is_current.is_(True))):
-            return db.session.scalar(select(Term).where(Term.is_current.is_(True)))
+        existing_current = db.session.scalar(select(Term).where(Term.is_current.is_(True))) if current else None
+        if existing_current is not None:
+            return existing_current
         term = Term(academic_year=year, semester=semester, start_date=start, end_date=start + timedelta(days=140),
                     enrollment_open=start - timedelta(days=21), enrollment_close=start + timedelta(days=14),
                     drop_deadline=start + timedelta(days=45), grade_deadline=start + timedelta(days=150),
@@ -97,7 +100,7 @@ def _student(program: Program, email: str, first: str, last: str, password: str)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         user = accounts.create_user(email=email, first_name=first, last_name=last, role=Role.STUDENT,
-                                    password=password, commit=False)
+                                    password=password)
     else:
         user.password_hash = accounts.hash_password(password)
     if user.student is not None:
@@ -137,36 +140,38 @@ def seed(password: str) -> list[tuple[str, str]]:
     registrar = db.session.scalar(select(User).where(User.email == "registrar@richwell.edu.ph"))
     if professor is None or registrar is None:
         return []
-    program = _program()
-    subjects = {row[0]: _subject(program, *row) for row in SUBJECTS}
-    now = today()
-    # Reuse a finished term the curriculum seed made, if any; otherwise make one.
-    past = db.session.scalar(select(Term).where(Term.is_current.is_(False), Term.end_date < now)
-                             .order_by(Term.end_date.desc())) or _term(
-        f"{now.year - 1}-{now.year}", "FIRST", now - timedelta(days=300), current=False)
-    current = _term(f"{now.year}-{now.year + 1}", "FIRST", now - timedelta(days=20), current=True)
-    students = [_student(program, *row, password) for row in STUDENTS]
-    db.session.commit()
+    with unit_of_work():
+        program = _program()
+        subjects = {row[0]: _subject(program, *row) for row in SUBJECTS}
+        now = today()
+        # Reuse a finished term the curriculum seed made, if any; otherwise make one.
+        past = db.session.scalar(select(Term).where(Term.is_current.is_(False), Term.end_date < now)
+                                 .order_by(Term.end_date.desc())) or _term(
+            f"{now.year - 1}-{now.year}", "FIRST", now - timedelta(days=300), current=False)
+        current = _term(f"{now.year}-{now.year + 1}", "FIRST", now - timedelta(days=20), current=True)
+        students = [_student(program, *row, password) for row in STUDENTS]
 
     # The finished term: grades posted (Maria has an INC in GE101).
     posted = {"IT101": ["1.50", "2.25", "5.00"], "GE101": ["INC", "1.75", "2.00"]}
     for code, values in posted.items():
-        offering = _offering(past, program, subjects[code], professor)
-        rows = [_take(s, offering) for s in students]
-        db.session.commit()
+        with unit_of_work():
+            offering = _offering(past, program, subjects[code], professor)
+            rows = [_take(s, offering) for s in students]
         teacher = offering.professor
-        if grades.find_sheet(offering.id) is None or grades.find_sheet(offering.id).status == "OPEN":
+        sheet = grades.find_sheet(offering.id)
+        if sheet is None or sheet.status == GradeSheetStatus.OPEN.value:
             grades.reopen_sheet(registrar, offering.id, "Demo data: grades of a finished term", today())
             for se, value in zip(rows, values):
                 grades.save_draft(teacher, offering.id, se.id, value)
             grades.submit_sheet(teacher, offering.id)
-        if grades.find_sheet(offering.id).status == "SUBMITTED":
+        sheet = grades.find_sheet(offering.id)
+        if sheet is not None and sheet.status == GradeSheetStatus.SUBMITTED.value:
             grades.finalize(registrar, [offering.id])
 
     # The current term: prof.santos's class with a draft sheet to finish and submit.
-    offering = _offering(current, program, subjects["IT102"], professor)
-    rows = [_take(s, offering) for s in students]
-    db.session.commit()
+    with unit_of_work():
+        offering = _offering(current, program, subjects["IT102"], professor)
+        rows = [_take(s, offering) for s in students]
     if grades.find_sheet(offering.id) is None and today() <= current.grade_deadline:
         grades.save_draft(offering.professor, offering.id, rows[0].id, "1.75")
     grades.recompute_all()

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from richwell.extensions import db
 from richwell.models import Role, User
 from richwell.services.platform import accounts, settings
+from richwell.services.platform.unit_of_work import unit_of_work
 
 STAFF = [
     ("admin@richwell.edu.ph", "Ana", "Reyes", Role.ADMIN),
@@ -25,10 +26,10 @@ def seed(password: str) -> list[tuple[str, str]]:
                                  password=password)
         else:
             # Re-running keeps accounts usable with the password just given.
-            user.password_hash = accounts.hash_password(password)
-            user.is_active_account = True
-            user.must_change_password = False
-            db.session.commit()
+            with unit_of_work():
+                user.password_hash = accounts.hash_password(password)
+                user.is_active_account = True
+                user.must_change_password = False
     if not settings.get("enrollment_link_enabled"):
         settings.set_value(None, "enrollment_link_enabled", True)
     return [(role.label, email) for email, _, _, role in STAFF]

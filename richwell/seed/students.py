@@ -18,6 +18,7 @@ from richwell.services import admissions
 from richwell.services.academics import current_term
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import DomainError
+from richwell.services.platform.unit_of_work import unit_of_work
 
 PROGRAMS = [("BSIT", "Bachelor of Science in Information Technology"),
             ("BSBA", "Bachelor of Science in Business Administration")]
@@ -40,9 +41,9 @@ PLAN = [(30, "fresh"), (10, "transferee"), (8, "continuing"), (6, "loa"), (3, "w
 def _program(code: str, name: str) -> Program:
     program = db.session.scalar(select(Program).where(Program.code == code))
     if program is None:
-        program = Program(code=code, name=name, years=4, is_active=True)
-        db.session.add(program)
-        db.session.commit()
+        with unit_of_work():
+            program = Program(code=code, name=name, years=4, is_active=True)
+            db.session.add(program)
     return program
 
 
@@ -58,15 +59,15 @@ def _ensure_current_term() -> Term:
         year, semester = f"{t.year - 1}-{t.year}", "SECOND"
     else:
         year, semester = f"{t.year - 1}-{t.year}", "SUMMER"
-    term = db.session.scalar(select(Term).where(Term.academic_year == year, Term.semester == semester))
-    if term is None:
-        term = Term(academic_year=year, semester=semester, start_date=t - timedelta(days=20),
-                    end_date=t + timedelta(days=120), enrollment_open=t - timedelta(days=20),
-                    enrollment_close=t + timedelta(days=20), drop_deadline=t + timedelta(days=40),
-                    grade_deadline=t + timedelta(days=125))
-        db.session.add(term)
-    term.is_current = True
-    db.session.commit()
+    with unit_of_work():
+        term = db.session.scalar(select(Term).where(Term.academic_year == year, Term.semester == semester))
+        if term is None:
+            term = Term(academic_year=year, semester=semester, start_date=t - timedelta(days=20),
+                        end_date=t + timedelta(days=120), enrollment_open=t - timedelta(days=20),
+                        enrollment_close=t + timedelta(days=20), drop_deadline=t + timedelta(days=40),
+                        grade_deadline=t + timedelta(days=125))
+            db.session.add(term)
+        term.is_current = True
     return term
 
 
@@ -124,11 +125,11 @@ def _seed_one(n: int, kind: str, program: Program, password: str, registrar: Use
                                 created_via="REGISTRAR" if transferee else "ONLINE", documents=documents,
                                 open_enrollment=kind not in ("continuing", "graduated", "withdrawn"))
     student = admitted.student
-    # Spread applications over the last weeks so the admission list has dates to filter.
-    student.created_at = now() - timedelta(days=(59 - n) // 2, hours=n % 9)
-    if kind in ("continuing", "graduated"):
-        student.year_level = 2 if kind == "continuing" else 4
-    db.session.commit()
+    with unit_of_work():
+        # Spread applications over the last weeks so the admission list has dates to filter.
+        student.created_at = now() - timedelta(days=(59 - n) // 2, hours=n % 9)
+        if kind in ("continuing", "graduated"):
+            student.year_level = 2 if kind == "continuing" else 4
     if kind == "fresh" and admission is not None and documents:
         if n % 5 == 1:
             admissions.review_documents(admission, student.id, "COMPLETE", None)

@@ -1,11 +1,12 @@
 """Error pages (HTML) and the JSON error shape under /api/."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from richwell.services.platform.errors import DomainError
+from richwell.services.platform.unit_of_work import discard
 from richwell.web.htmx import refusal
 
 PAGES = {400, 403, 404, 405, 413, 422, 429, 500}
@@ -17,7 +18,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/api-token-auth")
 
 
-def json_error(status: int, code: str, message: str, fields: dict | None = None):
+def json_error(status: int, code: str, message: str | None, fields: dict[str, list[str]] | None = None) -> Response:
     response = jsonify(error={"code": code, "message": message, "fields": fields or {}})
     response.status_code = status
     return response
@@ -52,15 +53,12 @@ def register(app) -> None:
                     response.headers[name] = value
             return response
         template = f"errors/{status}.html" if status in PAGES else "errors/400.html"
-        response = render_template(template, message=getattr(error, "description", None)), status
-        return response
+        return render_template(template, message=getattr(error, "description", None)), status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s", request.path)
-        from richwell.extensions import db
-
-        db.session.rollback()
+        discard()
         if _wants_json():
             return json_error(500, "server_error", "Something went wrong on our side; nothing was changed.")
         return render_template("errors/500.html"), 500

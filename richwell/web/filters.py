@@ -19,7 +19,8 @@ def manila(value, fmt: str = "%b %d, %Y %I:%M %p") -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return to_manila(value).strftime(fmt)
+        local = to_manila(value)
+        return local.strftime(fmt) if local else "—"
     if isinstance(value, date):
         return value.strftime("%b %d, %Y")
     return str(value)

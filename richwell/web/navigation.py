@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from flask import current_app
 
+from richwell.models import Role
+
 _REGISTRAR = [
     ("Home", "registrar.home"), ("Students", "registrar.students_search"),
     ("Enrollment", "registrar.enrollment_search"), ("Curriculum", "registrar.curriculum_index"),
@@ -21,26 +23,26 @@ _REGISTRAR_MORE = [
 ]
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "student": [("Home", "student.home"), ("Subjects", "student.subjects"), ("My schedule", "student.schedule"),
-                ("Payments", "student.payments_page"), ("Grades", "student.grades"),
-                ("Transcript", "student.transcript")],
-    "cashier": [("Terminal", "cashier.home"), ("Online payments", "cashier.imports"),
-                ("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit")],
+    Role.STUDENT.value: [("Home", "student.home"), ("Subjects", "student.subjects"),
+                         ("My schedule", "student.schedule"), ("Payments", "student.payments_page"),
+                         ("Grades", "student.grades"), ("Transcript", "student.transcript")],
+    Role.CASHIER.value: [("Terminal", "cashier.home"), ("Online payments", "cashier.imports"),
+                         ("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit")],
     # The head registrar uses the registrar's pages (with more rights).
-    "registrar": _REGISTRAR,
-    "head_registrar": _REGISTRAR,
-    "professor": [("My classes", "professor.home"), ("Grade sheets", "professor.grade_sheets"),
-                  ("Class rosters", "professor.class_rosters"), ("Verify permit", "professor.verify_permit")],
-    "admission": [("Applications", "admission.home")],
-    "admin": [("Home", "admin.home"), ("Staff accounts", "admin.users"), ("Settings", "admin.settings_page"),
-              ("Audit log", "admin.audit_log"), ("Programs", "admin.programs"), ("Jobs", "admin.jobs_page")],
+    Role.REGISTRAR.value: _REGISTRAR,
+    Role.HEAD_REGISTRAR.value: _REGISTRAR,
+    Role.PROFESSOR.value: [("My classes", "professor.home"), ("Grade sheets", "professor.grade_sheets"),
+                           ("Class rosters", "professor.class_rosters"), ("Verify permit", "professor.verify_permit")],
+    Role.ADMISSION.value: [("Applications", "admission.home")],
+    Role.ADMIN.value: [("Home", "admin.home"), ("Staff accounts", "admin.users"), ("Settings", "admin.settings_page"),
+                       ("Audit log", "admin.audit_log"), ("Programs", "admin.programs"), ("Jobs", "admin.jobs_page")],
 }
 MORE: dict[str, list[tuple[str, str]]] = {
-    "student": [("Registration form", "student.registration_form")],
-    "registrar": _REGISTRAR_MORE,
-    "head_registrar": _REGISTRAR_MORE,
-    "admin": [("Exam months", "admin.exam_months"), ("Find receipt", "admin.find_receipt"),
-              ("Month-1 override", "admin.enrollment_search")],
+    Role.STUDENT.value: [("Registration form", "student.registration_form")],
+    Role.REGISTRAR.value: _REGISTRAR_MORE,
+    Role.HEAD_REGISTRAR.value: _REGISTRAR_MORE,
+    Role.ADMIN.value: [("Exam months", "admin.exam_months"), ("Find receipt", "admin.find_receipt"),
+                       ("Month-1 override", "admin.enrollment_search")],
 }
 
 

@@ -7,6 +7,9 @@ bounded read, so the add request itself stays small on enrollment day.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -25,7 +28,7 @@ OVERRIDE_FIELDS = ("override_capacity_reason", "override_conflict_reason", "over
 BAD_INPUT_FIELDS = {"subject_id", "section_id"}
 
 
-def grid_entries(enrolled: list[Meeting], candidate: list[Meeting] = ()) -> list[dict]:
+def grid_entries(enrolled: Sequence[Meeting], candidate: Sequence[Meeting] = ()) -> list[dict[str, Any]]:
     """Entries for the `weekly_grid` macro; a candidate's meetings are marked as a preview and
     every meeting that overlaps the other side is marked as a clash."""
     def entry(m: Meeting, clash: bool, preview: bool = False) -> dict:
@@ -90,7 +93,7 @@ class Picker:
         status = 400 if isinstance(error, NotFound) else error.status
         if is_partial_request():
             response = refusal(error.message, status)
-            sid = subject_id if (subject_id or "").isdigit() and len(subject_id) < 11 else None
+            sid = subject_id if subject_id and subject_id.isdigit() and len(subject_id) < 11 else None
             response.headers["HX-Retarget"] = f"#subject-{sid}-msg" if sid else "#picker-status"
             response.headers["HX-Reswap"] = "innerHTML"
             response.headers["X-Refusal-Code"] = error.code  # the API's code, for scripts and tests

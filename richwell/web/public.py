@@ -24,6 +24,7 @@ from richwell.models import DocumentKind
 from richwell.services import admissions, finance, grades
 from richwell.services.platform import settings
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
+from richwell.services.platform.unit_of_work import discard
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for, require_login
 from richwell.web.htmx import render
@@ -53,7 +54,7 @@ def readyz():
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        db.session.rollback()
+        discard()
         checks["database"] = f"unavailable: {type(exc).__name__}"
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:

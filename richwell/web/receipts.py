@@ -10,7 +10,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
-from richwell.models import Role
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict, DomainError, NotFound
 from richwell.web.forms import apply_errors
@@ -19,15 +18,15 @@ from richwell.web.guards import require_login
 bp = Blueprint("receipts", __name__, url_prefix="/receipts")
 bp.before_request(require_login)
 
-REVERSERS = (Role.CASHIER.value, Role.ADMIN.value)
-
 
 class ReversalForm(FlaskForm):
     reason = TextAreaField("Reason for the reversal")
 
 
-def _receipt(receipt_number: str):
+def _receipt(receipt_number: str, *, to_reverse: bool = False):
     try:
+        if to_reverse:
+            return finance.receipt_to_reverse(receipt_number, current_user)
         return finance.receipt_for(receipt_number, current_user)
     except NotFound:
         abort(404)
@@ -38,7 +37,7 @@ def show(receipt_number: str):
     """The printable receipt (fits a half sheet)."""
     payment = _receipt(receipt_number)
     return render_template("receipts/receipt.html", payment=payment, data=finance.receipt_data(payment),
-                           can_reverse=current_user.role in REVERSERS and payment.reversal is None)
+                           can_reverse=finance.can_reverse(payment, current_user))
 
 
 @bp.get("/<receipt_number>/pdf")
@@ -53,9 +52,7 @@ def pdf(receipt_number: str):
 @bp.route("/<receipt_number>/reverse", methods=["GET", "POST"])
 def reverse(receipt_number: str):
     """Void a payment with a reason (cashier or admin)."""
-    if current_user.role not in REVERSERS:
-        abort(404)
-    payment = _receipt(receipt_number)
+    payment = _receipt(receipt_number, to_reverse=True)
     form = ReversalForm()
     status = 200
     if form.validate_on_submit():

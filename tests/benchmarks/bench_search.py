@@ -5,7 +5,7 @@ Not collected by pytest. Run from the repository root:
     .venv/bin/python tests/benchmarks/bench_search.py [--students 20000]
 
 Creates (or reuses) the database bench_payments_search with N students, each with a current
-term enrollment and its 6 months, then times `payments.search_students` for typical queries
+term enrollment and its 6 months, then times `queries.search_students` for typical queries
 (number prefix, surname prefix, first name, two words, the second part of a compound surname)
 and prints the median and 95th percentile per query with the plan PostgreSQL chose.
 """
@@ -105,7 +105,7 @@ def main() -> None:
 
     from richwell import create_app
     from richwell.extensions import db
-    from richwell.services.finance import payments
+    from richwell.services.finance import queries
 
     app = create_app({"RICHWELL_ENV": "development", "SQLALCHEMY_DATABASE_URI": args.database_url})
     with app.app_context():
@@ -114,7 +114,7 @@ def main() -> None:
             timings = []
             for _ in range(args.repeat):
                 started = time.perf_counter()
-                hits = payments.search_students(q)
+                hits = queries.search_students(q)
                 timings.append((time.perf_counter() - started) * 1000)
                 db.session.rollback()
             timings.sort()

@@ -11,7 +11,7 @@ from richwell.extensions import db
 from richwell.models import IncRecord, Role, Student, SubjectEnrollment, TermGpa
 from richwell.services.admissions import continuing
 from richwell.services.enrollment.subjects import advise, enroll_in_subject
-from richwell.services.finance import payments, permits
+from richwell.services.finance import ledger, permits
 from richwell.services.grades import grade_sheets as grades
 from richwell.services.platform.clock import today
 from tests.factories import (
@@ -61,7 +61,7 @@ def test_one_student_through_two_terms():
     # Before month 1 is paid the subject picker refuses.
     refusal = advise(enrollment.id).recommended[0].refusals[0]
     assert refusal.code == "first_month_unpaid"
-    receipt = payments.record_payment(enrollment.id, "3000.00", "CASH", None, cashier, new_key())
+    receipt = ledger.record_payment(enrollment.id, "3000.00", "CASH", None, cashier, new_key())
     assert receipt.receipt_number.startswith("OR-")
     assert [s.state for s in permits.exam_states(enrollment) if s.exam == "PRELIM"] == ["issued"]
 
@@ -85,7 +85,7 @@ def test_one_student_through_two_terms():
     second = make_term(academic_year="2026-2027", semester="SECOND")
     retake_section, retake_offering = _class(second, program, it101, professor, day=0)
     next_enrollment = continuing.open_own_enrollment(student.user, "3000.00")
-    payments.record_payment(next_enrollment.id, "3000.00", "GCASH", "GC-778899", cashier, new_key())
+    ledger.record_payment(next_enrollment.id, "3000.00", "GCASH", "GC-778899", cashier, new_key())
 
     # Six months (major subject) after finalization the INC turns FAILED 5.00, audited as SYSTEM.
     inc = db.session.query(IncRecord).one()

@@ -28,6 +28,7 @@ from richwell.models import (
 from richwell.services.finance import reminders
 from richwell.services.platform import archive, clock, jobs, outbox
 from richwell.services.platform.errors import DomainError
+from richwell.services.platform.unit_of_work import unit_of_work
 from tests.factories import add_to_class, make_class, make_enrollment, make_student, make_term, make_user, post_grades
 
 
@@ -350,8 +351,8 @@ def test_notifications_land_in_the_outbox_once_and_wait_without_smtp(app):
     from richwell.services.platform import notifications
 
     user = make_user()
-    notifications.notify(user.id, "announcement", "Classes resume Monday.")
-    db.session.commit()
+    with unit_of_work():
+        notifications.notify(user.id, "announcement", "Classes resume Monday.")
     assert tasks.send_outbox.call_local() == {"collected": 1, "sent": 0, "failed": 0}
     assert tasks.send_outbox.call_local() == {"collected": 0, "sent": 0, "failed": 0}
     mail = db.session.scalar(select(OutboxEmail))
@@ -380,11 +381,11 @@ def test_with_smtp_the_outbox_is_mailed_once_and_failures_are_retried(app, monke
                 raise OSError("connection reset")
             sent.append(message["To"])
 
+    user = make_user()
+    with unit_of_work():  # before SMTP is configured, so that only the runs below mail it
+        notifications.notify(user.id, "announcement", "Hello")
     monkeypatch.setitem(app.config, "SMTP_HOST", "smtp.test")
     monkeypatch.setattr(outbox.smtplib, "SMTP", FakeSMTP)
-    user = make_user()
-    notifications.notify(user.id, "announcement", "Hello")
-    db.session.commit()
     assert tasks.send_outbox.call_local() == {"collected": 1, "sent": 0, "failed": 0}
     assert db.session.scalar(select(OutboxEmail)).last_error == "OSError: connection reset"
     assert tasks.send_outbox.call_local() == {"collected": 0, "sent": 1, "failed": 0}

@@ -1,5 +1,5 @@
 """Online payment import: a CSV of GCash / bank transfers, validated as a whole, each valid row
-recorded through payments.record_payment with its reference as the one-time key; per-row
+recorded through ledger.record_payment with its reference as the one-time key; per-row
 reasons; nothing partial for a broken file; importing the same file twice records nothing new."""
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from richwell.models import (
     Role,
     TermEnrollment,
 )
-from richwell.services.finance import payments
-from richwell.services.finance.payments import BucketState, allocate_sequentially, deallocate_latest_first
+from richwell.services.finance import ledger, queries, rules
+from richwell.services.finance.rules import BucketState, allocate_sequentially, deallocate_latest_first
 from richwell.services.platform import clock
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import make_cashier, make_enrollment, make_student, make_user, new_key, pay
@@ -131,7 +131,7 @@ def test_a_failed_payment_gives_its_receipt_number_back(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("notification store down")
 
-    monkeypatch.setattr(payments.notifications, "notify", boom)
+    monkeypatch.setattr(ledger.notifications, "notify", boom)
     with pytest.raises(RuntimeError):
         pay(enrollment, "10.00", cashier=cashier)
     monkeypatch.undo()
@@ -161,20 +161,20 @@ def test_bad_amounts_are_refused_at_the_field_and_nothing_is_recorded(amount, me
 
 
 def test_plain_amounts_with_thousands_commas_are_accepted():
-    assert payments.parse_amount("1,500.50") == D("1500.50")
-    assert payments.parse_amount("1000000") == D("1000000.00")
-    assert payments.parse_amount(D("12.3")) == D("12.30")
+    assert rules.parse_amount("1,500.50") == D("1500.50")
+    assert rules.parse_amount("1000000") == D("1000000.00")
+    assert rules.parse_amount(D("12.3")) == D("12.30")
 
 
 def test_amounts_never_come_in_as_floats():
     with pytest.raises(TypeError):
-        payments.parse_amount(12.5)
+        rules.parse_amount(12.5)
 
 
 def test_unknown_method_is_refused():
     enrollment = make_enrollment()
     with pytest.raises(ValidationError) as caught:
-        payments.record_payment(enrollment.id, "100", "BITCOIN", None, make_cashier(), new_key())
+        ledger.record_payment(enrollment.id, "100", "BITCOIN", None, make_cashier(), new_key())
     assert "method" in caught.value.fields
     assert _count(Payment) == 0
 
@@ -183,15 +183,15 @@ def test_unknown_method_is_refused():
 def test_reference_number_is_required_for_every_method_but_cash(method):
     enrollment = make_enrollment()
     with pytest.raises(ValidationError) as caught:
-        payments.record_payment(enrollment.id, "100", method, "  ", make_cashier(), new_key())
+        ledger.record_payment(enrollment.id, "100", method, "  ", make_cashier(), new_key())
     assert "reference_number" in caught.value.fields
     assert _count(Payment) == 0
-    result = payments.record_payment(enrollment.id, "100", method, "REF-001", make_cashier(), new_key())
+    result = ledger.record_payment(enrollment.id, "100", method, "REF-001", make_cashier(), new_key())
     assert result.reference_number == "REF-001"
 
 
 def test_cash_needs_no_reference_number():
-    result = payments.record_payment(make_enrollment().id, "100", "cash", "", make_cashier(), new_key())
+    result = ledger.record_payment(make_enrollment().id, "100", "cash", "", make_cashier(), new_key())
     assert result.method == "CASH" and result.reference_number is None
 
 
@@ -214,7 +214,7 @@ def test_payment_for_an_unknown_enrollment_is_not_found():
 def test_only_cashiers_record_payments(role):
     enrollment = make_enrollment()
     with pytest.raises(Forbidden):
-        payments.record_payment(enrollment.id, "100", "CASH", None, make_user(role), new_key())
+        ledger.record_payment(enrollment.id, "100", "CASH", None, make_user(role), new_key())
     assert _count(Payment) == 0
 
 
@@ -247,7 +247,7 @@ def test_same_key_with_a_different_body_is_refused():
 
 def test_idempotency_record_keeps_the_fingerprint_and_the_response():
     enrollment = make_enrollment()
-    result = payments.record_payment(enrollment.id, "100", "CASH", None, make_cashier(), new_key(),
+    result = ledger.record_payment(enrollment.id, "100", "CASH", None, make_cashier(), new_key(),
                                      fingerprint="api-body-sha256")
     record = db.session.scalar(select(IdempotencyRecord))
     assert record.fingerprint == "api-body-sha256"
@@ -258,7 +258,7 @@ def test_idempotency_record_keeps_the_fingerprint_and_the_response():
 
 def test_a_malformed_key_is_refused():
     with pytest.raises(ValidationError) as caught:
-        payments.record_payment(make_enrollment().id, "100", "CASH", None, make_cashier(), "short")
+        ledger.record_payment(make_enrollment().id, "100", "CASH", None, make_cashier(), "short")
     assert "idempotency_key" in caught.value.fields
 
 
@@ -329,7 +329,7 @@ def test_reversal_takes_money_from_credit_first_then_latest_months():
     pay(enrollment, "2500.00", cashier=cashier)
     big = pay(enrollment, "4000.00", cashier=cashier)  # fills to month 6 and 500 credit
     assert big.credit_balance == D("500.00")
-    reversal = payments.reverse_payment(big.payment_id, "Entered twice by mistake", cashier)
+    reversal = ledger.reverse_payment(big.payment_id, "Entered twice by mistake", cashier)
     assert reversal.amount == D("-4000.00") and reversal.credit_change == D("-500.00")
     assert [(a.month, a.amount) for a in reversal.allocations] == [
         (3, D("-500.00")), (4, D("-1000.00")), (5, D("-1000.00")), (6, D("-1000.00"))]
@@ -344,7 +344,7 @@ def test_reversal_revokes_a_permit_whose_month_is_no_longer_fully_paid_and_tells
     cashier = make_cashier()
     pay(enrollment, "1000.00", cashier=cashier)
     second = pay(enrollment, "1500.00", cashier=cashier)
-    payments.reverse_payment(second.payment_id, "Check bounced", cashier)
+    ledger.reverse_payment(second.payment_id, "Check bounced", cashier)
     permits = _permits(enrollment.id)
     assert permits["PRELIM"].status == "ISSUED"
     assert permits["MIDTERM"].status == "REVOKED" and permits["MIDTERM"].revoked_at is not None
@@ -356,13 +356,13 @@ def test_reversal_keeps_the_original_in_the_ledger_marked_reversed():
     enrollment = make_enrollment()
     cashier = make_cashier()
     result = pay(enrollment, "100.00", cashier=cashier)
-    reversal = payments.reverse_payment(result.payment_id, "Wrong student", cashier)
+    reversal = ledger.reverse_payment(result.payment_id, "Wrong student", cashier)
     db.session.expire_all()
     original = db.session.get(Payment, result.payment_id)
     assert original.amount == D("100.00") and original.receipt_number == result.receipt_number
     assert original.reversal.id == reversal.id
     assert reversal.receipt_number is None and reversal.reason == "Wrong student"
-    assert [p.id for p in payments.history(enrollment.id)] == [reversal.id, original.id]
+    assert [p.id for p in queries.history(enrollment.id)] == [reversal.id, original.id]
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "no", None])
@@ -371,7 +371,7 @@ def test_reversal_without_a_reason_is_refused(reason):
     cashier = make_cashier()
     result = pay(enrollment, "100.00", cashier=cashier)
     with pytest.raises(ValidationError) as caught:
-        payments.reverse_payment(result.payment_id, reason, cashier)
+        ledger.reverse_payment(result.payment_id, reason, cashier)
     assert "reason" in caught.value.fields
     assert _count(Payment) == 1
 
@@ -380,9 +380,9 @@ def test_a_payment_cannot_be_reversed_twice():
     enrollment = make_enrollment()
     cashier = make_cashier()
     result = pay(enrollment, "100.00", cashier=cashier)
-    payments.reverse_payment(result.payment_id, "Wrong amount", cashier)
+    ledger.reverse_payment(result.payment_id, "Wrong amount", cashier)
     with pytest.raises(Conflict) as caught:
-        payments.reverse_payment(result.payment_id, "Wrong amount again", cashier)
+        ledger.reverse_payment(result.payment_id, "Wrong amount again", cashier)
     assert "already reversed" in caught.value.message
     assert _count(Payment) == 2
     assert _buckets(enrollment.id)[0] == (1, D("0.00"))
@@ -391,9 +391,9 @@ def test_a_payment_cannot_be_reversed_twice():
 def test_a_reversal_cannot_itself_be_reversed():
     enrollment = make_enrollment()
     cashier = make_cashier()
-    reversal = payments.reverse_payment(pay(enrollment, "100.00", cashier=cashier).payment_id, "Oops typo", cashier)
+    reversal = ledger.reverse_payment(pay(enrollment, "100.00", cashier=cashier).payment_id, "Oops typo", cashier)
     with pytest.raises(DomainError):
-        payments.reverse_payment(reversal.id, "Undo the undo", cashier)
+        ledger.reverse_payment(reversal.id, "Undo the undo", cashier)
 
 
 @pytest.mark.parametrize("role,allowed", [(Role.CASHIER, True), (Role.ADMIN, True), (Role.REGISTRAR, False),
@@ -402,16 +402,16 @@ def test_only_a_cashier_or_admin_reverses(role, allowed):
     result = pay(make_enrollment(), "100.00")
     actor = make_user(role)
     if allowed:
-        assert payments.reverse_payment(result.payment_id, "Customer refund", actor).amount == D("-100.00")
+        assert ledger.reverse_payment(result.payment_id, "Customer refund", actor).amount == D("-100.00")
     else:
         with pytest.raises(Forbidden):
-            payments.reverse_payment(result.payment_id, "Customer refund", actor)
+            ledger.reverse_payment(result.payment_id, "Customer refund", actor)
 
 
 def test_reversal_is_audited_with_its_reason():
     cashier = make_cashier()
     result = pay(make_enrollment(), "100.00", cashier=cashier)
-    payments.reverse_payment(result.payment_id, "Check bounced", cashier)
+    ledger.reverse_payment(result.payment_id, "Check bounced", cashier)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.reverse"))
     assert entry.reason == "Check bounced" and entry.actor_id == cashier.id
     assert entry.after["receipt_number"] == result.receipt_number
@@ -422,7 +422,7 @@ def test_paying_again_after_a_reversal_issues_the_permit_again_with_a_new_code()
     cashier = make_cashier()
     first = pay(enrollment, "1000.00", cashier=cashier)
     old_code = _permits(enrollment.id)["PRELIM"].code
-    payments.reverse_payment(first.payment_id, "Fake bill", cashier)
+    ledger.reverse_payment(first.payment_id, "Fake bill", cashier)
     assert _permits(enrollment.id)["PRELIM"].status == "REVOKED"
     assert pay(enrollment, "1000.00", cashier=cashier).permits_issued == ["PRELIM"]
     permit = _permits(enrollment.id)["PRELIM"]
@@ -434,13 +434,13 @@ def test_paying_again_after_a_reversal_issues_the_permit_again_with_a_new_code()
 
 def test_preview_shows_where_money_goes_and_writes_nothing():
     enrollment = make_enrollment(commitment="1000.00")
-    preview = payments.preview_allocation(enrollment.id, "1500")
+    preview = queries.preview_allocation(enrollment.id, "1500")
     assert preview.plan.parts == ((1, D("1000.00")), (2, D("500.00")))
     assert preview.exams_unlocked == ["PRELIM"]
     assert preview.balance_after == D("4500.00")
     assert _count(Payment) == 0 and all(paid == 0 for _, paid in _buckets(enrollment.id))
     with pytest.raises(ValidationError):
-        payments.preview_allocation(enrollment.id, "1e3")
+        queries.preview_allocation(enrollment.id, "1e3")
 
 
 def test_end_of_day_totals_by_method_and_by_cashier():
@@ -450,14 +450,14 @@ def test_end_of_day_totals_by_method_and_by_cashier():
     pay(enrollment, "100.00", cashier=ana)
     pay(enrollment, "250.50", cashier=ben, method="GCASH", reference="GC-1")
     third = pay(enrollment, "40.00", cashier=ana)
-    payments.reverse_payment(third.payment_id, "Duplicate entry", ben)
-    day = payments.end_of_day()
+    ledger.reverse_payment(third.payment_id, "Duplicate entry", ben)
+    day = queries.end_of_day()
     assert day.total.count == 4
     assert day.total.payments == D("390.50") and day.total.reversals == D("-40.00") and day.total.net == D("350.50")
     assert day.by_method["Cash"].net == D("100.00") and day.by_method["GCash"].payments == D("250.50")
     assert day.by_cashier["Ana Cruz"].payments == D("140.00")
     assert day.by_cashier["Ben Lim"].reversals == D("-40.00")
-    assert payments.end_of_day(clock.today().replace(year=2001)).total.count == 0
+    assert queries.end_of_day(clock.today().replace(year=2001)).total.count == 0
 
 
 @pytest.mark.postgres

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import ExamPermit, MonthBucket, Notification, Payment, PaymentAllocation, TermEnrollment, User
-from richwell.services.finance import payments, receipts
+from richwell.services.finance import ledger, receipts
 from richwell.services.platform import clock
 from richwell.services.platform.errors import Conflict
 from tests.factories import make_cashier, make_enrollment, make_student, pay
@@ -80,7 +80,7 @@ def test_fifty_concurrent_payments_to_one_enrollment_keep_the_books_straight(app
 
     def work(i):
         cashier = db.session.get(User, cashier_ids[i % 5])
-        return payments.record_payment(eid, str(amounts[i]), "CASH", None, cashier, f"race-key-{i:04d}")
+        return ledger.record_payment(eid, str(amounts[i]), "CASH", None, cashier, f"race-key-{i:04d}")
 
     results, errors = run_together(app, 50, work)
     assert errors == []
@@ -105,7 +105,7 @@ def test_concurrent_payments_to_many_enrollments_share_one_gapless_receipt_serie
 
     def work(i):
         cashier = db.session.get(User, cashier_ids[i % 4])
-        return payments.record_payment(enrollment_ids[i % 8], "1333.33", "GCASH", f"GC-{i}", cashier,
+        return ledger.record_payment(enrollment_ids[i % 8], "1333.33", "GCASH", f"GC-{i}", cashier,
                                        f"spread-key-{i:04d}")
 
     results, errors = run_together(app, 40, work)
@@ -122,7 +122,7 @@ def test_the_same_key_posted_by_ten_threads_at_once_records_one_payment(app):
     eid = enrollment.id
 
     def work(i):
-        return payments.record_payment(eid, "1000.00", "CASH", None, db.session.get(User, cashier_id),
+        return ledger.record_payment(eid, "1000.00", "CASH", None, db.session.get(User, cashier_id),
                                        "double-click-key-0001")
 
     results, errors = run_together(app, 10, work)
@@ -141,7 +141,7 @@ def test_the_same_key_for_different_enrollments_at_once_records_one_and_refuses_
     cashier_id = make_cashier().id
 
     def work(i):
-        return payments.record_payment(enrollment_ids[i % 5], "100.00", "CASH", None,
+        return ledger.record_payment(enrollment_ids[i % 5], "100.00", "CASH", None,
                                        db.session.get(User, cashier_id), "shared-key-00001")
 
     results, errors = run_together(app, 10, work)
@@ -158,7 +158,7 @@ def test_two_cashiers_reversing_the_same_payment_at_once_reverse_it_once(app):
     target = pay(enrollment, "1000.00").payment_id
 
     def work(i):
-        return payments.reverse_payment(target, f"Duplicate receipt {i}", db.session.get(User, cashier_ids[i % 2]))
+        return ledger.reverse_payment(target, f"Duplicate receipt {i}", db.session.get(User, cashier_ids[i % 2]))
 
     results, errors = run_together(app, 6, work)
     assert len(results) == 1
@@ -176,8 +176,8 @@ def test_payments_and_reversals_racing_on_one_enrollment_keep_the_books_straight
     def work(i):
         cashier = db.session.get(User, cashier_id)
         if i % 2:
-            return payments.reverse_payment(earlier[i // 2], "Reversal under load", cashier)
-        return payments.record_payment(eid, "275.25", "CASH", None, cashier, f"mixed-key-{i:04d}")
+            return ledger.reverse_payment(earlier[i // 2], "Reversal under load", cashier)
+        return ledger.record_payment(eid, "275.25", "CASH", None, cashier, f"mixed-key-{i:04d}")
 
     results, errors = run_together(app, 12, work)
     assert errors == []

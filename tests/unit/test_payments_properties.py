@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import ExamPermit, Payment, TermEnrollment
-from richwell.services.finance import payments, permits, receipts
-from richwell.services.finance.payments import BucketState, allocate_sequentially, deallocate_latest_first
+from richwell.services.finance import ledger, permits, receipts
+from richwell.services.finance.rules import BucketState, allocate_sequentially, deallocate_latest_first
 from tests.factories import make_cashier, make_enrollment, make_student, pay
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("20000.00"), places=2,
@@ -84,7 +84,7 @@ def test_the_ledger_balances_after_any_sequence_of_payments_and_reversals(no_pdf
         if op == "pay":
             live.append(pay(enrollment, str(value), cashier=cashier).payment_id)
         elif live:
-            payments.reverse_payment(live.pop(value % len(live)), "Property test reversal", cashier)
+            ledger.reverse_payment(live.pop(value % len(live)), "Property test reversal", cashier)
         _assert_invariants(enrollment.id)
 
 

@@ -113,13 +113,13 @@ def test_the_hourly_task_runs_the_check():
 
 
 def test_student_sees_each_exam_as_locked_issued_or_revoked():
-    from richwell.services.finance import payments
+    from richwell.services.finance import ledger
 
     enrollment = make_enrollment(commitment="1000.00")
     cashier = make_cashier()
     pay(enrollment, "1000.00", cashier=cashier)
     second = pay(enrollment, "1000.00", cashier=cashier)
-    payments.reverse_payment(second.payment_id, "Counterfeit bill", cashier)
+    ledger.reverse_payment(second.payment_id, "Counterfeit bill", cashier)
     assert _states(enrollment) == {"PRELIM": "issued", "MIDTERM": "revoked", "PREFINAL": "locked",
                                    "FINAL": "locked"}
 
@@ -144,13 +144,13 @@ def test_verification_tells_only_validity_exam_term_name_and_number():
 
 
 def test_a_revoked_permit_verifies_as_not_valid():
-    from richwell.services.finance import payments
+    from richwell.services.finance import ledger
 
     enrollment = make_enrollment(commitment="1000.00")
     cashier = make_cashier()
     first = pay(enrollment, "1000.00", cashier=cashier)
     code = db.session.scalar(select(ExamPermit.code))
-    payments.reverse_payment(first.payment_id, "Wrong student paid", cashier)
+    ledger.reverse_payment(first.payment_id, "Wrong student paid", cashier)
     result = verification.verify(code)
     assert result["valid"] is False and result["status"] == "Revoked"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import JobRun, Payment
-from richwell.services.finance import payments, receipts
+from richwell.services.finance import ledger, receipts
 from tests.factories import make_cashier, make_enrollment, pay
 
 
@@ -71,7 +71,7 @@ def test_a_queue_outage_never_fails_the_payment(monkeypatch):
 def test_a_reversed_receipt_gets_a_void_pdf():
     cashier = make_cashier()
     result = pay(make_enrollment(), "100.00", cashier=cashier)
-    payments.reverse_payment(result.payment_id, "Paid twice by mistake", cashier)
+    ledger.reverse_payment(result.payment_id, "Paid twice by mistake", cashier)
     payment = _payment(result.payment_id)
     assert payment.receipt_pdf_path.endswith("-VOID.pdf")
     assert receipts.pdf_for(payment).exists()

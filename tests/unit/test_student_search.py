@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from richwell.extensions import db
 from richwell.models import User
-from richwell.services.finance.payments import search_students
+from richwell.services.finance.queries import search_students
 from tests.factories import make_enrollment, make_student, make_term, pay
 
 

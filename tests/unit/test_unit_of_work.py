@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Notification
 from richwell.services.platform import audit, notifications, queue
 from richwell.services.platform.unit_of_work import (
     after_commit,
+    discard,
     in_unit_of_work,
     queue_task,
     transactional,
@@ -158,3 +160,35 @@ def test_transactional_functions_compose_into_one_transaction():
     with pytest.raises(LookupError):
         outer()
     assert _audit_count("test.composed_inner") == 0
+
+
+def test_what_a_step_left_uncommitted_outside_a_unit_is_discarded_and_never_inside_one():
+    from richwell.models import Setting
+    from richwell.services.platform.unit_of_work import discard
+
+    db.session.add(Setting(key="test.left_open", value=1))
+    db.session.flush()
+    discard()
+    assert db.session.get(Setting, "test.left_open") is None
+    with pytest.raises(RuntimeError):
+        with unit_of_work():
+            discard()
+
+
+def test_discard_ends_a_failed_transaction_so_an_error_page_can_read():
+    db.session.add(AuditEntry(action=None))  # action is NOT NULL: the flush fails
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    with pytest.raises(PendingRollbackError):
+        db.session.scalar(select(func.count(AuditEntry.id)))
+    discard()
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+
+
+def test_discard_inside_a_unit_of_work_is_refused_and_the_unit_rolls_back():
+    with pytest.raises(RuntimeError, match="discard"):
+        with unit_of_work():
+            audit.record(None, "test.discarded_inside")
+            discard()
+    assert _audit_count("test.discarded_inside") == 0
+    assert not in_unit_of_work()

@@ -8,6 +8,7 @@ import pytest
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role, User
 from richwell.services.platform import audit, settings
+from richwell.services.platform.unit_of_work import unit_of_work
 from tests.factories import make_user
 
 
@@ -146,10 +147,10 @@ def test_impersonation_refused_when_setting_off_or_target_admin(admin_client):
 
 def test_audit_log_filters_and_pages(admin_client):
     client, admin = admin_client
-    for i in range(60):
-        audit.record(admin, "settings.change", target_type="Setting", target_id=f"k{i}")
-    audit.record(None, "grade.expire", target_type="SubjectEnrollment", target_id="1")
-    db.session.commit()
+    with unit_of_work():
+        for i in range(60):
+            audit.record(admin, "settings.change", target_type="Setting", target_id=f"k{i}")
+        audit.record(None, "grade.expire", target_type="SubjectEnrollment", target_id="1")
     page1 = client.get("/admin/audit")
     assert page1.status_code == 200 and b"Page 1 of 2" in page1.data
     system = client.get("/admin/audit?actor=SYSTEM").data
@@ -162,11 +163,12 @@ def test_audit_log_filters_and_pages(admin_client):
 def test_audit_visibility_per_role():
     admin, head = make_user(Role.ADMIN), make_user(Role.HEAD_REGISTRAR)
     reg1, reg2 = make_user(Role.REGISTRAR), make_user(Role.REGISTRAR)
-    audit.record(admin, "settings.change")
-    audit.record(reg1, "student.update")
-    audit.record(reg2, "grade.finalize")
-    audit.record(make_user(Role.CASHIER), "payment.record")
-    db.session.commit()
+    cashier = make_user(Role.CASHIER)
+    with unit_of_work():
+        audit.record(admin, "settings.change")
+        audit.record(reg1, "student.update")
+        audit.record(reg2, "grade.finalize")
+        audit.record(cashier, "payment.record")
 
     def seen(user):
         return sorted(e.action for e in db.session.scalars(audit.visible_entries(user)))

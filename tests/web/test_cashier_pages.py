@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 
 from richwell.extensions import db
 from richwell.models import MonthBucket, Payment
-from richwell.services.finance import payments, receipts
+from richwell.services.finance import ledger, permits, receipts
 from tests.factories import make_enrollment, make_student, pay
 
 HX = {"HX-Request": "true"}
@@ -331,7 +331,7 @@ def test_end_of_day_lists_payments_and_reversals_with_totals_and_csv(as_role):
     pay(enrollment, "100.00", cashier=cashier)
     pay(enrollment, "50.00", cashier=cashier, method="MAYA", reference="MY-1")
     third = pay(enrollment, "25.00", cashier=cashier)
-    payments.reverse_payment(third.payment_id, "=HYPERLINK(evil)", cashier)
+    ledger.reverse_payment(third.payment_id, "=HYPERLINK(evil)", cashier)
     html = client.get("/cashier/end-of-day").get_data(as_text=True)
     assert "Carla Diaz" in html and "Maya" in html and "₱150.00" in html and "-₱25.00" in html
     csv = client.get("/cashier/end-of-day?format=csv")
@@ -347,7 +347,7 @@ def test_cashier_and_professor_verify_a_permit_code(as_role, path):
     client, _ = as_role(path.split("/")[1])
     enrollment = make_enrollment(commitment="1000.00")
     pay(enrollment, "1000.00")
-    permit = payments.permits.exam_states(enrollment)[0].permit
+    permit = permits.exam_states(enrollment)[0].permit
     html = client.get(f"{path}?code={permit.display_code.lower()}").get_data(as_text=True)
     assert "Valid" in html and "Prelim" in html and enrollment.student.student_number in html
     assert "Not valid" in client.get(f"{path}?code=AAAA-BBBB-CCCC-DDDD").get_data(as_text=True)

@@ -10,6 +10,7 @@ from richwell import tasks
 from richwell.extensions import db
 from richwell.models import JobRun, OutboxEmail
 from richwell.services.platform import clock, notifications
+from richwell.services.platform.unit_of_work import unit_of_work
 from tests.factories import make_student, make_user
 
 
@@ -60,8 +61,9 @@ def test_admin_jobs_page_warns_about_a_periodic_job_overdue_and_lists_failures_a
     run = db.session.scalar(select(JobRun).where(JobRun.task == "expire_and_warn_incs"))
     run.finished_at = clock.now() - timedelta(days=3)
     failed = _failed_run()
-    notifications.notify(make_user().id, "announcement", "Enrollment closes Friday.")
-    db.session.commit()
+    user = make_user()
+    with unit_of_work():
+        notifications.notify(user.id, "announcement", "Enrollment closes Friday.")
     tasks.send_outbox.call_local()
     page = client.get("/admin/jobs")
     assert page.status_code == 200

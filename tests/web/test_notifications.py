@@ -4,13 +4,14 @@ from __future__ import annotations
 from richwell.extensions import db
 from richwell.models import Notification, Role
 from richwell.services.platform import notifications
+from richwell.services.platform.unit_of_work import unit_of_work
 from tests.factories import make_user
 
 
 def _notes(user, n=3, link=None):
-    for i in range(n):
-        notifications.notify(user.id, "announcement", f"Note {i}", link)
-    db.session.commit()
+    with unit_of_work():
+        for i in range(n):
+            notifications.notify(user.id, "announcement", f"Note {i}", link)
 
 
 def test_bell_shows_the_unread_count(as_role):

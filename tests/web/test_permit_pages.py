@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import ExamMonthMapping, ExamPermit
-from richwell.services.finance import payments
+from richwell.services.finance import ledger
 from tests.factories import make_cashier, make_enrollment, make_student, make_term, pay
 
 
@@ -14,7 +14,7 @@ def test_student_payments_page_shows_months_totals_history_and_permits(login):
     cashier = make_cashier()
     pay(enrollment, "1500.00", cashier=cashier)
     wrong = pay(enrollment, "200.00", cashier=cashier)
-    payments.reverse_payment(wrong.payment_id, "Keyed in twice", cashier)
+    ledger.reverse_payment(wrong.payment_id, "Keyed in twice", cashier)
     client = login(enrollment.student.user)
     html = client.get("/student/payments").get_data(as_text=True)
     for text in ("Month 1", "Fully paid", "₱500.00 to go", "Balance", "₱4,500.00", wrong.receipt_number,
@@ -51,7 +51,7 @@ def test_a_revoked_permit_cannot_be_printed(login):
     enrollment = make_enrollment(commitment="1000.00")
     cashier = make_cashier()
     result = pay(enrollment, "1000.00", cashier=cashier)
-    payments.reverse_payment(result.payment_id, "Bounced check", cashier)
+    ledger.reverse_payment(result.payment_id, "Bounced check", cashier)
     permit = db.session.scalar(select(ExamPermit))
     assert login(enrollment.student.user).get(f"/student/permits/{permit.id}").status_code == 404
 

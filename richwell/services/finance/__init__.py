@@ -1,6 +1,10 @@
 """Finance: payments and their allocation, official receipts, exam permits, online-payment import, reminders."""
 from __future__ import annotations
 
+from .ledger import (
+    record_payment,
+    reverse_payment,
+)
 from .payment_import import (
     progress,
     recent_imports,
@@ -8,44 +12,52 @@ from .payment_import import (
     refused_rows,
     start_import,
 )
-from .payments import (
-    DaySummary,
-    PaymentResult,
-    account,
-    account_for_user,
-    check_idempotency_key,
-    end_of_day,
-    get_enrollment,
-    preview_allocation,
-    record_payment,
-    reverse_payment,
-    search_students,
-)
 from .permits import (
     exam_months,
     exam_states,
     issue_missing_permits,
     normalize_code,
     permit_for_student,
+    permits_for_enrollment,
     set_exam_months,
     verify_code,
 )
+from .queries import (
+    DaySummary,
+    account,
+    account_for_enrollment,
+    account_for_user,
+    end_of_day,
+    get_enrollment,
+    preview_allocation,
+    search_students,
+)
 from .receipts import (
+    can_reverse,
     ensure_pdf,
     pdf_for,
     receipt_data,
     receipt_for,
+    receipt_to_reverse,
     sweep_missing_pdfs,
 )
 from .reminders import (
     send_payment_reminders,
 )
+from .rules import (
+    PaymentResult,
+    ReversalResult,
+    check_idempotency_key,
+)
 
 __all__ = [
     "DaySummary",
     "PaymentResult",
+    "ReversalResult",
     "account",
+    "account_for_enrollment",
     "account_for_user",
+    "can_reverse",
     "check_idempotency_key",
     "end_of_day",
     "ensure_pdf",
@@ -56,10 +68,12 @@ __all__ = [
     "normalize_code",
     "pdf_for",
     "permit_for_student",
+    "permits_for_enrollment",
     "preview_allocation",
     "progress",
     "receipt_data",
     "receipt_for",
+    "receipt_to_reverse",
     "recent_imports",
     "record_payment",
     "record_rows",

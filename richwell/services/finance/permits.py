@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import literal_column, null, select, update
+from sqlalchemy import Insert, literal_column, null, select, update
 from sqlalchemy.orm import selectinload
 
 from richwell.extensions import db
@@ -28,6 +29,10 @@ from richwell.models import (
 )
 from richwell.services.platform import audit, clock, notifications, settings
 from richwell.services.platform.errors import Forbidden, NotFound, ValidationError
+from richwell.services.platform.sql import cached_statement
+from richwell.services.platform.unit_of_work import unit_of_work
+
+from .access import visible_enrollment
 
 EXAM_ORDER = [e.value for e in Exam]
 # No 0/O or 1/I: codes are read off paper and typed in. 16 of 32 symbols = 80 random bits.
@@ -37,10 +42,11 @@ STUDENT_PAYMENTS_PATH = "/student/payments"
 
 
 def new_code() -> str:
+    """A fresh unguessable permit code."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def normalize_code(raw) -> str | None:
+def normalize_code(raw: object) -> str | None:
     """A typed or scanned code in canonical form (upper case, no spaces or dashes), or None."""
     text = re.sub(r"[\s\-]", "", str(raw or "")).upper()
     if len(text) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in text):
@@ -49,6 +55,7 @@ def normalize_code(raw) -> str | None:
 
 
 def default_exam_months() -> dict[str, int]:
+    """The mapping of a term that has none of its own: PRELIM 1, MIDTERM 2, PREFINAL 3, FINAL 4."""
     return dict(DEFAULT_EXAM_MONTHS)
 
 
@@ -58,19 +65,12 @@ def exam_months(term_id: int) -> dict[str, int]:
     return row.as_dict() if row is not None else default_exam_months()
 
 
-def set_exam_months(term_id: int, months: dict[str, object], actor: User) -> dict[str, int]:
-    """Admin changes a term's exam→month mapping (each month 1..installment months, in exam
-    order). Audited. A change never revokes a permit already issued; exams whose new month
-    is already fully paid get their permits at once."""
-    if actor is None or actor.role != Role.ADMIN.value:
-        raise Forbidden("Only an administrator may change the exam→month mapping.")
-    term = db.session.get(Term, term_id)
-    if term is None:
-        raise NotFound("That term does not exist.")
-    top = settings.get("installment_months")
+def _parse_exam_months(months: Mapping[str, object], top: int) -> dict[str, int]:
+    """Each exam's month, 1..`top`, never earlier than the exam before it."""
     parsed: dict[str, int] = {}
     for exam in EXAM_ORDER:
-        raw = str(months.get(exam, "") if months.get(exam) is not None else "").strip()
+        value = months.get(exam)
+        raw = str(value if value is not None else "").strip()
         label = Exam(exam).label
         if not raw.isdigit() or len(raw) > 2 or not 1 <= int(raw) <= top:
             raise ValidationError(f"{label}: choose a month from 1 to {top}.", field=exam.lower())
@@ -79,67 +79,84 @@ def set_exam_months(term_id: int, months: dict[str, object], actor: User) -> dic
         if parsed[later] < parsed[earlier]:
             raise ValidationError(f"{Exam(later).label} cannot be tied to an earlier month than "
                                   f"{Exam(earlier).label}.", field=later.lower())
-    row = db.session.get(ExamMonthMapping, term_id)
-    before = row.as_dict() if row is not None else default_exam_months()
-    if before == parsed and row is not None:
-        return parsed
-    if row is None:
-        row = ExamMonthMapping(term_id=term_id)
-        db.session.add(row)
-    row.prelim_month, row.midterm_month = parsed["PRELIM"], parsed["MIDTERM"]
-    row.prefinal_month, row.final_month = parsed["PREFINAL"], parsed["FINAL"]
-    row.updated_by_id, row.updated_at = actor.id, clock.now()
-    audit.record(actor, "permit.mapping", target_type="Term", target_id=term_id,
-                 before=before, after=parsed)
-    db.session.commit()
+    return parsed
+
+
+def set_exam_months(term_id: int, months: Mapping[str, object], actor: User) -> dict[str, int]:
+    """Admin changes a term's exam→month mapping (each month 1..installment months, in exam
+    order). Audited. A change never revokes a permit already issued; exams whose new month
+    is already fully paid get their permits at once."""
+    if actor is None or actor.role != Role.ADMIN.value:
+        raise Forbidden("Only an administrator may change the exam→month mapping.")
+    with unit_of_work():
+        term = db.session.get(Term, term_id)
+        if term is None:
+            raise NotFound("That term does not exist.")
+        parsed = _parse_exam_months(months, settings.get("installment_months"))
+        row = db.session.get(ExamMonthMapping, term_id)
+        before = row.as_dict() if row is not None else default_exam_months()
+        if before == parsed and row is not None:
+            return parsed
+        if row is None:
+            row = ExamMonthMapping(term_id=term_id)
+            db.session.add(row)
+        row.prelim_month, row.midterm_month = parsed["PRELIM"], parsed["MIDTERM"]
+        row.prefinal_month, row.final_month = parsed["PREFINAL"], parsed["FINAL"]
+        row.updated_by_id, row.updated_at = actor.id, clock.now()
+        audit.record(actor, "permit.mapping", target_type="Term", target_id=term_id,
+                     before=before, after=parsed)
+    # Each owed permit in its own unit of work, once the mapping is durable (the hourly sweep's way).
     issue_missing_permits(term_id=term_id)
     return parsed
 
 
 _PERMITS = ExamPermit.__table__
-_ISSUE_STATEMENTS: dict[str, object] = {}
 
 
-def _issue_statement(dialect: str):
+def _issue_statement(dialect: str) -> Insert:
     """INSERT the permits, or re-issue a REVOKED one; an ISSUED one is left alone. Built once
     per dialect (it runs inside every payment that completes a month); executed with one
     parameter set per exam, which SQLAlchemy sends as a single multi-row statement."""
-    if dialect not in _ISSUE_STATEMENTS:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        p = _PERMITS.c
-        stmt = insert(_PERMITS)
-        # No bound parameters outside VALUES, or SQLAlchemy cannot batch the rows.
-        _ISSUE_STATEMENTS[dialect] = stmt.on_conflict_do_update(
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    p = _PERMITS.c
+    # No bound parameters outside VALUES, or SQLAlchemy cannot batch the rows.
+    only_revoked = p.status == literal_column(f"'{PermitStatus.REVOKED.value}'")
+    if dialect == "postgresql":
+        pg = postgresql.insert(_PERMITS)
+        return pg.on_conflict_do_update(
             index_elements=[p.term_enrollment_id, p.exam],
-            set_={"status": stmt.excluded.status, "code": stmt.excluded.code,
-                  "issued_at": stmt.excluded.issued_at, "revoked_at": null()},
-            where=p.status == literal_column(f"'{PermitStatus.REVOKED.value}'"),
-        ).returning(p.exam, p.code)
-    return _ISSUE_STATEMENTS[dialect]
+            set_={"status": pg.excluded.status, "code": pg.excluded.code, "issued_at": pg.excluded.issued_at,
+                  "revoked_at": null()},
+            where=only_revoked).returning(p.exam, p.code)
+    lite = sqlite.insert(_PERMITS)
+    return lite.on_conflict_do_update(
+        index_elements=[p.term_enrollment_id, p.exam],
+        set_={"status": lite.excluded.status, "code": lite.excluded.code, "issued_at": lite.excluded.issued_at,
+              "revoked_at": null()},
+        where=only_revoked).returning(p.exam, p.code)
 
 
 def issue_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[str, int]) -> list[tuple[str, str]]:
-    """Issue the permits of the exams mapped to `months` (caller holds the enrollment lock and
-    commits). One statement; a permit already ISSUED is left alone (exactly once), a REVOKED
+    """Issue the permits of the exams mapped to `months` (the caller holds the enrollment lock,
+    in its unit of work). One statement; a permit already ISSUED is left alone (exactly once), a REVOKED
     one is issued again with a fresh code. Returns the (exam, code) pairs issued now."""
     wanted = set(months)
     exams = [exam for exam in EXAM_ORDER if mapping.get(exam) in wanted]
     if not exams:
         return []
     issued_at = clock.now()
-    rows = db.session.execute(_issue_statement(db.session.get_bind().dialect.name), [
+    dialect = db.session.get_bind().dialect.name
+    rows = db.session.execute(cached_statement("finance.issue_permits", _issue_statement, dialect), [
         {"term_enrollment_id": enrollment_id, "exam": exam, "code": new_code(),
          "status": PermitStatus.ISSUED.value, "issued_at": issued_at} for exam in exams]).all()
-    order = {exam: i for i, exam in enumerate(EXAM_ORDER)}
-    return sorted(((exam, code) for exam, code in rows), key=lambda r: order[r[0]])
+    issued = {row.exam: row.code for row in rows}
+    return [(exam, issued[exam]) for exam in EXAM_ORDER if exam in issued]
 
 
 def revoke_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[str, int]) -> list[str]:
-    """Revoke the issued permits of the exams mapped to `months` (caller holds the lock and
-    commits). Returns the exams revoked."""
+    """Revoke the issued permits of the exams mapped to `months` (the caller holds the lock, in
+    its unit of work). Returns the exams revoked."""
     wanted = set(months)
     exams = [exam for exam in EXAM_ORDER if mapping.get(exam) in wanted]
     if not exams:
@@ -154,6 +171,7 @@ def revoke_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[s
 
 
 def notify_issued(student_user_id: int, issued: Iterable[tuple[str, str]]) -> None:
+    """Tell the student of each permit issued (in the caller's unit of work)."""
     for exam, _code in issued:
         notifications.notify(student_user_id, "permit_issued",
                              f"Your {Exam(exam).label} exam permit is issued. You can print it from "
@@ -161,6 +179,7 @@ def notify_issued(student_user_id: int, issued: Iterable[tuple[str, str]]) -> No
 
 
 def notify_revoked(student_user_id: int, exams: Iterable[str], receipt_number: str | None) -> None:
+    """Tell the student of each permit revoked by the reversal of `receipt_number`."""
     for exam in exams:
         notifications.notify(student_user_id, "permit_revoked",
                              f"Your {Exam(exam).label} exam permit was revoked: payment {receipt_number} "
@@ -169,38 +188,35 @@ def notify_revoked(student_user_id: int, exams: Iterable[str], receipt_number: s
 
 def issue_permits_for(enrollment_id: int, actor: User | None = None) -> list[str]:
     """Issue every permit this enrollment is owed (mapped month fully paid, no valid permit),
-    under the enrollment lock; notified and audited. Safe to run any number of times."""
-    enrollment = db.session.scalar(
-        select(TermEnrollment).where(TermEnrollment.id == enrollment_id)
-        .with_for_update().execution_options(populate_existing=True))
-    if enrollment is None:
-        raise NotFound("That enrollment does not exist.")
-    if enrollment.status == TermEnrollmentStatus.WITHDRAWN.value:
-        db.session.rollback()
-        return []
-    # A fresh read after the lock: the buckets as the last committed payment left them.
-    buckets = db.session.scalars(select(MonthBucket).where(MonthBucket.term_enrollment_id == enrollment_id)
-                                 .execution_options(populate_existing=True)).all()
-    paid_months = [b.month for b in buckets if b.paid >= b.required]
-    issued = issue_for_months(enrollment_id, paid_months, exam_months(enrollment.term_id))
-    if not issued:
-        db.session.rollback()
-        return []
-    user_id = db.session.scalar(select(Student.user_id).where(Student.id == enrollment.student_id))
-    notify_issued(user_id, issued)
-    audit.record(actor, "permit.issue", target_type="TermEnrollment", target_id=enrollment_id,
-                 after={"permits_issued": [exam for exam, _ in issued]})
-    db.session.commit()
+    under the enrollment lock, in one unit of work; notified and audited. Safe to run any
+    number of times."""
+    with unit_of_work():
+        enrollment = db.session.scalar(
+            select(TermEnrollment).where(TermEnrollment.id == enrollment_id)
+            .with_for_update().execution_options(populate_existing=True))
+        if enrollment is None:
+            raise NotFound("That enrollment does not exist.")
+        if enrollment.status == TermEnrollmentStatus.WITHDRAWN.value:
+            return []
+        # A fresh read after the lock: the buckets as the last committed payment left them.
+        buckets = db.session.scalars(select(MonthBucket).where(MonthBucket.term_enrollment_id == enrollment_id)
+                                     .execution_options(populate_existing=True)).all()
+        paid_months = [b.month for b in buckets if b.paid >= b.required]
+        issued = issue_for_months(enrollment_id, paid_months, exam_months(enrollment.term_id))
+        if not issued:
+            return []
+        user_id = db.session.scalar(select(Student.user_id).where(Student.id == enrollment.student_id))
+        if user_id is None:  # pragma: no cover - an enrollment always belongs to a student
+            raise NotFound("That student does not exist.")
+        notify_issued(user_id, issued)
+        audit.record(actor, "permit.issue", target_type="TermEnrollment", target_id=enrollment_id,
+                     after={"permits_issued": [exam for exam, _ in issued]})
     return [exam for exam, _ in issued]
 
 
-def issue_missing_permits(term_id: int | None = None) -> int:
-    """The hourly check: every enrollment of the current term (or `term_id`) whose mapped
-    month is fully paid but has no valid permit gets it. Returns how many were issued."""
-    if term_id is None:
-        term_ids = list(db.session.scalars(select(Term.id).where(Term.is_current.is_(True))))
-    else:
-        term_ids = [term_id]
+def _owed_permits(term_ids: list[int]) -> set[int]:
+    """Enrollments of these terms (not withdrawn) with a mapped month fully paid and no valid
+    permit for its exam."""
     owed: set[int] = set()
     for tid in term_ids:
         for exam, month in exam_months(tid).items():
@@ -213,7 +229,18 @@ def issue_missing_permits(term_id: int | None = None) -> int:
                 .where(TermEnrollment.term_id == tid,
                        TermEnrollment.status != TermEnrollmentStatus.WITHDRAWN.value,
                        MonthBucket.paid >= MonthBucket.required, ~has_valid)))
-    db.session.rollback()
+    return owed
+
+
+def issue_missing_permits(term_id: int | None = None) -> int:
+    """The hourly check: every enrollment of the current term (or `term_id`) whose mapped
+    month is fully paid but has no valid permit gets it. Returns how many were issued."""
+    with unit_of_work():  # a short read: the permits are issued one enrollment at a time
+        if term_id is None:
+            term_ids = list(db.session.scalars(select(Term.id).where(Term.is_current.is_(True))))
+        else:
+            term_ids = [term_id]
+        owed = _owed_permits(term_ids)
     return sum(len(issue_permits_for(eid)) for eid in sorted(owed))
 
 
@@ -246,9 +273,15 @@ def exam_states(enrollment: TermEnrollment) -> list[ExamState]:
     return states
 
 
-def permit_for_student(permit_id: int, student_user_id: int) -> ExamPermit:
-    """The student's own issued permit (anything else answers not found)."""
-    permit = db.session.scalar(
+def permits_for_enrollment(enrollment_id: int, viewer: User) -> list[ExamState]:
+    """The exam states of a term enrollment the viewer may see (a student: their own; finance
+    staff: anyone's); anyone else's enrollment is not found."""
+    return exam_states(visible_enrollment(enrollment_id, viewer))
+
+
+def permit_for_student(permit_id: int, viewer: User) -> ExamPermit:
+    """The viewer's own issued permit, to print (anything else answers not found)."""
+    permit: ExamPermit | None = db.session.scalar(
         select(ExamPermit)
         .join(TermEnrollment, TermEnrollment.id == ExamPermit.term_enrollment_id)
         .join(Student, Student.id == TermEnrollment.student_id)
@@ -257,20 +290,21 @@ def permit_for_student(permit_id: int, student_user_id: int) -> ExamPermit:
                  selectinload(ExamPermit.enrollment).selectinload(TermEnrollment.term),
                  selectinload(ExamPermit.enrollment).selectinload(TermEnrollment.student)
                  .selectinload(Student.program))
-        .where(ExamPermit.id == permit_id, Student.user_id == student_user_id))
+        .where(ExamPermit.id == permit_id, Student.user_id == viewer.id))
     if permit is None or not permit.is_valid:
         raise NotFound("That permit does not exist.")
     return permit
 
 
-def verify_code(code) -> dict | None:
+def verify_code(code: object) -> dict[str, Any] | None:
     """What the public may learn from a permit code: valid or not, exam, term, student name
     and number. None when no permit has this code."""
     canonical = normalize_code(code)
     if canonical is None:
         return None
     row = db.session.execute(
-        select(ExamPermit, Term, Student.student_number, User.first_name, User.middle_name, User.last_name)
+        select(ExamPermit, Term, Student.student_number, User.first_name,
+               User.middle_name, User.last_name)
         .join(TermEnrollment, TermEnrollment.id == ExamPermit.term_enrollment_id)
         .join(Term, Term.id == TermEnrollment.term_id)
         .join(Student, Student.id == TermEnrollment.student_id)
@@ -278,14 +312,15 @@ def verify_code(code) -> dict | None:
         .where(ExamPermit.code == canonical)).first()
     if row is None:
         return None
-    permit, term, number, first, middle, last = row
+    permit: ExamPermit = row.ExamPermit
+    term: Term = row.Term
     return {
         "kind": "Exam permit",
         "valid": permit.is_valid,
         "status": "Valid" if permit.is_valid else "Revoked",
         "exam": permit.exam_label,
         "term": term.name,
-        "student_name": " ".join(p for p in (first, middle, last) if p),
-        "student_number": number,
+        "student_name": " ".join(p for p in (row.first_name, row.middle_name, row.last_name) if p),
+        "student_number": row.student_number,
         "code": permit.display_code,
     }

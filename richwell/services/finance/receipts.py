@@ -16,10 +16,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from richwell.extensions import db
-from richwell.models import Payment, PaymentKind, PaymentMethod, Role, Student, TermEnrollment, User
-from richwell.services.platform.clock import to_manila
+from richwell.models import Payment, PaymentKind, PaymentMethod, Student, TermEnrollment, User
+from richwell.services.platform.clock import MANILA, to_manila
 from richwell.services.platform.errors import NotFound
-from richwell.services.platform.unit_of_work import queue_task
+from richwell.services.platform.unit_of_work import queue_task, unit_of_work
+
+from .access import is_finance_staff, sees_student
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +34,10 @@ def receipt_path(receipt_number: str) -> str:
     return f"/receipts/{receipt_number}"
 
 
-def _load(receipt_number: str) -> Payment | None:
+def _load(receipt_number: str | None) -> Payment | None:
     if not RECEIPT_NUMBER_RE.match(str(receipt_number or "")):
         return None
-    return db.session.scalar(
+    payment: Payment | None = db.session.scalar(
         select(Payment)
         .options(selectinload(Payment.allocations), selectinload(Payment.cashier),
                  selectinload(Payment.reversal).selectinload(Payment.cashier),
@@ -45,15 +47,12 @@ def _load(receipt_number: str) -> Payment | None:
                  selectinload(Payment.enrollment).selectinload(TermEnrollment.student)
                  .selectinload(Student.program))
         .where(Payment.receipt_number == receipt_number, Payment.kind == PaymentKind.PAYMENT.value))
+    return payment
 
 
 def can_view(payment: Payment, viewer: User | None) -> bool:
     """Cashiers and admins see every receipt; a student only their own; nobody else any."""
-    if viewer is None:
-        return False
-    if viewer.role in (Role.CASHIER.value, Role.ADMIN.value):
-        return True
-    return viewer.role == Role.STUDENT.value and payment.enrollment.student.user_id == viewer.id
+    return sees_student(viewer, payment.enrollment.student.user_id)
 
 
 def receipt_for(receipt_number: str, viewer: User | None) -> Payment:
@@ -62,6 +61,19 @@ def receipt_for(receipt_number: str, viewer: User | None) -> Payment:
     if payment is None or not can_view(payment, viewer):
         raise NotFound("That receipt does not exist.")
     return payment
+
+
+def receipt_to_reverse(receipt_number: str, viewer: User | None) -> Payment:
+    """The receipt, for a viewer who may reverse payments (cashier or admin); for anyone else
+    it does not exist."""
+    if not is_finance_staff(viewer):
+        raise NotFound("That receipt does not exist.")
+    return receipt_for(receipt_number, viewer)
+
+
+def can_reverse(payment: Payment, viewer: User | None) -> bool:
+    """Cashiers and admins may reverse a payment not reversed yet."""
+    return is_finance_staff(viewer) and payment.reversal is None
 
 
 # --------------------------------------------------------------------------- words
@@ -122,10 +134,12 @@ class ReceiptData:
 
 def receipt_data(payment: Payment) -> ReceiptData:
     """Everything printed on a receipt, as plain values (HTML and PDF share it)."""
+    if payment.receipt_number is None:
+        raise ValueError("a reversal has no receipt of its own")
     student = payment.enrollment.student
     reversal = payment.reversal
     return ReceiptData(
-        receipt_number=payment.receipt_number, issued_at=to_manila(payment.created_at),
+        receipt_number=payment.receipt_number, issued_at=payment.created_at.astimezone(MANILA),
         student_name=student.user.full_name, student_number=student.student_number,
         program=f"{student.program.code} — {student.program.name}", term=payment.enrollment.term.name,
         amount=payment.amount, amount_words=amount_in_words(payment.amount),
@@ -205,37 +219,48 @@ def pdf_relative_path(receipt_number: str, void: bool = False) -> str:
     return f"{receipt_number[3:7]}/{receipt_number}{'-VOID' if void else ''}.pdf"
 
 
-def ensure_pdf(payment_id: int, *, force: bool = False) -> Path | None:
-    """Write the payment's receipt PDF if it is missing (or `force`), record where, and return
-    the file. Safe to run twice or concurrently (atomic rename; same content)."""
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.is_reversal:
-        return None
-    number = payment.receipt_number
-    relative = pdf_relative_path(number, void=payment.reversal is not None)
-    target = _folder() / relative
-    if target.exists() and payment.receipt_pdf_path == relative and not force:
-        return target
-    data = receipt_data(_load(number))
-    content = render_pdf(data)
+def _write_atomically(target: Path, content: bytes) -> None:
+    """A temporary file renamed into place: a reader never sees half a PDF."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".receipt-", suffix=".pdf")
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     os.replace(tmp, target)
-    if payment.receipt_pdf_path != relative:
-        db.session.execute(update(Payment).where(Payment.id == payment_id).values(receipt_pdf_path=relative)
-                           .execution_options(synchronize_session=False))
-    db.session.commit()
+
+
+def ensure_pdf(payment_id: int, *, force: bool = False) -> Path | None:
+    """Write the payment's receipt PDF if it is missing (or `force`), record where, and return
+    the file. Safe to run twice or concurrently (atomic rename; same content)."""
+    with unit_of_work():
+        payment = db.session.get(Payment, payment_id)
+        if payment is None or payment.is_reversal or payment.receipt_number is None:
+            return None
+        number = payment.receipt_number
+        relative = pdf_relative_path(number, void=payment.reversal is not None)
+        target = _folder() / relative
+        if target.exists() and payment.receipt_pdf_path == relative and not force:
+            return target
+        loaded = _load(number)
+        if loaded is None:  # pragma: no cover - the payment was read just above
+            return None
+        _write_atomically(target, render_pdf(receipt_data(loaded)))
+        if payment.receipt_pdf_path != relative:
+            db.session.execute(update(Payment).where(Payment.id == payment_id).values(receipt_pdf_path=relative)
+                               .execution_options(synchronize_session=False))
     return target
 
 
 def pdf_for(payment: Payment) -> Path:
     """The receipt PDF for download: the stored file, regenerated first when missing."""
+    if payment.receipt_number is None:
+        raise NotFound("That receipt does not exist.")
     relative = pdf_relative_path(payment.receipt_number, void=payment.reversal is not None)
     target = _folder() / relative
     if not target.exists() or payment.receipt_pdf_path != relative:
-        target = ensure_pdf(payment.id, force=not target.exists())
+        written = ensure_pdf(payment.id, force=not target.exists())
+        if written is None:  # pragma: no cover - a receipt always belongs to a payment
+            raise NotFound("That receipt does not exist.")
+        target = written
     return target
 
 
@@ -249,13 +274,13 @@ def sweep_missing_pdfs(limit: int = 500) -> int:
     """Write the PDFs of payments that have none yet, or whose reversal is not yet marked on
     their PDF (the hourly sweep). Returns how many were written."""
     reversal = aliased(Payment)
-    ids = list(db.session.scalars(
-        select(Payment.id).outerjoin(reversal, reversal.reverses_id == Payment.id)
-        .where(Payment.kind == PaymentKind.PAYMENT.value,
-               or_(Payment.receipt_pdf_path.is_(None),
-                   and_(reversal.id.is_not(None), Payment.receipt_pdf_path.not_like("%-VOID.pdf"))))
-        .order_by(Payment.id).limit(limit)))
-    db.session.rollback()
+    with unit_of_work():  # a short read: each PDF is then written in its own unit of work
+        ids = list(db.session.scalars(
+            select(Payment.id).outerjoin(reversal, reversal.reverses_id == Payment.id)
+            .where(Payment.kind == PaymentKind.PAYMENT.value,
+                   or_(Payment.receipt_pdf_path.is_(None),
+                       and_(reversal.id.is_not(None), Payment.receipt_pdf_path.not_like("%-VOID.pdf"))))
+            .order_by(Payment.id).limit(limit)))
     done = 0
     for payment_id in ids:
         if ensure_pdf(payment_id) is not None:

@@ -16,6 +16,7 @@ from richwell.models import Role, Student, User
 from . import audit
 from .clock import now
 from .errors import Conflict, DomainError, NotFound, ValidationError
+from .unit_of_work import unit_of_work
 
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so timing tells nothing.
@@ -35,12 +36,16 @@ def configure_hasher(fast: bool) -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """The argon2 hash stored for a password."""
+    hashed: str = _hasher.hash(password)
+    return hashed
 
 
 def verify_password(user: User, password: str) -> bool:
+    """True if `password` is the user's (a malformed stored hash never matches)."""
     try:
-        return _hasher.verify(user.password_hash, password)
+        matched: bool = _hasher.verify(user.password_hash, password)
+        return matched
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -56,6 +61,7 @@ def _burn_time(password: str) -> None:
 
 
 def normalize_email(raw: str, field: str = "email") -> str:
+    """A valid email address in lower case, or ValidationError at `field`."""
     text = (raw or "").strip()
     if not text:
         raise ValidationError("Enter an email address.", field=field)
@@ -68,6 +74,7 @@ def normalize_email(raw: str, field: str = "email") -> str:
 
 
 def check_name(raw: str | None, field: str, label: str, required: bool = True) -> str | None:
+    """A name without surrounding spaces, at most 100 characters (None when optional and empty)."""
     text = (raw or "").strip()
     if not text:
         if required:
@@ -79,6 +86,7 @@ def check_name(raw: str | None, field: str, label: str, required: bool = True) -
 
 
 def check_password_strength(password: str, field: str = "new_password") -> None:
+    """A password has 8 to 128 characters."""
     if len(password or "") < PASSWORD_MIN:
         raise ValidationError(f"Use at least {PASSWORD_MIN} characters.", field=field)
     if len(password) > PASSWORD_MAX:
@@ -107,10 +115,10 @@ def authenticate(identifier: str, password: str) -> User | None:
         return None
     if not verify_password(user, password) or not user.is_active_account:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = now()
-    db.session.commit()
+    with unit_of_work():
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = now()
     return user
 
 
@@ -121,8 +129,8 @@ def end_other_sessions(user: User) -> None:
 
 def sign_out(user: User) -> None:
     """Logout ends this and every other session of the user."""
-    end_other_sessions(user)
-    db.session.commit()
+    with unit_of_work():
+        end_other_sessions(user)
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
@@ -134,22 +142,23 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
         raise ValidationError("The two new passwords do not match.", field="confirm_password")
     if new == current:
         raise ValidationError("Choose a password different from the current one.", field="new_password")
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
-    end_other_sessions(user)
-    audit.record(user, "account.password_change", user)
-    db.session.commit()
+    with unit_of_work():
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+        end_other_sessions(user)
+        audit.record(user, "account.password_change", user)
 
 
 def generate_password() -> str:
+    """A random first password (12 URL-safe characters)."""
     return secrets.token_urlsafe(9)
 
 
 def create_user(*, email: str, first_name: str, last_name: str, role: Role | str,
                 password: str | None, middle_name: str | None = None,
-                must_change_password: bool = False, actor: User | None = None,
-                commit: bool = True) -> User:
-    """Create an account; a duplicate email (any case) is refused and nothing is created."""
+                must_change_password: bool = False, actor: User | None = None) -> User:
+    """Create an account; a duplicate email (any case) is refused and nothing is created.
+    Inside a caller's unit of work (an admission) the account is part of its transaction."""
     role = Role(role)
     email = normalize_email(email)
     first = check_name(first_name, "first_name", "first name")
@@ -162,15 +171,13 @@ def create_user(*, email: str, first_name: str, last_name: str, role: Role | str
     user = User(email=email, first_name=first, middle_name=middle, last_name=last,
                 role=role.value, password_hash=hash_password(password or generate_password()),
                 must_change_password=must_change_password, created_at=now())
-    db.session.add(user)
     try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+        with unit_of_work():
+            db.session.add(user)
+            db.session.flush()
+            audit.record(actor, "account.create", user, after={"email": email, "role": role.value})
+    except IntegrityError:  # the same email taken at the same moment; the unit has rolled back
         raise Conflict("An account with this email already exists.", field="email") from None
-    audit.record(actor, "account.create", user, after={"email": email, "role": role.value})
-    if commit:
-        db.session.commit()
     return user
 
 
@@ -190,6 +197,7 @@ def create_staff(actor: User, *, email: str, first_name: str, last_name: str,
 
 
 def get_user(user_id: int) -> User:
+    """The account with this id, or NotFound."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("That account does not exist.")
@@ -203,12 +211,12 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
         raise DomainError("You cannot deactivate your own account.", code="self_deactivation")
     if user.is_active_account == active:
         return user
-    user.is_active_account = active
-    if not active:
-        end_other_sessions(user)
-    audit.record(actor, "account.activate" if active else "account.deactivate", user,
-                 before={"active": not active}, after={"active": active})
-    db.session.commit()
+    with unit_of_work():
+        user.is_active_account = active
+        if not active:
+            end_other_sessions(user)
+        audit.record(actor, "account.activate" if active else "account.deactivate", user,
+                     before={"active": not active}, after={"active": active})
     return user
 
 
@@ -216,11 +224,11 @@ def reset_password(actor: User, user_id: int) -> str:
     """Admin resets a password: a new generated one, to be changed at next sign-in."""
     user = get_user(user_id)
     password = generate_password()
-    user.password_hash = hash_password(password)
-    user.must_change_password = True
-    end_other_sessions(user)
-    audit.record(actor, "account.password_reset", user)
-    db.session.commit()
+    with unit_of_work():
+        user.password_hash = hash_password(password)
+        user.must_change_password = True
+        end_other_sessions(user)
+        audit.record(actor, "account.password_reset", user)
     return password
 
 
@@ -237,14 +245,14 @@ def start_impersonation(admin: User, target_id: int) -> User:
         raise DomainError("Administrators cannot be impersonated.", code="impersonation_refused")
     if not target.is_active_account:
         raise DomainError("That account is deactivated.", code="impersonation_refused")
-    audit.record(admin, "impersonation.start", target)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(admin, "impersonation.start", target)
     return target
 
 
 def stop_impersonation(admin_id: int, target: User | None) -> User:
     """End impersonation and hand the session back to the admin; audited."""
     admin = get_user(admin_id)
-    audit.record(admin, "impersonation.stop", target)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(admin, "impersonation.stop", target)
     return admin

@@ -29,6 +29,8 @@ from richwell.models import ApiToken, User
 from . import accounts, audit, settings
 from .clock import now
 from .errors import DomainError, Forbidden, NotFound, ValidationError
+from .sql import rowcount
+from .unit_of_work import unit_of_work
 
 TOKEN_PREFIX = "rw_"
 TOKEN_NAME_MAX = 100
@@ -55,6 +57,8 @@ class Unauthenticated(DomainError):
 
 
 class PasswordChangeRequired(Forbidden):
+    """The account must change its password on the website before it may use the API."""
+
     code = "password_change_required"
 
 
@@ -105,11 +109,11 @@ def issue_token(user: User, name: str | None = None) -> tuple[ApiToken, str]:
     issued = now()
     token = ApiToken(user_id=user.id, name=label, token_hash=hash_secret(secret), prefix=secret[:8],
                      created_at=issued, expires_at=issued + timedelta(days=settings.get("api_token_days")))
-    db.session.add(token)
-    db.session.flush()
-    audit.record(user, "api_token.create", token, after={"name": label, "prefix": token.prefix,
-                                                         "expires_at": token.expires_at})
-    db.session.commit()
+    with unit_of_work():
+        db.session.add(token)
+        db.session.flush()
+        audit.record(user, "api_token.create", token, after={"name": label, "prefix": token.prefix,
+                                                             "expires_at": token.expires_at})
     return token, secret
 
 
@@ -126,9 +130,9 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != user.id:
         raise NotFound("That token does not exist.")
     if token.revoked_at is None:
-        token.revoked_at = now()
-        audit.record(user, "api_token.revoke", token, before={"prefix": token.prefix})
-        db.session.commit()
+        with unit_of_work():
+            token.revoked_at = now()
+            audit.record(user, "api_token.revoke", token, before={"prefix": token.prefix})
     return token
 
 
@@ -139,8 +143,8 @@ def _user_for_opaque(secret: str) -> User:
         raise Unauthenticated(INVALID_CREDENTIAL)
     user = _check_usable_account(token.user)
     if token.last_used_at is None or at - token.last_used_at >= LAST_USED_PRECISION:
-        token.last_used_at = at
-        db.session.commit()
+        with unit_of_work():
+            token.last_used_at = at
     return user
 
 
@@ -195,9 +199,10 @@ def purge_dead_tokens() -> int:
     """Delete tokens that expired or were revoked more than 90 days ago (the monthly
     archive job); a live token is never touched. Safe to run twice. Returns how many."""
     cutoff = now() - DEAD_TOKEN_RETENTION
-    result = db.session.execute(delete(ApiToken).where(or_(ApiToken.expires_at < cutoff, ApiToken.revoked_at < cutoff)))
-    if result.rowcount:
-        audit.record(None, "api_token.purge", target_type="ApiToken", after={"deleted": result.rowcount,
-                                                                              "before": cutoff})
-    db.session.commit()
-    return result.rowcount
+    with unit_of_work():
+        deleted = rowcount(db.session.execute(
+            delete(ApiToken).where(or_(ApiToken.expires_at < cutoff, ApiToken.revoked_at < cutoff))))
+        if deleted:
+            audit.record(None, "api_token.purge", target_type="ApiToken", after={"deleted": deleted,
+                                                                                  "before": cutoff})
+    return deleted

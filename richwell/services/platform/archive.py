@@ -17,26 +17,29 @@ from richwell.models import Notification, OutboxEmail, OutboxStatus
 
 from . import api_tokens, audit, jobs
 from .clock import now
+from .sql import rowcount
+from .unit_of_work import unit_of_work
 
 NOTIFICATION_RETENTION = timedelta(days=365)
 RUN_RETENTION = timedelta(days=90)
 
 
-def run() -> dict:
-    """Delete the expired records; returns how many of each."""
+def run() -> dict[str, int]:
+    """Delete the expired records in one unit of work, then the dead API tokens in their
+    own; returns how many of each."""
     at = now()
     old_read = select(Notification.id).where(Notification.read_at.is_not(None),
                                              Notification.created_at < at - NOTIFICATION_RETENTION)
-    sent_mail = db.session.execute(delete(OutboxEmail).where(
-        OutboxEmail.status == OutboxStatus.SENT.value, OutboxEmail.created_at < at - RUN_RETENTION)).rowcount or 0
-    # Mail rows of notifications about to go keep their text but lose the link.
-    db.session.execute(OutboxEmail.__table__.update().where(OutboxEmail.notification_id.in_(old_read))
-                       .values(notification_id=None))
-    notes = db.session.execute(delete(Notification).where(Notification.id.in_(old_read))).rowcount or 0
-    runs = jobs.purge_finished(at - RUN_RETENTION)
-    counts = {"notifications": notes, "job_runs": runs, "mail": sent_mail}
-    if any(counts.values()):
-        audit.record(None, "archive.monthly", target_type="Archive", after=counts)
-    db.session.commit()
+    with unit_of_work():
+        sent_mail = rowcount(db.session.execute(delete(OutboxEmail).where(
+            OutboxEmail.status == OutboxStatus.SENT.value, OutboxEmail.created_at < at - RUN_RETENTION)))
+        # Mail rows of notifications about to go keep their text but lose the link.
+        db.session.execute(OutboxEmail.__table__.update().where(OutboxEmail.notification_id.in_(old_read))
+                           .values(notification_id=None))
+        notes = rowcount(db.session.execute(delete(Notification).where(Notification.id.in_(old_read))))
+        runs = jobs.purge_finished(at - RUN_RETENTION)
+        counts = {"notifications": notes, "job_runs": runs, "mail": sent_mail}
+        if any(counts.values()):
+            audit.record(None, "archive.monthly", target_type="Archive", after=counts)
     counts["tokens"] = api_tokens.purge_dead_tokens()
     return counts

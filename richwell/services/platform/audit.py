@@ -5,17 +5,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from richwell.extensions import db
-from richwell.models import AuditEntry, User
+from richwell.models import AuditEntry, Role, User
 
 from .clock import now
 from .context import acting_context
 from .unit_of_work import stage_row
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
+    # Any JSON-able value in, the same with decimals and dates written as text out.
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -27,14 +28,20 @@ def _jsonable(value):
     return value
 
 
-def _values(actor: User | None, action: str, target, before, after, reason, target_type, target_id) -> dict:
+#: The actor role recorded for what the system did by itself (jobs, sweeps, the seed).
+SYSTEM_ROLE = "system"
+
+
+def _values(actor: User | None, action: str, target: Any, before: dict[str, Any] | None,
+            after: dict[str, Any] | None, reason: str | None, target_type: str | None,
+            target_id: Any) -> dict[str, Any]:
     ctx = acting_context()
     if target is not None:
         target_type = target_type or type(target).__name__
         target_id = target_id if target_id is not None else getattr(target, "id", None)
     return {
         "actor_id": actor.id if actor else None,
-        "actor_role": actor.role if actor else "system",
+        "actor_role": actor.role if actor else SYSTEM_ROLE,
         "impersonator_id": ctx.impersonator_id,
         "action": action,
         "target_type": target_type,
@@ -61,14 +68,14 @@ HEAD_REGISTRAR_VISIBLE_PREFIXES = ("curriculum.", "term.", "section.", "offering
                                    "credit.", "enrollment.", "grade.", "document.", "schedule.")
 
 
-def visible_entries(viewer: User):
+def visible_entries(viewer: User) -> Select[tuple[AuditEntry]]:
     """The audit query a viewer may see: admin all; head registrar registrar, grade and
     document actions; a registrar their own."""
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    if viewer.role == "admin":
+    if viewer.role == Role.ADMIN.value:
         return query
-    if viewer.role == "head_registrar":
+    if viewer.role == Role.HEAD_REGISTRAR.value:
         conds = [AuditEntry.action.startswith(p) for p in HEAD_REGISTRAR_VISIBLE_PREFIXES]
-        conds.append(AuditEntry.actor_role.in_(["registrar", "head_registrar"]))
+        conds.append(AuditEntry.actor_role.in_([Role.REGISTRAR.value, Role.HEAD_REGISTRAR.value]))
         return query.where(db.or_(*conds))
     return query.where(AuditEntry.actor_id == viewer.id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import overload
 from zoneinfo import ZoneInfo
 
 MANILA = ZoneInfo("Asia/Manila")
@@ -17,7 +18,14 @@ def today() -> date:
     return now().astimezone(MANILA).date()
 
 
+@overload
+def to_manila(value: datetime) -> datetime: ...
+@overload
+def to_manila(value: None) -> None: ...
+
+
 def to_manila(value: datetime | None) -> datetime | None:
+    """A stored (UTC) moment on the school's clock, for display; None stays None."""
     if value is None:
         return None
     return value.astimezone(MANILA)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ActingContext:
+    """Where the request came from, and the admin behind an impersonation."""
+
     ip: str | None = None
     impersonator_id: int | None = None
 
@@ -20,8 +22,10 @@ _current: ContextVar[ActingContext | None] = ContextVar("richwell_acting_context
 
 
 def set_acting_context(ctx: ActingContext) -> None:
+    """Set by the web layer at the start of each request."""
     _current.set(ctx)
 
 
 def acting_context() -> ActingContext:
+    """Who acts now (nobody's context, no IP, outside a request)."""
     return _current.get() or _NOBODY

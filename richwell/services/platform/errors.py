@@ -37,6 +37,8 @@ class NotFound(DomainError):
 
 
 class Forbidden(DomainError):
+    """The caller may not do this."""
+
     status = 403
     code = "forbidden"
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -30,11 +32,14 @@ from richwell.models import JobOutcome, JobRun
 from . import queue
 from .clock import now
 from .errors import DomainError, NotFound
+from .sql import rowcount
+from .unit_of_work import discard, unit_of_work
 
 log = logging.getLogger(__name__)
 OUT = JobOutcome
 STALE_GRACE = timedelta(minutes=1)
 ERROR_MAX = 4000
+TaskResult = TypeVar("TaskResult")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -55,7 +60,7 @@ def is_transient(exc: BaseException) -> bool:
         return False
 
 
-def counts_of(result) -> dict | None:
+def counts_of(result: object) -> dict[str, Any] | None:
     """What a task returned, in the run's `counts` column."""
     if result is None:
         return None
@@ -70,45 +75,47 @@ def _error_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:ERROR_MAX]
 
 
-def start_run(task: str, args: list, *, queue_id: str | None, time_limit: int) -> int:
-    """Record that an attempt starts (RUNNING) and commit, so a crash leaves the trace."""
-    db.session.rollback()
-    run = db.session.scalar(select(JobRun).where(JobRun.queue_id == queue_id)) if queue_id else None
-    if run is None:
-        run = JobRun(task=task, args=args, queue_id=queue_id, attempt=1, created_at=now())
-        db.session.add(run)
-    else:
-        run.attempt += 1
-    run.outcome, run.started_at, run.finished_at, run.time_limit = OUT.RUNNING.value, now(), None, time_limit
-    db.session.commit()
+def start_run(task: str, args: list[Any], *, queue_id: str | None, time_limit: int) -> int:
+    """Record that an attempt starts (RUNNING) in its own unit of work, so a crash leaves the trace."""
+    with unit_of_work():
+        run = db.session.scalar(select(JobRun).where(JobRun.queue_id == queue_id)) if queue_id else None
+        if run is None:
+            run = JobRun(task=task, args=args, queue_id=queue_id, attempt=1, created_at=now())
+            db.session.add(run)
+        else:
+            run.attempt += 1
+        run.outcome, run.started_at, run.finished_at, run.time_limit = OUT.RUNNING.value, now(), None, time_limit
     return run.id
 
 
-def _finish(run_id: int, outcome: JobOutcome, *, counts=None, error: str | None = None) -> None:
-    db.session.rollback()
-    db.session.execute(update(JobRun).where(JobRun.id == run_id).values(
-        outcome=outcome.value, finished_at=now(), counts=counts, error=error))
-    db.session.commit()
+def _finish(run_id: int, outcome: JobOutcome, *, counts: dict[str, Any] | None = None,
+            error: str | None = None) -> None:
+    # Whatever the body left uncommitted is not part of its work (and a failed read's
+    # transaction would refuse the update): discard it, then record the outcome on its own.
+    discard()
+    with unit_of_work():
+        db.session.execute(update(JobRun).where(JobRun.id == run_id).values(
+            outcome=outcome.value, finished_at=now(), counts=counts, error=error))
 
 
 def _statement_timeout(seconds: int | None) -> None:
     if db.engine.dialect.name != "postgresql":
         return
-    # Session-level (the task commits several times); RESET when the run ends, since the
-    # connection goes back to the pool.
-    if seconds:
-        db.session.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
-    else:
-        db.session.execute(text("RESET statement_timeout"))
-    db.session.commit()
+    # Session-level (the task runs several units of work), committed so that it holds; RESET
+    # when the run ends, since the connection goes back to the pool.
+    with unit_of_work():
+        if seconds:
+            db.session.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
+        else:
+            db.session.execute(text("RESET statement_timeout"))
 
 
 class Retry(Exception):
     """The run failed transiently and the queue will run it again."""
 
 
-def run_tracked(task: str, fn, args: tuple, *, queue_id: str | None, retries_left: int,
-                time_limit: int):
+def run_tracked(task: str, fn: Callable[..., TaskResult], args: tuple[Any, ...], *, queue_id: str | None,
+                retries_left: int, time_limit: int) -> TaskResult:
     """Run one attempt of a task body under its job-run record: RUNNING, then SUCCEEDED with
     counts, RETRYING (transient error, retries left) or FAILED. Exceptions go back to the
     caller after they are recorded (the queue decides whether to retry)."""
@@ -118,7 +125,6 @@ def run_tracked(task: str, fn, args: tuple, *, queue_id: str | None, retries_lef
         _statement_timeout(time_limit)
         result = fn(*args)
     except BaseException as exc:
-        db.session.rollback()
         retrying = is_transient(exc) and retries_left > 0
         _finish(run_id, OUT.RETRYING if retrying else OUT.FAILED, error=_error_text(exc))
         raise
@@ -126,7 +132,7 @@ def run_tracked(task: str, fn, args: tuple, *, queue_id: str | None, retries_lef
         try:
             _statement_timeout(None)
         except Exception:  # noqa: BLE001 - the connection may be the thing that broke
-            db.session.rollback()
+            pass  # its unit of work has rolled back; the pool replaces a broken connection
     elapsed = time.monotonic() - started
     if elapsed > time_limit:
         _finish(run_id, OUT.FAILED, counts=counts_of(result),
@@ -137,15 +143,13 @@ def run_tracked(task: str, fn, args: tuple, *, queue_id: str | None, retries_lef
     return result
 
 
-def record_unqueued(task: str, args: list, exc: BaseException) -> None:
+def record_unqueued(task: str, args: list[Any], exc: BaseException) -> None:
     """The queue could not take a message (Redis down): keep it as a PENDING run for the sweep."""
     try:
-        db.session.rollback()
-        db.session.add(JobRun(task=task, args=list(args), outcome=OUT.PENDING.value, created_at=now(),
-                              error=f"Not queued: {_error_text(exc)}"[:ERROR_MAX]))
-        db.session.commit()
+        with unit_of_work():
+            db.session.add(JobRun(task=task, args=list(args), outcome=OUT.PENDING.value, created_at=now(),
+                                  error=f"Not queued: {_error_text(exc)}"[:ERROR_MAX]))
     except Exception:  # noqa: BLE001 - never fail the request that already committed its work
-        db.session.rollback()
         log.exception("could not record the unqueued task %s%r", task, args)
 
 
@@ -162,18 +166,18 @@ def stale_runs(at: datetime | None = None) -> list[JobRun]:
 def _hand_over(run: JobRun, outcome_before: str, note: str) -> bool:
     """Mark one run REQUEUED if nobody else did (a conditional update: two sweeps at once
     requeue it once) and queue a fresh message with its arguments."""
-    claimed = db.session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.outcome == outcome_before)
-                                 .values(outcome=OUT.REQUEUED.value, finished_at=now(),
-                                         error=((run.error or "") + "\n" + note).strip()[:ERROR_MAX])
-                                 ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        claimed = rowcount(db.session.execute(
+            update(JobRun).where(JobRun.id == run.id, JobRun.outcome == outcome_before)
+            .values(outcome=OUT.REQUEUED.value, finished_at=now(),
+                    error=((run.error or "") + "\n" + note).strip()[:ERROR_MAX])))
     if not claimed:
         return False
     portal_queue = queue.current()
     if portal_queue is None or not portal_queue.knows(run.task):
         log.error("job run %s names an unknown task %s", run.id, run.task)
         return False
-    portal_queue.enqueue(run.task, *(run.args or []))
+    portal_queue.enqueue(run.task, *(run.args or []))  # outside the claim's transaction, after its commit
     return True
 
 
@@ -193,6 +197,8 @@ def requeue_stale(at: datetime | None = None) -> int:
 
 @dataclass
 class PeriodicState:
+    """A periodic job as the Jobs page shows it: its schedule, its last run and last success."""
+
     name: str
     schedule: str
     period: timedelta
@@ -208,6 +214,8 @@ class PeriodicState:
 
 @dataclass
 class QueueState:
+    """The queue as monitoring sees it (counts are None when it cannot be reached)."""
+
     reachable: bool
     pending: int | None
     scheduled: int | None
@@ -226,6 +234,7 @@ def queue_state() -> QueueState:
 
 
 def periodic_states() -> list[PeriodicState]:
+    """Every periodic job with its last run and last success."""
     portal_queue = queue.current()
     states = []
     for name, (schedule, period) in (portal_queue.periodic if portal_queue else {}).items():
@@ -238,17 +247,20 @@ def periodic_states() -> list[PeriodicState]:
 
 
 def running_runs() -> list[JobRun]:
+    """Runs not finished: RUNNING, RETRYING or PENDING, oldest first."""
     return list(db.session.scalars(select(JobRun).where(JobRun.outcome.in_([OUT.RUNNING.value, OUT.RETRYING.value,
                                                                              OUT.PENDING.value]))
                                    .order_by(JobRun.id)))
 
 
 def failed_runs(limit: int = 200) -> list[JobRun]:
+    """The failed runs, newest first."""
     return list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.FAILED.value)
                                    .order_by(JobRun.id.desc()).limit(limit)))
 
 
 def failed_count() -> int:
+    """How many runs failed and wait for an admin."""
     return db.session.scalar(select(func.count(JobRun.id)).where(JobRun.outcome == OUT.FAILED.value)) or 0
 
 
@@ -266,13 +278,12 @@ def retry_failed(run_id: int | None = None) -> int:
 
 def purge_failed() -> int:
     """Delete the failed runs (after they were read or retried). Returns how many."""
-    count = db.session.execute(delete(JobRun).where(JobRun.outcome == OUT.FAILED.value)).rowcount or 0
-    db.session.commit()
-    return count
+    with unit_of_work():
+        return rowcount(db.session.execute(delete(JobRun).where(JobRun.outcome == OUT.FAILED.value)))
 
 
 def purge_finished(before: datetime) -> int:
     """The archive drops finished runs older than `before` (failed ones stay until purged)."""
-    count = db.session.execute(delete(JobRun).where(
-        JobRun.outcome.in_([OUT.SUCCEEDED.value, OUT.REQUEUED.value]), JobRun.created_at < before)).rowcount or 0
-    return count
+    with unit_of_work():
+        return rowcount(db.session.execute(delete(JobRun).where(
+            JobRun.outcome.in_([OUT.SUCCEEDED.value, OUT.REQUEUED.value]), JobRun.created_at < before)))

@@ -1,6 +1,7 @@
 """In-app notifications: the bell, the notification center, read marks."""
 from __future__ import annotations
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 
 from richwell.extensions import db
@@ -9,7 +10,9 @@ from richwell.models import Notification
 from . import outbox
 from .clock import now
 from .errors import NotFound
-from .unit_of_work import stage_row
+from .limits import PAGE_SIZE
+from .sql import rowcount
+from .unit_of_work import stage_row, unit_of_work
 
 KINDS = {
     "welcome", "payment_received", "permit_issued", "permit_revoked", "grade_posted",
@@ -29,13 +32,15 @@ def notify(user_id: int, kind: str, message: str, link: str | None = None) -> No
 
 
 def unread_count(user_id: int) -> int:
+    """How many of the user's notifications are not read yet (the bell's number)."""
     return db.session.scalar(
         select(func.count(Notification.id)).where(
             Notification.user_id == user_id, Notification.read_at.is_(None))
     ) or 0
 
 
-def for_user(user_id: int, page: int = 1, per_page: int = 20):
+def for_user(user_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> Pagination:
+    """One page of the user's own notifications, newest first."""
     query = (select(Notification).where(Notification.user_id == user_id)
              .order_by(Notification.created_at.desc(), Notification.id.desc()))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -47,16 +52,17 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
     if note is None or note.user_id != user_id:
         raise NotFound("That notification does not exist.")
     if note.read_at is None:
-        note.read_at = now()
-        db.session.commit()
+        with unit_of_work():
+            note.read_at = now()
     return note
 
 
 def mark_all_read(user_id: int) -> int:
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=now())
-    )
-    db.session.commit()
-    return result.rowcount or 0
+    """Mark every unread notification of the user read. Returns how many."""
+    with unit_of_work():
+        result = db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .values(read_at=now())
+        )
+    return rowcount(result)

@@ -23,7 +23,8 @@ from richwell.models import Notification, OutboxEmail, OutboxStatus, User
 
 from . import queue
 from .clock import now
-from .unit_of_work import after_commit, in_unit_of_work, queue_task
+from .sql import rowcount
+from .unit_of_work import after_commit, in_unit_of_work, queue_task, unit_of_work
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)
@@ -33,6 +34,7 @@ SUBJECT = "Richwell Colleges portal"
 
 
 def smtp_configured() -> bool:
+    """True when the portal mails notifications (SMTP_HOST is set)."""
     return bool(current_app.config.get("SMTP_HOST"))
 
 
@@ -45,11 +47,10 @@ def collect() -> int:
                    literal(stamp, OutboxEmail.__table__.c.created_at.type))
             .join(User, User.id == Notification.user_id)
             .where(Notification.created_at >= stamp - WINDOW, missing))
-    count = db.session.execute(insert(OutboxEmail.__table__).from_select(
-        ["notification_id", "to_address", "subject", "body", "status", "attempts", "created_at"], rows)
-        .execution_options(preserve_rowcount=True)).rowcount
-    db.session.commit()
-    return count or 0
+    with unit_of_work():
+        return rowcount(db.session.execute(insert(OutboxEmail.__table__).from_select(
+            ["notification_id", "to_address", "subject", "body", "status", "attempts", "created_at"], rows)
+            .execution_options(preserve_rowcount=True)))
 
 
 def _send(mail: OutboxEmail) -> None:
@@ -67,30 +68,40 @@ def _send(mail: OutboxEmail) -> None:
         smtp.send_message(message)
 
 
-def deliver() -> dict:
-    """Collect new notifications, then (SMTP configured) mail the pending rows one by one,
-    each committed on its own so a crash never mails a row twice in a run."""
+def _mail_one(mail_id: int) -> str | None:
+    """Mail one pending row and record the attempt in its own unit of work. Returns the
+    row's new status when it reached SENT or FAILED, None otherwise."""
+    with unit_of_work():
+        mail = db.session.get(OutboxEmail, mail_id)
+        if mail is None or mail.status != OutboxStatus.PENDING.value:
+            return None
+        mail.attempts += 1
+        try:
+            _send(mail)
+        except (OSError, smtplib.SMTPException) as exc:
+            mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if mail.attempts >= MAX_ATTEMPTS:
+                mail.status = OutboxStatus.FAILED.value
+                return mail.status
+            return None
+        mail.status, mail.sent_at, mail.last_error = OutboxStatus.SENT.value, now(), None
+        return mail.status
+
+
+def deliver() -> dict[str, int]:
+    """Collect new notifications (committed first), then (SMTP configured) mail the pending
+    rows one by one, each committed on its own so a crash never mails a row twice in a run."""
     collected = collect()
     sent = failed = 0
     if smtp_configured():
         ids = list(db.session.scalars(select(OutboxEmail.id).where(OutboxEmail.status == OutboxStatus.PENDING.value)
                                       .order_by(OutboxEmail.id).limit(BATCH)))
         for mail_id in ids:
-            mail = db.session.get(OutboxEmail, mail_id)
-            if mail is None or mail.status != OutboxStatus.PENDING.value:
-                continue
-            mail.attempts += 1
-            try:
-                _send(mail)
-            except (OSError, smtplib.SMTPException) as exc:
-                mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if mail.attempts >= MAX_ATTEMPTS:
-                    mail.status = OutboxStatus.FAILED.value
-                    failed += 1
-            else:
-                mail.status, mail.sent_at, mail.last_error = OutboxStatus.SENT.value, now(), None
+            status = _mail_one(mail_id)
+            if status == OutboxStatus.SENT.value:
                 sent += 1
-            db.session.commit()
+            elif status == OutboxStatus.FAILED.value:
+                failed += 1
     return {"collected": collected, "sent": sent, "failed": failed}
 
 
@@ -101,6 +112,7 @@ def waiting(limit: int = 100) -> list[OutboxEmail]:
 
 
 def counts() -> dict[str, int]:
+    """How many outbox rows are in each status."""
     return dict(db.session.execute(select(OutboxEmail.status, func.count(OutboxEmail.id))
                                    .group_by(OutboxEmail.status)).all())
 
@@ -110,7 +122,14 @@ def ask_for_delivery() -> None:
     (only when SMTP is configured; otherwise the 5-minute run collects it for the admin page)."""
     if not smtp_configured():
         return
-    if in_unit_of_work():
-        queue_task("send_outbox")
-    else:  # TRANSITION: a service that still commits by itself; its commit event queues the mail
-        after_commit(lambda: None if current_app.config.get("HUEY_IMMEDIATE") else queue.enqueue("send_outbox"))
+    # TRANSITION: delete this branch (keep `queue_task` alone) once unit_of_work.STRICT is True;
+    # until then a service that still commits by itself has the mail queued by its commit event.
+    if not in_unit_of_work():
+        after_commit(_queue_delivery_unless_immediate)
+        return
+    queue_task("send_outbox")
+
+
+def _queue_delivery_unless_immediate() -> None:  # TRANSITION: goes with the branch above
+    if not current_app.config.get("HUEY_IMMEDIATE"):
+        queue.enqueue("send_outbox")

@@ -41,6 +41,7 @@ def register(queue: Queue | None) -> None:
 
 
 def current() -> Queue | None:
+    """The registered queue (None before create_app configured one)."""
     return _queue
 
 

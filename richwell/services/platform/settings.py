@@ -1,22 +1,37 @@
 """Typed system settings with the DOMAIN.md defaults; every change audited."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, overload
 
 from richwell.extensions import db
 from richwell.models import Setting, User
 
 from . import audit
 from .errors import ValidationError
+from .limits import MAX_PAYMENT
+from .unit_of_work import after_commit, unit_of_work
+
+#: What a setting holds: a switch, a whole number, or an amount of money.
+SettingValue = bool | int | Decimal
+#: The settings of each kind by name (checked against SPECS by the tests), so that
+#: `get("max_units")` is known to be an int where it is used.
+BoolSetting = Literal["enrollment_link_enabled", "impersonation_enabled"]
+IntSetting = Literal["max_units", "installment_months", "inc_expiry_major_months", "inc_expiry_minor_months",
+                     "api_token_days"]
+MoneySetting = Literal["min_monthly_commitment"]
 
 
 @dataclass(frozen=True)
 class SettingSpec:
+    """One setting: its label and help for the admin page, its kind, default and range."""
+
     key: str
     label: str
     kind: str  # "bool" | "int" | "money"
-    default: object
+    default: SettingValue
     minimum: int | None = None
     maximum: int | None = None
     help: str = ""
@@ -39,14 +54,20 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in [
 ]}
 
 _CACHE_KEY = "richwell_settings"
-MAX_MONEY = Decimal("1000000.00")
+MAX_MONEY = MAX_PAYMENT  # a money setting is at most the largest payment
 
 
-def _cache() -> dict:
-    return db.session.info.setdefault(_CACHE_KEY, {})
+def _cache() -> dict[str, SettingValue]:
+    cache: dict[str, SettingValue] = db.session.info.setdefault(_CACHE_KEY, {})
+    return cache
 
 
-def _from_storage(spec: SettingSpec, raw):
+def _clear_cache() -> None:
+    _cache().clear()
+
+
+def _from_storage(spec: SettingSpec, raw: Any) -> SettingValue:
+    # `raw` is the JSON the settings table holds: a number, a string or a boolean.
     if spec.kind == "money":
         return Decimal(raw).quantize(Decimal("0.01"))
     if spec.kind == "int":
@@ -54,7 +75,17 @@ def _from_storage(spec: SettingSpec, raw):
     return bool(raw)
 
 
-def get(key: str):
+@overload
+def get(key: BoolSetting) -> bool: ...
+@overload
+def get(key: IntSetting) -> int: ...
+@overload
+def get(key: MoneySetting) -> Decimal: ...
+@overload
+def get(key: str) -> SettingValue: ...
+
+
+def get(key: str) -> SettingValue:
     """The current value of a setting (the stored one, or its default)."""
     spec = SPECS[key]
     cache = _cache()
@@ -64,19 +95,30 @@ def get(key: str):
     return cache[key]
 
 
-def typed(key: str, raw) -> object:
+@overload
+def typed(key: BoolSetting, raw: Any) -> bool: ...
+@overload
+def typed(key: IntSetting, raw: Any) -> int: ...
+@overload
+def typed(key: MoneySetting, raw: Any) -> Decimal: ...
+@overload
+def typed(key: str, raw: Any) -> SettingValue: ...
+
+
+def typed(key: str, raw: Any) -> SettingValue:
     """A value read straight from the settings table (None when never set) as the setting's
     type; for services that fold a setting into one of their own statements."""
     spec = SPECS[key]
     return spec.default if raw is None else _from_storage(spec, raw)
 
 
-def all_values() -> dict[str, object]:
+def all_values() -> dict[str, SettingValue]:
+    """Every setting's current value, the stored one or its default."""
     rows = {row.key: row for row in db.session.query(Setting).all()}
     return {k: (_from_storage(s, rows[k].value) if k in rows else s.default) for k, s in SPECS.items()}
 
 
-def parse(key: str, raw) -> object:
+def parse(key: str, raw: object) -> SettingValue:
     """Validate a raw form value for a setting; raise ValidationError at that field."""
     spec = SPECS.get(key)
     if spec is None:
@@ -89,12 +131,12 @@ def parse(key: str, raw) -> object:
     if spec.kind == "int":
         if not text.lstrip("-").isdigit() or len(text) > 6:
             raise ValidationError(f"{spec.label} must be a whole number.", field=key)
-        value = int(text)
-        if (spec.minimum is not None and value < spec.minimum) or (
-                spec.maximum is not None and value > spec.maximum):
+        number = int(text)
+        if (spec.minimum is not None and number < spec.minimum) or (
+                spec.maximum is not None and number > spec.maximum):
             raise ValidationError(
                 f"{spec.label} must be between {spec.minimum} and {spec.maximum}.", field=key)
-        return value
+        return number
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -106,12 +148,13 @@ def parse(key: str, raw) -> object:
     return value.quantize(Decimal("0.01"))
 
 
-def update(actor: User, changes: dict[str, object]) -> dict[str, tuple]:
+def update(actor: User, changes: Mapping[str, object]) -> dict[str, tuple[SettingValue, SettingValue]]:
     """Apply validated setting changes in one transaction, auditing each before/after.
 
     All values are validated first; one bad value changes nothing.
     """
-    parsed, errors = {}, {}
+    parsed: dict[str, SettingValue] = {}
+    errors: dict[str, list[str]] = {}
     for key, raw in changes.items():
         try:
             parsed[key] = parse(key, raw)
@@ -119,30 +162,33 @@ def update(actor: User, changes: dict[str, object]) -> dict[str, tuple]:
             errors.update(error.fields)
     if errors:
         raise ValidationError("Some settings are not valid; nothing was changed.", fields=errors)
-    current = all_values()
-    changed: dict[str, tuple] = {}
-    for key, value in parsed.items():
-        if current[key] == value:
-            continue
-        stored = str(value) if isinstance(value, Decimal) else value
-        row = db.session.get(Setting, key)
-        if row is None:
-            row = Setting(key=key, value=stored, updated_by_id=actor.id)
-            db.session.add(row)
-        else:
-            row.value = stored
-            row.updated_by_id = actor.id
-        audit.record(actor, "settings.change", target_type="Setting", target_id=key,
-                     before={key: current[key]}, after={key: value})
-        changed[key] = (current[key], value)
-    db.session.commit()
-    _cache().clear()
+    changed: dict[str, tuple[SettingValue, SettingValue]] = {}
+    with unit_of_work():
+        current = all_values()
+        for key, value in parsed.items():
+            if current[key] == value:
+                continue
+            stored = str(value) if isinstance(value, Decimal) else value
+            row = db.session.get(Setting, key)
+            if row is None:
+                row = Setting(key=key, value=stored, updated_by_id=actor.id)
+                db.session.add(row)
+            else:
+                row.value = stored
+                row.updated_by_id = actor.id
+            audit.record(actor, "settings.change", target_type="Setting", target_id=key,
+                         before={key: current[key]}, after={key: value})
+            changed[key] = (current[key], value)
+        after_commit(_clear_cache)
     return changed
 
 
-def set_value(actor: User | None, key: str, value) -> None:
+def set_value(actor: User | None, key: str, value: SettingValue) -> None:
     """Set one setting programmatically (seed, tests); audited like a page change."""
-    if actor is None:
+    if actor is not None:
+        update(actor, {key: value})
+        return
+    with unit_of_work():
         current = get(key)
         row = db.session.get(Setting, key)
         stored = str(value) if isinstance(value, Decimal) else value
@@ -152,7 +198,4 @@ def set_value(actor: User | None, key: str, value) -> None:
             row.value = stored
         audit.record(None, "settings.change", target_type="Setting", target_id=key,
                      before={key: current}, after={key: value})
-        db.session.commit()
-        _cache().clear()
-    else:
-        update(actor, {key: value})
+        after_commit(_clear_cache)

@@ -1,5 +1,6 @@
 """SQL helpers shared by every service: the hot-path statement cache, the one multi-row
-INSERT helper, and small functions that SQLite and PostgreSQL spell differently.
+INSERT helper, the count of rows a statement touched, and small functions that SQLite and
+PostgreSQL spell differently.
 
 Each function compiles to the engine's own spelling so a batch (GPA, INC expiry) stays one
 statement on both engines instead of a Python loop per row.
@@ -7,16 +8,18 @@ statement on both engines instead of a Python loop per row.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
-from sqlalchemy import Integer, Numeric, Table, insert
+from sqlalchemy import CursorResult, Integer, Numeric, Result, Table, insert
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from richwell.extensions import db
 
 
-class day_number(FunctionElement):
+class day_number(FunctionElement[int]):
     """A date as a whole day count, so that day_number(b) - day_number(a) = days from a to b."""
 
     type = Integer()
@@ -25,59 +28,65 @@ class day_number(FunctionElement):
 
 
 @compiles(day_number)
-def _day_number_pg(element, compiler, **kw):
+def _day_number_pg(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
     return "(%s - DATE '2000-01-01')" % compiler.process(element.clauses, **kw)
 
 
 @compiles(day_number, "sqlite")
-def _day_number_sqlite(element, compiler, **kw):
+def _day_number_sqlite(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
     # julianday() of a plain date is always N.5, so truncation keeps differences exact.
     return "CAST(julianday(%s) AS INTEGER)" % compiler.process(element.clauses, **kw)
 
 
-class greatest(FunctionElement):
+class _TypedByFirstArgument(FunctionElement[Any]):
+    """A function whose result has the type of its first argument."""
+
+    inherit_cache = True
+
+    # SQLAlchemy declares `type` as a plain attribute and overrides it with properties the same
+    # way, out of the type checker's sight.
+    if not TYPE_CHECKING:
+
+        @property
+        def type(self):
+            return self.clauses.clauses[0].type
+
+
+class greatest(_TypedByFirstArgument):
     """The larger of its arguments (GREATEST on PostgreSQL, scalar max() on SQLite)."""
 
     inherit_cache = True
     name = "greatest"
 
-    @property
-    def type(self):
-        return self.clauses.clauses[0].type
 
-
-class least(FunctionElement):
+class least(_TypedByFirstArgument):
     """The smaller of its arguments (LEAST on PostgreSQL, scalar min() on SQLite)."""
 
     inherit_cache = True
     name = "least"
 
-    @property
-    def type(self):
-        return self.clauses.clauses[0].type
-
 
 @compiles(greatest)
-def _greatest_pg(element, compiler, **kw):
+def _greatest_pg(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
     return "GREATEST(%s)" % compiler.process(element.clauses, **kw)
 
 
 @compiles(greatest, "sqlite")
-def _greatest_sqlite(element, compiler, **kw):
+def _greatest_sqlite(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
     return "max(%s)" % compiler.process(element.clauses, **kw)
 
 
 @compiles(least)
-def _least_pg(element, compiler, **kw):
+def _least_pg(element: least, compiler: SQLCompiler, **kw: Any) -> str:
     return "LEAST(%s)" % compiler.process(element.clauses, **kw)
 
 
 @compiles(least, "sqlite")
-def _least_sqlite(element, compiler, **kw):
+def _least_sqlite(element: least, compiler: SQLCompiler, **kw: Any) -> str:
     return "min(%s)" % compiler.process(element.clauses, **kw)
 
 
-class hundredths(FunctionElement):
+class hundredths(FunctionElement[Decimal]):
     """An integer count of hundredths as a 2-decimal number (113 → 1.13), exactly on PostgreSQL;
     SQLite has no exact decimal, and its REAL 1.13 reads back as Decimal('1.13') through
     Numeric(4, 2)."""
@@ -88,26 +97,33 @@ class hundredths(FunctionElement):
 
 
 @compiles(hundredths)
-def _hundredths_pg(element, compiler, **kw):
+def _hundredths_pg(element: hundredths, compiler: SQLCompiler, **kw: Any) -> str:
     return "(CAST(%s AS NUMERIC(10, 2)) / 100)" % compiler.process(element.clauses, **kw)
 
 
 @compiles(hundredths, "sqlite")
-def _hundredths_sqlite(element, compiler, **kw):
+def _hundredths_sqlite(element: hundredths, compiler: SQLCompiler, **kw: Any) -> str:
     return "(%s / 100.0)" % compiler.process(element.clauses, **kw)
 
 
 _STATEMENTS: dict[tuple[Hashable, ...], Any] = {}
+Statement = TypeVar("Statement")
 
 
-def cached_statement(name: str, build: Callable[..., Any], *variant: Hashable) -> Any:
+def cached_statement(name: str, build: Callable[..., Statement], *variant: Hashable) -> Statement:
     """Build a hot-path statement once per (name, variant) and reuse it: constructing
     SQLAlchemy statements costs more CPU than running them. The only statement cache."""
     key = (name, *variant)
     stmt = _STATEMENTS.get(key)
     if stmt is None:
         stmt = _STATEMENTS[key] = build(*variant)
-    return stmt
+    return cast(Statement, stmt)  # stored under its name by the same `build`
+
+
+def rowcount(result: Result[Unpack[tuple[Any, ...]]]) -> int:
+    """How many rows an UPDATE, a DELETE or an INSERT ... SELECT touched. Their results are
+    cursor results, which the session's `execute` does not say in its type."""
+    return cast("CursorResult[Unpack[tuple[Any, ...]]]", result).rowcount or 0
 
 
 def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:

@@ -90,6 +90,17 @@ def unit_of_work() -> Iterator[Session]:
             log.exception("after-commit work failed: %r", callback)
 
 
+def discard() -> None:
+    """Roll back what a failed or finished step left open outside any unit of work, so an error
+    page can read and the next unit of work starts clean (the job runner after a task body
+    that lost its connection or ran past its time limit). Inside a unit of work the exception
+    leaving its block does this instead."""
+    session = db.session()
+    if _current(session) is not None:
+        raise RuntimeError("discard() inside a unit of work: let the exception leave its block instead")
+    session.rollback()
+
+
 def transactional(fn: Callable[P, R]) -> Callable[P, R]:
     """Decorator form: the whole function is one unit of work (or joins the caller's)."""
 

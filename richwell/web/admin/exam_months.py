@@ -1,6 +1,8 @@
 """Admin: the exam→month mapping of each term, and finding a receipt by its number."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,13 +29,13 @@ def exam_months():
         abort(404)
     form = MappingForm()
     errors: dict[str, list[str]] = {}
-    values = finance.exam_months(term.id) if term else {}
+    values: Mapping[str, object] = finance.exam_months(term.id) if term else {}
     status = 200
     if term and request.method == "POST":
         if not form.validate_on_submit():
             flash("The form expired; try again.", "error")
             return redirect(url_for("admin.exam_months", term=term.id))
-        submitted = {e.value: request.form.get(e.value.lower(), "") for e in Exam}
+        submitted: dict[str, object] = {e.value: request.form.get(e.value.lower(), "") for e in Exam}
         try:
             finance.set_exam_months(term.id, submitted, current_user)
         except DomainError as error:

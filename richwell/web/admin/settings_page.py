@@ -23,7 +23,7 @@ def settings_page():
         if not form.validate_on_submit():
             flash("The form expired; try again.", "error")
             return redirect(url_for("admin.settings_page"))
-        changes = {}
+        changes: dict[str, object] = {}
         for key, spec in settings.SPECS.items():
             if spec.kind == "bool":
                 changes[key] = request.form.get(key) == "on"
@@ -33,9 +33,11 @@ def settings_page():
             changed = settings.update(current_user, changes)
         except DomainError as error:
             errors = error.fields
-            values = {**values, **{k: request.form.get(k, "") for k in changes if settings.SPECS[k].kind != "bool"}}
+            # What was typed stays in the fields, next to its error.
+            shown: dict[str, object] = {**values, **{k: request.form.get(k, "") for k in changes
+                                                     if settings.SPECS[k].kind != "bool"}}
             return render_template("admin/settings.html", form=form, specs=settings.SPECS,
-                                   values=values, errors=errors), 400
+                                   values=shown, errors=errors), 400
         flash(f"{len(changed)} setting(s) changed." if changed else "Nothing changed.", "success")
         return redirect(url_for("admin.settings_page"))
     return render_template("admin/settings.html", form=form, specs=settings.SPECS, values=values,

@@ -12,6 +12,7 @@ from richwell.extensions import db
 from richwell.models import STAFF_ROLES, Role, User
 from richwell.services.platform import accounts, settings
 from richwell.services.platform.errors import DomainError
+from richwell.services.platform.limits import STAFF_PAGE_SIZE
 from richwell.web.admin.blueprint import bp
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for
@@ -38,7 +39,7 @@ def _users_page(form: StaffForm, status: int = 200, new_password: tuple | None =
         like = f"%{q.lower()}%"
         query = query.where(or_(User.email.like(like), db.func.lower(User.last_name).like(like),
                                 db.func.lower(User.first_name).like(like)))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=25, error_out=False)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=STAFF_PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", form=form, action_form=ActionForm(), page=page, q=q,
                            role=role, roles=list(Role), new_password=new_password,
                            impersonation_enabled=settings.get("impersonation_enabled")), status
@@ -99,7 +100,7 @@ def reset_password(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("admin.users"))
-    user = db.session.get(User, user_id)
+    user = accounts.get_user(user_id)
     return _users_page(StaffForm(formdata=None), new_password=(user.email, password))
 
 

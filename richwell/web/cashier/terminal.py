@@ -56,7 +56,7 @@ def _typed(form: PaymentForm, key: str | None = None, errors: dict | None = None
 def student(student_id: int):
     """The student panel: months, balance, credit, permits, history and the payment form."""
     try:
-        account = finance.account(student_id, request.args.get("enrollment", type=int))
+        account = finance.account(student_id, request.args.get("enrollment", type=int), viewer=current_user)
     except NotFound:
         return render("errors/404.html", status=404)
     return render("cashier/terminal.html", "cashier/_panel.html", q="", hits=[], panel=account,
@@ -118,8 +118,7 @@ def _form_again(enrollment_id: int, state: PaymentFormState, message: str | None
         return render("cashier/_payment_form.html", "cashier/_payment_form.html", status=status,
                       pay=state, methods=METHODS, enrollment_id=enrollment_id, message=message)
     try:
-        enrollment = finance.get_enrollment(enrollment_id)
-        account = finance.account(enrollment.student_id, enrollment_id)
+        account = finance.account_for_enrollment(enrollment_id, current_user)
     except NotFound:
         return render("errors/404.html", status=404)
     return render("cashier/terminal.html", status=status, q="", hits=[], panel=account, pay=state,

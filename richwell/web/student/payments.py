@@ -24,7 +24,7 @@ def payments_page():
 def print_permit(permit_id: int):
     """A printable issued permit with a QR code to the public verification page."""
     try:
-        permit = finance.permit_for_student(permit_id, current_user.id)
+        permit = finance.permit_for_student(permit_id, current_user)
     except NotFound:
         abort(404)
     verify_url = url_for("public.verify", code=permit.code, _external=True)

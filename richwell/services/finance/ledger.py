@@ -1,0 +1,391 @@
+"""The ledger's writes: recording a payment, reversing one, and the gapless official receipt
+numbers, each in one unit of work with the term enrollment and its month buckets locked
+(PostgreSQL row locks; SQLite serialises writers with BEGIN IMMEDIATE).
+
+The counter handles hundreds of payments a minute, so this hot path speaks to the tables
+directly (Core statements built once, rows read by name): the ORM's flush would cost more
+than the SQL itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BindParameter, Insert, Select, Update, and_, bindparam, case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from richwell.extensions import db
+from richwell.models import (
+    Exam,
+    ExamMonthMapping,
+    IdempotencyRecord,
+    Money,
+    MonthBucket,
+    Payment,
+    PaymentAllocation,
+    PaymentKind,
+    PaymentMethod,
+    ReceiptCounter,
+    Role,
+    Student,
+    TermEnrollment,
+    TermEnrollmentStatus,
+    User,
+)
+from richwell.services.platform import audit, clock, notifications
+from richwell.services.platform.clock import MANILA
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.sql import cached_statement, insert_rows
+from richwell.services.platform.unit_of_work import unit_of_work
+
+from . import permits, receipts
+from .queries import result_for
+from .rules import (
+    AllocationPlan,
+    MonthAmount,
+    PaymentResult,
+    ReversalResult,
+    allocate_sequentially,
+    check_idempotency_key,
+    check_reference,
+    deallocate_latest_first,
+    fingerprint_of,
+    parse_amount,
+    parse_method,
+)
+
+_ENROLLMENTS = TermEnrollment.__table__
+_BUCKETS = MonthBucket.__table__
+_PAYMENTS = Payment.__table__
+_ALLOCATIONS = PaymentAllocation.__table__
+_KEYS = IdempotencyRecord.__table__
+_MAPPINGS = ExamMonthMapping.__table__
+_STUDENTS = Student.__table__
+_COUNTER = ReceiptCounter.__table__
+
+
+def _require_role(actor: User | None, *roles: Role, doing: str) -> User:
+    if actor is None or actor.role not in {r.value for r in roles}:
+        raise Forbidden(f"Only {' or '.join(r.label.lower() for r in roles)} staff may {doing}.")
+    return actor
+
+
+# --------------------------------------------------------------------------- the locked read
+
+
+@dataclass(frozen=True)
+class _Bucket:
+    id: int
+    month: int
+    required: Decimal
+    paid: Decimal
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """The enrollment as the payment sees it under its lock."""
+
+    enrollment_id: int
+    student_id: int
+    status: str
+    credit_balance: Decimal
+    buckets: list[_Bucket]
+    student_user_id: int
+    student_number: str
+    exam_months: dict[str, int]
+    key_payment_id: int | None = None
+    key_fingerprint: str | None = None
+    key_used: bool = False
+
+
+def _lock_statement(with_key: bool) -> Select[Any]:
+    e, b, s, m = _ENROLLMENTS.c, _BUCKETS.c, _STUDENTS.c, _MAPPINGS.c
+    columns: list[Any] = [
+        e.id.label("enrollment_id"), e.student_id, e.status, e.credit_balance,
+        b.id.label("bucket_id"), b.month, b.required, b.paid,
+        s.user_id.label("student_user_id"), s.student_number,
+        m.prelim_month, m.midterm_month, m.prefinal_month, m.final_month]
+    joined = (_ENROLLMENTS.join(_BUCKETS, b.term_enrollment_id == e.id).join(_STUDENTS, s.id == e.student_id)
+              .outerjoin(_MAPPINGS, m.term_id == e.term_id))
+    if with_key:
+        k = _KEYS.c
+        columns += [k.id.label("key_id"), k.payment_id.label("key_payment_id"),
+                    k.fingerprint.label("key_fingerprint")]
+        joined = joined.outerjoin(_KEYS, and_(k.scope == bindparam("scope"), k.key == bindparam("key")))
+    return (select(*columns).select_from(joined).where(e.id == bindparam("enrollment_id")).order_by(b.month)
+            .with_for_update(of=[_ENROLLMENTS, _BUCKETS]))
+
+
+def _lock_enrollment(enrollment_id: int, scope: str | None = None, key: str | None = None) -> _Locked | None:
+    """One statement: the enrollment and its buckets locked FOR UPDATE (so the allocation reads
+    the latest committed amounts; PostgreSQL re-reads locked rows after waiting), with the
+    student's ids, the term's exam mapping and any earlier use of the idempotency key joined in.
+    A same-key request still in flight is not visible here; the unique key is the final guard."""
+    with_key = key is not None
+    params = {"enrollment_id": enrollment_id, **({"scope": scope, "key": key} if with_key else {})}
+    rows = db.session.execute(cached_statement("finance.lock", _lock_statement, with_key), params).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if first.prelim_month is None:  # the term has no mapping row: the defaults
+        mapping = permits.default_exam_months()
+    else:
+        mapping = {Exam.PRELIM.value: first.prelim_month, Exam.MIDTERM.value: first.midterm_month,
+                   Exam.PREFINAL.value: first.prefinal_month, Exam.FINAL.value: first.final_month}
+    used = with_key and first.key_id is not None
+    return _Locked(first.enrollment_id, first.student_id, first.status, first.credit_balance,
+                   [_Bucket(r.bucket_id, r.month, r.required, r.paid) for r in rows],
+                   first.student_user_id, first.student_number, mapping,
+                   key_payment_id=first.key_payment_id if used else None,
+                   key_fingerprint=first.key_fingerprint if used else None, key_used=used)
+
+
+def _locked_or_missing(enrollment_id: int) -> _Locked:
+    locked = _lock_enrollment(enrollment_id)
+    if locked is None:
+        raise NotFound("That enrollment does not exist.")
+    return locked
+
+
+# --------------------------------------------------------------------------- bucket and ledger rows
+
+
+def _bucket_update_statement(parts: int) -> Update:
+    b = _BUCKETS.c
+    ids: list[BindParameter[Any]] = [bindparam(f"id{i}") for i in range(parts)]
+    delta = case({ids[i]: bindparam(f"delta{i}", type_=Money()) for i in range(parts)}, value=b.id)
+    return update(_BUCKETS).where(b.id.in_(ids)).values(paid=b.paid + delta)
+
+
+def _credit_update_statement(bucket_parts: int) -> Update:
+    e = _ENROLLMENTS.c
+    stmt = (update(_ENROLLMENTS).where(e.id == bindparam("enrollment_id"))
+            .values(credit_balance=e.credit_balance + bindparam("delta", type_=Money())))
+    if bucket_parts:
+        # PostgreSQL: the buckets' UPDATE rides along as a data-modifying WITH (one statement).
+        stmt = stmt.add_cte(_bucket_update_statement(bucket_parts).cte("touched_buckets"))
+    return stmt
+
+
+def _apply_to_buckets(locked: _Locked, plan: AllocationPlan) -> None:
+    """One UPDATE for every touched bucket (paid = paid + its part, relative so it can never
+    lose a change) and the credit balance when it moves (on PostgreSQL both in one statement)."""
+    params: dict[str, object] = {"enrollment_id": locked.enrollment_id, "delta": plan.credit}
+    by_month = {bk.month: bk.id for bk in locked.buckets}
+    for i, (month, amount) in enumerate(plan.parts):
+        params[f"id{i}"], params[f"delta{i}"] = by_month[month], amount
+    parts = len(plan.parts)
+    together = bool(parts and plan.credit) and db.session.get_bind().dialect.name == "postgresql"
+    if parts and not together:
+        db.session.execute(cached_statement("finance.buckets", _bucket_update_statement, parts), params)
+    if plan.credit:
+        statement = cached_statement("finance.credit", _credit_update_statement, parts if together else 0)
+        db.session.execute(statement, params)
+
+
+def _insert_allocations(payment_id: int, locked: _Locked, plan: AllocationPlan) -> None:
+    """All of a payment's allocations in one INSERT."""
+    by_month = {bk.month: bk.id for bk in locked.buckets}
+    insert_rows(_ALLOCATIONS, [{"payment_id": payment_id, "month_bucket_id": by_month[m], "month": m, "amount": a}
+                               for m, a in plan.parts])
+
+
+def _counter_statement(dialect: str) -> Insert:
+    # The same upsert in each engine's spelling: the first number of a year inserts its row.
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    year, last_value = _COUNTER.c.year, _COUNTER.c.last_value
+    if dialect == "postgresql":
+        pg_upsert = postgresql.insert(_COUNTER).values(year=bindparam("year"), last_value=1)
+        return pg_upsert.on_conflict_do_update(index_elements=[year], set_={"last_value": last_value + 1}) \
+            .returning(last_value)
+    lite_upsert = sqlite.insert(_COUNTER).values(year=bindparam("year"), last_value=1)
+    return lite_upsert.on_conflict_do_update(index_elements=[year], set_={"last_value": last_value + 1}) \
+        .returning(last_value)
+
+
+def next_receipt_number(year: int) -> str:
+    """The next OR-YYYY-NNNNNN of the year. The counter row stays locked until the caller's
+    transaction ends, and a rollback gives the number back: numbers are gapless."""
+    dialect = db.session.get_bind().dialect.name
+    value: int = db.session.execute(cached_statement("finance.counter", _counter_statement, dialect),
+                                    {"year": year}).scalar_one()
+    if value > 999_999:
+        raise DomainError(f"Receipt numbers for {year} are exhausted.", code="receipts_exhausted")
+    return f"OR-{year}-{value:06d}"
+
+
+# --------------------------------------------------------------------------- recording a payment
+
+
+def record_payment(enrollment_id: int, amount: object, method: object, reference_number: object, cashier: User,
+                   idempotency_key: object, fingerprint: str | None = None) -> PaymentResult:
+    """Record money received, in one transaction: lock the enrollment, allocate sequentially
+    (earliest unpaid month first, the rest to credit balance), store the allocations, take
+    the next gapless official receipt number, issue the permits of every mapped month that
+    became fully paid, notify the student and audit. Replaying the same one-time key returns
+    the first result and records nothing; the same key with another request is refused."""
+    _require_role(cashier, Role.CASHIER, doing="record payments")
+    value = parse_amount(amount)
+    how = parse_method(method)
+    reference = check_reference(how, reference_number)
+    key = check_idempotency_key(idempotency_key)
+    fingerprint = fingerprint or fingerprint_of(enrollment_id, value, how, reference)
+    scope = f"payment:{cashier.id}"
+
+    try:
+        with unit_of_work():
+            locked = _lock_enrollment(enrollment_id, scope, key)
+            if locked is None or locked.key_used:
+                result = None
+            else:
+                result = _record(locked, value, how, reference, cashier, scope, key, fingerprint)
+    except IntegrityError:
+        # Another request with this key committed while we worked: answer with its result.
+        existing = _find_record(scope, key)
+        if existing is None:
+            raise
+        return _replay_or_refuse(scope, key, fingerprint, record=existing)
+    if result is None:
+        return _replay_or_refuse(scope, key, fingerprint, missing=locked is None)
+    return result
+
+
+def _record(locked: _Locked, value: Decimal, how: PaymentMethod, reference: str | None, cashier: User,
+            scope: str, key: str, fingerprint: str) -> PaymentResult:
+    """The writes of one payment, in the caller's unit of work (record_payment's rule)."""
+    if locked.status == TermEnrollmentStatus.WITHDRAWN.value:
+        raise DomainError(f"{locked.student_number} has withdrawn from this term; "
+                          "no payment can be recorded.", code="enrollment_withdrawn")
+
+    plan = allocate_sequentially(locked.buckets, value)
+    completed = plan.months_completed(locked.buckets)
+    _apply_to_buckets(locked, plan)
+    issued = permits.issue_for_months(locked.enrollment_id, completed, locked.exam_months)
+
+    # Taken last: the counter row stays locked until commit, so keep that window short.
+    receipt_number = next_receipt_number(clock.today().year)
+    created = clock.now()
+    payment_id: int = db.session.execute(
+        cached_statement("finance.payment", lambda: insert(_PAYMENTS).returning(_PAYMENTS.c.id)), {
+            "term_enrollment_id": locked.enrollment_id, "kind": PaymentKind.PAYMENT.value, "amount": value,
+            "method": how.value, "reference_number": reference, "cashier_id": cashier.id, "created_at": created,
+            "receipt_number": receipt_number, "credit_change": plan.credit}).scalar_one()
+    _insert_allocations(payment_id, locked, plan)
+    result = PaymentResult(
+        payment_id=payment_id, receipt_number=receipt_number, enrollment_id=locked.enrollment_id,
+        student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,
+        created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
+        buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit,
+        permits_issued=[exam for exam, _ in issued])
+    db.session.execute(cached_statement("finance.key", lambda: insert(_KEYS)), {
+        "scope": scope, "key": key, "fingerprint": fingerprint, "payment_id": payment_id,
+        "response": result.as_response(), "created_at": created})
+    notifications.notify(locked.student_user_id, "payment_received",
+                         f"Payment of PHP {value:,.2f} received ({how.label}). "
+                         f"Official receipt {receipt_number}.", link=receipts.receipt_path(receipt_number))
+    permits.notify_issued(locked.student_user_id, issued)
+    audit.record(cashier, "payment.record", target_type="Payment", target_id=payment_id,
+                 before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
+                         "credit_balance": locked.credit_balance},
+                 after={"receipt_number": receipt_number, "student": locked.student_number,
+                        "amount": value, "method": how.value, "reference_number": reference,
+                        "allocations": {m: a for m, a in plan.parts}, "credit_added": plan.credit,
+                        "permits_issued": result.permits_issued})
+    receipts.queue_pdf(payment_id)
+    return result
+
+
+def _find_record(scope: str, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
+                                                             IdempotencyRecord.key == key))
+
+
+def _replay_or_refuse(scope: str, key: str, fingerprint: str, *, record: IdempotencyRecord | None = None,
+                      missing: bool = False) -> PaymentResult:
+    record = record or _find_record(scope, key)
+    if record is None:
+        if missing:
+            raise NotFound("That enrollment does not exist.")
+        raise Conflict("This payment could not be matched to its one-time key; reload and try again.")
+    if record.fingerprint != fingerprint:
+        raise Conflict("This payment form was already used for a different payment. "
+                       "Reload the page to get a fresh form.", code="idempotency_mismatch")
+    if record.payment_id is None:  # pragma: no cover - every key is stored with its payment
+        raise Conflict("This payment could not be matched to its one-time key; reload and try again.")
+    stored = record.response or {}
+    result = result_for(record.payment_id, replayed=True, permits_issued=list(stored.get("permits_issued", [])))
+    if "credit_balance" in stored:
+        # The first result, not the balance as it stands now: a replay answers the same body.
+        result.credit_balance = Decimal(stored["credit_balance"])
+    return result
+
+
+# --------------------------------------------------------------------------- reversing a payment
+
+
+def _reason_for_reversal(reason: object) -> str:
+    why = " ".join(str(reason or "").split())
+    if len(why) < 5:
+        raise ValidationError("Give the reason for the reversal (at least 5 characters).", field="reason")
+    if len(why) > 500:
+        raise ValidationError("Keep the reason under 500 characters.", field="reason")
+    return why
+
+
+def reverse_payment(payment_id: int, reason: object, actor: User) -> ReversalResult:
+    """Void a payment (cashier or admin, reason required): its money comes back out of the
+    credit balance first, then the buckets from the latest month backwards; a permit whose
+    mapped month is no longer fully paid is revoked (student notified). The original stays in
+    the ledger, marked reversed; a payment is reversed at most once. Audited."""
+    _require_role(actor, Role.CASHIER, Role.ADMIN, doing="reverse payments")
+    why = _reason_for_reversal(reason)
+    receipt_number: str | None = None
+    try:
+        with unit_of_work():
+            original = db.session.get(Payment, payment_id)
+            if original is None:
+                raise NotFound("That payment does not exist.")
+            if original.is_reversal:
+                raise DomainError("A reversal cannot itself be reversed; record a new payment instead.",
+                                  code="reversal_of_reversal")
+            receipt_number = original.receipt_number
+            reversal = _reverse(original, why, actor)
+    except IntegrityError:
+        # Another reversal of this payment committed first (the unique reverses_id said so).
+        raise Conflict(f"Receipt {receipt_number} was already reversed.", code="already_reversed") from None
+    return reversal
+
+
+def _reverse(original: Payment, why: str, actor: User) -> ReversalResult:
+    """The writes of one reversal, in the caller's unit of work (reverse_payment's rule)."""
+    locked = _locked_or_missing(original.term_enrollment_id)
+    already = db.session.scalar(select(Payment).where(Payment.reverses_id == original.id))
+    if already is not None:
+        raise Conflict(f"Receipt {original.receipt_number} was already reversed on "
+                       f"{already.created_at.astimezone(MANILA):%b %d, %Y}.", code="already_reversed")
+    plan = deallocate_latest_first(locked.buckets, locked.credit_balance, original.amount)
+    _apply_to_buckets(locked, plan)
+    reopened = plan.months_uncompleted(locked.buckets)
+    revoked = permits.revoke_for_months(locked.enrollment_id, reopened, locked.exam_months)
+
+    created = clock.now()
+    reversal = Payment(term_enrollment_id=locked.enrollment_id, kind=PaymentKind.REVERSAL.value,
+                       amount=-original.amount, method=original.method, cashier_id=actor.id,
+                       created_at=created, credit_change=plan.credit, reverses_id=original.id, reason=why)
+    db.session.add(reversal)
+    db.session.flush()
+    _insert_allocations(reversal.id, locked, plan)
+    permits.notify_revoked(locked.student_user_id, revoked, original.receipt_number)
+    audit.record(actor, "payment.reverse", original, reason=why,
+                 before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
+                         "credit_balance": locked.credit_balance},
+                 after={"reversal_id": reversal.id, "receipt_number": original.receipt_number,
+                        "student": locked.student_number, "amount": original.amount,
+                        "deallocations": {m: a for m, a in plan.parts}, "credit_removed": -plan.credit,
+                        "permits_revoked": revoked})
+    receipts.queue_pdf(original.id)  # after the commit: the receipt's PDF now carries the VOID mark
+    return ReversalResult(id=reversal.id, reverses_id=original.id, amount=-original.amount, method=original.method,
+                          credit_change=plan.credit, reason=why, created_at=created,
+                          allocations=[MonthAmount(m, a) for m, a in plan.parts], permits_revoked=revoked)
