@@ -60,7 +60,7 @@ def next_student_number(year: int) -> str:
     until the caller's unit of work ends, so concurrent applications queue here and a rolled
     back application gives its number back.
     """
-    table = StudentNumberCounter.__table__
+    counter = StudentNumberCounter
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # A year's first number continues after any student already numbered for that year
@@ -68,10 +68,10 @@ def next_student_number(year: int) -> str:
     prefix = f"{year}-"
     first = (select(func.coalesce(func.max(cast(func.substr(Student.student_number, 6), Integer)), 0) + 1)
              .where(Student.student_number.like(prefix + "%")).scalar_subquery())
-    statement = (insert(table).values(year=year, last_value=first)
-                 .on_conflict_do_update(index_elements=[table.c.year],
-                                        set_={"last_value": table.c.last_value + 1})
-                 .returning(table.c.last_value))
+    statement = (insert(counter).values(year=year, last_value=first)
+                 .on_conflict_do_update(index_elements=[counter.year],
+                                        set_={"last_value": counter.last_value + 1})
+                 .returning(counter.last_value))
     value: int = db.session.execute(statement).scalar_one()
     if value > 99999:
         raise DomainError(f"Student numbers for {year} are used up (99999 reached).", code="numbers_exhausted")
