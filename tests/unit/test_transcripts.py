@@ -42,7 +42,7 @@ def student():
 
 
 def test_the_record_lists_terms_subjects_credits_units_and_gpa(student):
-    record = transcripts.build_record(student.id)
+    record = transcripts.build_record(student.user, student.id)
     assert record["student"]["number"] == student.student_number
     assert [t["name"] for t in record["terms"]] == ["1st semester 2025-2026", "1st semester 2026-2027"]
     first = record["terms"][0]
