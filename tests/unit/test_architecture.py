@@ -23,8 +23,7 @@ COMMITS_LEFT: set[str] = {
     "richwell/services/enrollment/subjects.py", "richwell/services/finance/payment_import.py",
     "richwell/services/finance/payments.py", "richwell/services/finance/permits.py",
     "richwell/services/finance/receipts.py", "richwell/services/finance/reminders.py",
-    "richwell/services/grades/gpa.py", "richwell/services/grades/grade_sheets.py",
-    "richwell/services/grades/transcripts.py", "richwell/services/platform/accounts.py",
+    "richwell/services/platform/accounts.py",
     "richwell/services/platform/api_tokens.py", "richwell/services/platform/archive.py",
     "richwell/services/platform/jobs.py", "richwell/services/platform/notifications.py",
     "richwell/services/platform/outbox.py", "richwell/services/platform/settings.py",
@@ -32,7 +31,7 @@ COMMITS_LEFT: set[str] = {
 }
 LONG_LEFT: set[str] = {
     "richwell/services/enrollment/subjects.py", "richwell/services/finance/payments.py",
-    "richwell/services/academics/scheduling.py", "richwell/services/grades/grade_sheets.py",
+    "richwell/services/academics/scheduling.py",
     "richwell/services/admissions/applications.py",
 }
 
