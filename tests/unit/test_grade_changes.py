@@ -234,3 +234,16 @@ def test_a_rejected_completion_lets_the_clock_run_out(posted):
     assert grades_service.expire_incs(record.base_deadline) == 1
     db.session.refresh(b)
     assert b.grade == "5.00"
+
+
+def test_from_a_class_sheet_only_that_classs_grades_may_be_changed(posted):
+    offering, professor, a, _b, _c = posted
+    other = make_class(professor=professor)
+    elsewhere = add_to_class(other)
+    post_grades(other, {elsewhere.id: "2.00"})
+    with pytest.raises(ValidationError, match="not enrolled in this class"):
+        grades_service.request_change(professor, elsewhere.id, "1.75", "recheck", offering_id=offering.id)
+    with pytest.raises(NotFound, match="not yours"):
+        grades_service.request_change(make_user(Role.PROFESSOR), a.id, "1.75", "recheck", offering_id=offering.id)
+    assert _pending() == 0
+    assert grades_service.request_change(professor, a.id, "1.75", "recheck", offering_id=offering.id).id

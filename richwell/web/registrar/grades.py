@@ -94,7 +94,7 @@ def grade_requests():
     waiting = [r for r in pending if r not in mine_to_decide]
     recent = (grades.requests_for(current_user, ChangeRequestStatus.APPROVED.value)[:10]
               + grades.requests_for(current_user, ChangeRequestStatus.REJECTED.value)[:10])
-    recent.sort(key=lambda r: r.decided_at, reverse=True)
+    recent.sort(key=lambda r: r.decided_at or r.requested_at, reverse=True)  # decided ones carry decided_at
     return render("registrar/grade_requests.html", head_only=head_only, others=others, waiting=waiting,
                   recent=recent[:10], form=ActionForm(), is_head=current_user.role == Role.HEAD_REGISTRAR.value,
                   reason_for=lambda r: grades.may_decide(current_user, r))
