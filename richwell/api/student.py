@@ -407,7 +407,7 @@ def transcript(enrollment_id: int):
     cumulative GPA and units earned: the same record the transcript page shows.
     """
     enrollment = own_enrollment(enrollment_id)
-    record = grades.build_record(enrollment.student_id)
+    record = grades.build_record(api_user(), enrollment.student_id)
     facts = record["student"]
     record["student"] = {**facts, "program": {"code": facts["program_code"], "name": facts["program_name"]}}
     return record

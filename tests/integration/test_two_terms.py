@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from richwell.extensions import db
 from richwell.models import IncRecord, Role, Student, SubjectEnrollment, TermGpa
+from richwell.services import grades
 from richwell.services.admissions import students
 from richwell.services.enrollment.subjects import advise, enroll_in_subject
 from richwell.services.finance import ledger, permits
-from richwell.services.grades import grade_sheets as grades
+from richwell.services.grades.inc import inc_deadline
 from richwell.services.platform.clock import today
 from tests.factories import (
     make_enrollment,
@@ -89,8 +90,8 @@ def test_one_student_through_two_terms():
 
     # Six months (major subject) after finalization the INC turns FAILED 5.00, audited as SYSTEM.
     inc = db.session.query(IncRecord).one()
-    assert grades.expire_incs(grades.inc_deadline(inc, today()) - timedelta(days=1)) == 0
-    assert grades.expire_incs(grades.inc_deadline(inc, today())) == 1
+    assert grades.expire_incs(inc_deadline(inc, today()) - timedelta(days=1)) == 0
+    assert grades.expire_incs(inc_deadline(inc, today())) == 1
     db.session.expire_all()
     failed = db.session.get(SubjectEnrollment, taken["IT101"])
     assert (failed.status, failed.grade) == ("FAILED", "5.00")

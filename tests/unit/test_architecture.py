@@ -19,12 +19,9 @@ COMMITS_LEFT: set[str] = {
     "richwell/services/admissions/applications.py",
     "richwell/services/admissions/credits.py", "richwell/services/admissions/students.py",
     "richwell/services/enrollment/subjects.py",
-    "richwell/services/grades/gpa.py", "richwell/services/grades/grade_sheets.py",
-    "richwell/services/grades/transcripts.py",
 }
 LONG_LEFT: set[str] = {
-    "richwell/services/enrollment/subjects.py", "richwell/services/grades/grade_sheets.py",
-    "richwell/services/admissions/applications.py",
+    "richwell/services/enrollment/subjects.py", "richwell/services/admissions/applications.py",
 }
 
 
