@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Notification, Offering, Role, SubjectEnrollment, TermEnrollment
-from richwell.services.enrollment.subjects import drop_subject, enroll_in_subject
+from richwell.services.enrollment import drop_subject, enroll_in_subject
 from richwell.services.platform import settings
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
