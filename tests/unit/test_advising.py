@@ -8,7 +8,8 @@ from sqlalchemy import event
 
 from richwell.extensions import db
 from richwell.models import Role
-from richwell.services.enrollment import advise, enroll_in_subject
+from richwell.services.enrollment import advise, enroll_in_subject, preview_meetings, registration
+from richwell.services.platform.errors import NotFound
 from tests.factories import (
     make_enrollment,
     make_program,
@@ -112,6 +113,22 @@ def test_advising_before_month1_is_paid_says_so_on_every_subject(world):
     assert not advice.can_add
     assert all(c.refusals[0].code == "first_month_unpaid" for c in advice.recommended)
     assert advise(world.te.id, make_user(Role.ADMIN)).can_add
+
+
+def test_a_student_reads_only_their_own_advising_preview_and_registration(world):
+    """Ownership lives in the service: another student (or a role that does not enroll) finds
+    nothing; registrars and administrators read any enrollment."""
+    other = make_student(program=make_program(code="BSCS"))
+    reads = (lambda user: advise(world.te.id, user), lambda user: preview_meetings(world.te.id, user),
+             lambda user: registration(world.te.id, user))
+    for read in reads:
+        for user in (other.user, make_user(Role.CASHIER), make_user(Role.PROFESSOR)):
+            with pytest.raises(NotFound):
+                read(user)
+        for user in (world.student.user, make_user(Role.REGISTRAR), make_user(Role.HEAD_REGISTRAR),
+                     make_user(Role.ADMIN)):
+            read(user)
+    assert advise(world.te.id, make_user(Role.HEAD_REGISTRAR)).viewer == "registrar"
 
 
 def _statements(fn):

@@ -367,9 +367,11 @@ def advise(term_enrollment_id: RawId, actor: User, *, subject_ids: Iterable[Any]
     picker card)."""
     te_id = check_id(term_enrollment_id, "term_enrollment_id", "term enrollment")
     found = standing_for_advising(te_id)
-    if found is None or not may_read(actor, found[0].student_user_id):
+    if found is None:
         raise NotFound(NO_ENROLLMENT)
     st, person = found
+    if not may_read(actor, st.student_user_id):
+        raise NotFound(NO_ENROLLMENT)
     load_history(st)
     facts = _curriculum(st)
     today_ = today()
