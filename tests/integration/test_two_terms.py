@@ -11,7 +11,7 @@ from richwell.extensions import db
 from richwell.models import IncRecord, Role, Student, SubjectEnrollment, TermGpa
 from richwell.services import grades
 from richwell.services.admissions import students
-from richwell.services.enrollment.subjects import advise, enroll_in_subject
+from richwell.services.enrollment import advise, enroll_in_subject
 from richwell.services.finance import ledger, permits
 from richwell.services.grades.inc import inc_deadline
 from richwell.services.platform.clock import today
@@ -60,7 +60,7 @@ def test_one_student_through_two_terms():
     enrollment = make_enrollment(student, first, commitment="3000.00")
 
     # Before month 1 is paid the subject picker refuses.
-    refusal = advise(enrollment.id).recommended[0].refusals[0]
+    refusal = advise(enrollment.id, student.user).recommended[0].refusals[0]
     assert refusal.code == "first_month_unpaid"
     receipt = ledger.record_payment(enrollment.id, "3000.00", "CASH", None, cashier, new_key())
     assert receipt.receipt_number.startswith("OR-")
@@ -97,7 +97,7 @@ def test_one_student_through_two_terms():
     assert (failed.status, failed.grade) == ("FAILED", "5.00")
 
     # Advising brings IT101 back as a retake; IT102 waits for it.
-    advice = advise(next_enrollment.id)
+    advice = advise(next_enrollment.id, student.user)
     by_code = {c.code: c for c in advice.recommended + advice.irregular}
     assert by_code["IT101"].is_retake and by_code["IT101"].category == "retake"
     assert by_code["IT101"].sections and by_code["IT101"].sections[0].section_id == retake_section.id

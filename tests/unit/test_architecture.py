@@ -18,10 +18,9 @@ MAX_LINES = 500
 COMMITS_LEFT: set[str] = {
     "richwell/services/admissions/applications.py",
     "richwell/services/admissions/credits.py", "richwell/services/admissions/students.py",
-    "richwell/services/enrollment/subjects.py",
 }
 LONG_LEFT: set[str] = {
-    "richwell/services/enrollment/subjects.py", "richwell/services/admissions/applications.py",
+    "richwell/services/admissions/applications.py",
 }
 
 

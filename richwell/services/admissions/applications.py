@@ -365,8 +365,7 @@ def admit(applicant: Applicant, *, password: str, actor: User | None, created_vi
                                                uploaded_at=now()))
         enrollment = None
         if open_enrollment:
-            enrollment = open_term_enrollment(student, term, applicant.monthly_commitment, acting,
-                                              commit=False)
+            enrollment = open_term_enrollment(student, term, applicant.monthly_commitment, acting)
         notifications.notify(
             user.id, "welcome",
             f"Welcome to Richwell Colleges, {applicant.first_name}! Your student number is {number}. "

@@ -321,7 +321,7 @@ def open_own_enrollment(student_user: User, monthly_commitment) -> TermEnrollmen
         raise DomainError(f"Your status is {student.status}, so you cannot open an enrollment. "
                           "Please see the registrar.", code="student_not_active")
     try:
-        enrollment = open_term_enrollment(student, term, commitment, student_user, commit=False)
+        enrollment = open_term_enrollment(student, term, commitment, student_user)
         db.session.commit()
     except IntegrityError:  # a double click raced the unique (student, term) constraint
         db.session.rollback()
@@ -437,7 +437,7 @@ def run_bulk_open(job_id: int) -> BulkOpenJob | None:
                     commitment = job.default_commitment
                 try:
                     with db.session.begin_nested():
-                        open_term_enrollment(student, term, commitment, actor, commit=False)
+                        open_term_enrollment(student, term, commitment, actor)
                     _bump(job, "opened")
                 except IntegrityError:  # the student opened it themselves a moment ago
                     _bump(job, "already_enrolled")
