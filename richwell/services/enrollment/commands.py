@@ -77,7 +77,7 @@ def check_monthly_commitment(amount: Decimal) -> Decimal:
         raise ValidationError("Enter the monthly commitment as an amount.", field="monthly_commitment")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError("The monthly commitment may have at most 2 decimals.", field="monthly_commitment")
-    minimum = cast(Decimal, settings.get("min_monthly_commitment"))
+    minimum = settings.get("min_monthly_commitment")
     if amount < minimum:
         raise ValidationError(f"The monthly commitment must be at least PHP {minimum:,.2f}.",
                               field="monthly_commitment")
@@ -101,7 +101,7 @@ def open_term_enrollment(student: Student, term: Term, monthly_commitment: Decim
         TermEnrollment.student_id == student.id, TermEnrollment.term_id == term.id))
     if exists:
         raise Conflict(f"{student.student_number} already has an enrollment for {term.name}.")
-    months = cast(int, settings.get("installment_months"))
+    months = settings.get("installment_months")
     enrollment = TermEnrollment(student_id=student.id, term_id=term.id,
                                 monthly_commitment=commitment, created_at=now())
     enrollment.buckets = [MonthBucket(month=m, required=commitment) for m in range(1, months + 1)]

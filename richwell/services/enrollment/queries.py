@@ -8,7 +8,7 @@ the ORM layer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Unpack, cast
+from typing import Any, Unpack
 
 from sqlalchemy import (
     ColumnElement,
@@ -113,7 +113,7 @@ def _standing(row: AnyRow) -> Standing:
         term_semester=row.semester, term_is_current=bool(row.is_current), enrollment_open=row.enrollment_open,
         enrollment_close=row.enrollment_close, drop_deadline=row.drop_deadline,
         month1_required=row.month1_required, month1_paid=row.month1_paid,
-        max_units=cast(int, settings.typed("max_units", row.max_units)))
+        max_units=settings.typed("max_units", row.max_units))
 
 
 def lock_standing(term_enrollment_id: int) -> Standing | None:
