@@ -1,7 +1,7 @@
 """Flask extensions, created unbound here and bound in create_app."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic batch migrations on SQLite can find them.
@@ -37,8 +37,11 @@ if TYPE_CHECKING:
 
     class Model(Base, _FlaskModel):
         __abstract__ = True
+        # Every model maps one Table (services build Core statements on it).
+        __table__: ClassVar[Table]
 else:
     Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

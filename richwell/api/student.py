@@ -217,8 +217,7 @@ def available_subjects(enrollment_id: int):
     the other offered subjects of my program (irregular); each with its sections, whether it
     can be added now and, if not, why — the same checks as enrolling.
     """
-    own_enrollment(enrollment_id)
-    advice = enrollment_service.advise(enrollment_id, viewer=Role.STUDENT.value)
+    advice = enrollment_service.advise(enrollment_id, api_user())
     return [{"subject": {"id": c.subject_id, "code": c.code, "title": c.title, "units": c.units,
                          "year_level": c.year_level, "semester": c.semester},
              "is_recommended": recommended, "is_retake": c.is_retake, "can_enroll": c.can_enroll,
@@ -247,7 +246,6 @@ def enroll_subject(body, enrollment_id: int):
     Every enrollment rule applies in order (window, first month paid, not taken, prerequisites,
     unit cap, seats, schedule); a refusal is 422 with the rule's code.
     """
-    own_enrollment(enrollment_id)
     added = enrollment_service.enroll_in_subject(enrollment_id, body["subject_id"], body["section_id"], api_user())
     return _subject_enrollment(added.subject_enrollment_id)
 
@@ -268,12 +266,9 @@ def drop_subject(body, enrollment_id: int):
 
     Before the term's drop deadline; the seat and the units are freed at once.
     """
-    enrollment = own_enrollment(enrollment_id)
-    row = db.session.get(SubjectEnrollment, body["subject_enrollment_id"])
-    if row is None or row.term_enrollment_id != enrollment.id:
-        raise NotFound("That subject enrollment does not exist.", field="subject_enrollment_id")
-    enrollment_service.drop_subject(row.id, api_user())
-    return _subject_enrollment(row.id)
+    dropped = enrollment_service.drop_subject(body["subject_enrollment_id"], api_user(),
+                                              term_enrollment_id=enrollment_id)
+    return _subject_enrollment(dropped.subject_enrollment_id)
 
 
 # ---------------------------------------------------------------- payments and permits
@@ -407,7 +402,7 @@ def transcript(enrollment_id: int):
     cumulative GPA and units earned: the same record the transcript page shows.
     """
     enrollment = own_enrollment(enrollment_id)
-    record = grades.build_record(enrollment.student_id)
+    record = grades.build_record(api_user(), enrollment.student_id)
     facts = record["student"]
     record["student"] = {**facts, "program": {"code": facts["program_code"], "name": facts["program_name"]}}
     return record

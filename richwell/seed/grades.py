@@ -158,6 +158,7 @@ def seed(password: str) -> list[tuple[str, str]]:
             offering = _offering(past, program, subjects[code], professor)
             rows = [_take(s, offering) for s in students]
         teacher = offering.professor
+        assert teacher is not None  # _offering assigns the professor
         sheet = grades.find_sheet(offering.id)
         if sheet is None or sheet.status == GradeSheetStatus.OPEN.value:
             grades.reopen_sheet(registrar, offering.id, "Demo data: grades of a finished term", today())
@@ -173,6 +174,8 @@ def seed(password: str) -> list[tuple[str, str]]:
         offering = _offering(current, program, subjects["IT102"], professor)
         rows = [_take(s, offering) for s in students]
     if grades.find_sheet(offering.id) is None and today() <= current.grade_deadline:
-        grades.save_draft(offering.professor, offering.id, rows[0].id, "1.75")
+        teacher = offering.professor
+        assert teacher is not None  # _offering assigns the professor
+        grades.save_draft(teacher, offering.id, rows[0].id, "1.75")
     grades.recompute_all()
     return [("Student (grades)", students[0].student_number)]

@@ -13,10 +13,10 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from richwell.models import Role
 from richwell.services.enrollment import (
     Meeting,
     advise,
-    current_enrollment_id,
     drop_subject,
     enroll_in_subject,
     preview_meetings,
@@ -47,7 +47,8 @@ def clash_notes(enrolled: list[Meeting], candidate: list[Meeting]) -> list[str]:
 
 
 class Picker:
-    """The picker's routes for one role. `mode` is the viewer the service advises for."""
+    """The picker's routes for one role (`mode`: the blueprint's role, as the service sees the
+    viewer). The service decides what the signed-in user may read and do."""
 
     def __init__(self, bp, mode: str, page_template: str, page_endpoint: str):
         self.bp, self.mode, self.page_template, self.page_endpoint = bp, mode, page_template, page_endpoint
@@ -62,14 +63,9 @@ class Picker:
 
     # -- helpers ---------------------------------------------------------------------------
     def page_url(self, te_id: int) -> str:
-        if self.mode == "student":
+        if self.mode == Role.STUDENT.value:
             return url_for(self.page_endpoint)
         return url_for(self.page_endpoint, te_id=te_id)
-
-    def readable(self, te_id: int) -> None:
-        """A student reads only their own current enrollment; staff read any."""
-        if self.mode == "student" and current_enrollment_id(current_user.id) != te_id:
-            abort(404)
 
     def context(self, advice, **extra) -> dict:
         entries = grid_entries(list(advice.timetable))
@@ -78,7 +74,7 @@ class Picker:
     def page(self, te_id: int, *, status: int = 200, error: DomainError | None = None, **extra):
         """The full picker page for a term enrollment."""
         try:
-            advice = advise(te_id, viewer=self.mode)
+            advice = advise(te_id, current_user._get_current_object())
         except NotFound:
             abort(404)
         return render(self.page_template, status=status, **self.context(advice, error=error, **extra))
@@ -93,14 +89,15 @@ class Picker:
         status = 400 if isinstance(error, NotFound) else error.status
         if is_partial_request():
             response = refusal(error.message, status)
-            sid = subject_id if subject_id and subject_id.isdigit() and len(subject_id) < 11 else None
+            text = subject_id or ""
+            sid = text if text.isdigit() and len(text) < 11 else None
             response.headers["HX-Retarget"] = f"#subject-{sid}-msg" if sid else "#picker-status"
             response.headers["HX-Reswap"] = "innerHTML"
             response.headers["X-Refusal-Code"] = error.code  # the API's code, for scripts and tests
             return response
         if te_id is None:
             flash(error.message, "error")
-            return redirect(url_for(self.page_endpoint) if self.mode == "student" else url_for(
+            return redirect(url_for(self.page_endpoint) if self.mode == Role.STUDENT.value else url_for(
                 f"{self.bp.name}.home"), 303)
         response = self.page(te_id, status=status, error=error)
         response.headers["X-Refusal-Code"] = error.code
@@ -128,12 +125,13 @@ class Picker:
         try:
             result = drop_subject(se_id, current_user._get_current_object(), request.form.get("reason"))
         except DomainError as error:
-            te_id = None if self.mode == "student" else request.form.get("te_id", type=int)
+            te_id = None if self.mode == Role.STUDENT.value else request.form.get("te_id", type=int)
             return self.refused(error, te_id, request.form.get("subject_id"))
         if not is_partial_request():
             flash(f"{result.subject_code} {result.subject_title} dropped.", "success")
             return redirect(self.page_url(result.term_enrollment_id), 303)
-        advice = advise(result.term_enrollment_id, viewer=self.mode, subject_ids=[result.subject_id])
+        advice = advise(result.term_enrollment_id, current_user._get_current_object(),
+                        subject_ids=[result.subject_id])
         choice = next(iter(advice.recommended + advice.irregular), None)
         response = render("enrollment/_dropped.html", dropped=result, choice=choice,
                           **self.context(advice))
@@ -143,10 +141,11 @@ class Picker:
         return response
 
     def preview(self, te_id: int):
-        self.readable(te_id)
         offering_id = request.args.get("offering_id")
         try:
-            enrolled, candidate = preview_meetings(te_id, offering_id or None)
+            enrolled, candidate = preview_meetings(te_id, current_user._get_current_object(), offering_id or None)
+        except NotFound:
+            abort(404)
         except DomainError as error:
             return refusal(error.message, 400)
         return render("enrollment/_preview.html", entries=grid_entries(enrolled, candidate),
@@ -155,9 +154,8 @@ class Picker:
 
     def live(self, te_id: int):
         """Every card, the counter and the week again, out of band (seats left, clashes, caps)."""
-        self.readable(te_id)
         try:
-            advice = advise(te_id, viewer=self.mode)
+            advice = advise(te_id, current_user._get_current_object())
         except NotFound:
             abort(404)
         return render("enrollment/_live.html", **self.context(advice))

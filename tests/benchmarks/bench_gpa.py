@@ -144,8 +144,8 @@ def main() -> None:
     from richwell import create_app
     from richwell.extensions import db
     from richwell.models import Student, SubjectEnrollment, TermGpa
+    from richwell.services import grades
     from richwell.services.grades import gpa
-    from richwell.services.grades import grade_sheets as grades
     from richwell.services.platform.clock import today
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "HUEY_IMMEDIATE": True})
@@ -172,7 +172,7 @@ def main() -> None:
             stored = db.session.get(Student, student_id)
             assert stored.cumulative_gpa == expected.cumulative_gpa, (student_id, stored.cumulative_gpa, expected)
             assert stored.year_level == expected.year_level, (student_id, stored.year_level, expected.year_level)
-            terms = {t: row.gpa for t, row in gpa.term_gpas(student_id).items()}
+            terms = {t: row.gpa for t, row in gpa.stored_term_gpas(student_id).items()}
             assert terms == {t: f.gpa for t, f in expected.terms.items()}, student_id
         print(f"checked {len(ids)} students against gpa.compute_for_student: identical")
 
@@ -183,7 +183,7 @@ def main() -> None:
             print(f"built INC records and LOA history in {time.perf_counter() - started:.1f}s")
             open_incs = db.session.scalar(text("SELECT count(*) FROM inc_records WHERE status = 'OPEN'"))
             queued = []
-            grades._queue_gpa = lambda ids: queued.append(len(set(ids)))  # the GPA batch is timed above
+            gpa.queue_recalculation = lambda ids: queued.append(len(set(ids)))  # the GPA batch is timed above
             started = time.perf_counter()
             warned = grades.warn_incs(day)
             print(f"grades.warn_incs over {open_incs} open INCs: {warned} warned in "

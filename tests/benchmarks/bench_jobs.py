@@ -37,7 +37,7 @@ def main() -> None:
 
     from richwell import create_app, tasks
     from richwell.extensions import db
-    from richwell.services.grades import grade_sheets as grades
+    from richwell.services.grades import gpa
     from richwell.services.platform.clock import today
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "HUEY_IMMEDIATE": True})
@@ -49,7 +49,7 @@ def main() -> None:
         open_incs = db.session.scalar(text("SELECT count(*) FROM inc_records WHERE status = 'OPEN'"))
         print(f"built {args.students} students and {open_incs} open INC records in "
               f"{time.perf_counter() - started:.1f}s")
-        grades._queue_gpa = lambda ids: None  # the GPA batch has its own benchmark
+        gpa.queue_recalculation = lambda ids: None  # the GPA batch has its own benchmark
         timings = []
 
         def before(conn, cursor, statement, parameters, context, executemany):

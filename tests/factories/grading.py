@@ -22,7 +22,7 @@ from richwell.models import (
     TransferCredit,
     User,
 )
-from richwell.services.grades import grade_sheets as grades
+from richwell.services import grades
 from tests.factories.people import make_enrollment, make_program, make_student, make_term, make_user
 
 __all__ = ["make_curriculum_subject", "make_class", "add_to_class", "make_credit", "post_grades",

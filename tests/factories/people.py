@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from richwell.extensions import db
 from richwell.models import Program, Role, Student, StudentStatus, Term, TermEnrollment, User
-from richwell.services.enrollment.subjects import open_term_enrollment
+from richwell.services.enrollment import open_term_enrollment
 from richwell.services.platform import accounts
 from richwell.services.platform.clock import today
+from richwell.services.platform.unit_of_work import unit_of_work
 
 __all__ = ["DEFAULT_PASSWORD", "make_user", "make_program", "make_term", "make_student", "make_enrollment"]
 
@@ -80,4 +81,5 @@ def make_enrollment(student: Student | None = None, term: Term | None = None,
                     commitment: str | Decimal = "5000.00") -> TermEnrollment:
     student = student or make_student()
     term = term or db.session.query(Term).filter(Term.is_current.is_(True)).first() or make_term()
-    return open_term_enrollment(student, term, Decimal(commitment), actor=None)
+    with unit_of_work():
+        return open_term_enrollment(student, term, Decimal(commitment), actor=None)

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from richwell.extensions import db
 from richwell.models import IncRecord, Role, Student, SubjectEnrollment, TermGpa
+from richwell.services import grades
 from richwell.services.admissions import continuing
-from richwell.services.enrollment.subjects import advise, enroll_in_subject
+from richwell.services.enrollment import advise, enroll_in_subject
 from richwell.services.finance import ledger, permits
-from richwell.services.grades import grade_sheets as grades
+from richwell.services.grades.inc import inc_deadline
 from richwell.services.platform.clock import today
 from tests.factories import (
     make_enrollment,
@@ -59,7 +60,7 @@ def test_one_student_through_two_terms():
     enrollment = make_enrollment(student, first, commitment="3000.00")
 
     # Before month 1 is paid the subject picker refuses.
-    refusal = advise(enrollment.id).recommended[0].refusals[0]
+    refusal = advise(enrollment.id, student.user).recommended[0].refusals[0]
     assert refusal.code == "first_month_unpaid"
     receipt = ledger.record_payment(enrollment.id, "3000.00", "CASH", None, cashier, new_key())
     assert receipt.receipt_number.startswith("OR-")
@@ -89,14 +90,14 @@ def test_one_student_through_two_terms():
 
     # Six months (major subject) after finalization the INC turns FAILED 5.00, audited as SYSTEM.
     inc = db.session.query(IncRecord).one()
-    assert grades.expire_incs(grades.inc_deadline(inc, today()) - timedelta(days=1)) == 0
-    assert grades.expire_incs(grades.inc_deadline(inc, today())) == 1
+    assert grades.expire_incs(inc_deadline(inc, today()) - timedelta(days=1)) == 0
+    assert grades.expire_incs(inc_deadline(inc, today())) == 1
     db.session.expire_all()
     failed = db.session.get(SubjectEnrollment, taken["IT101"])
     assert (failed.status, failed.grade) == ("FAILED", "5.00")
 
     # Advising brings IT101 back as a retake; IT102 waits for it.
-    advice = advise(next_enrollment.id)
+    advice = advise(next_enrollment.id, student.user)
     by_code = {c.code: c for c in advice.recommended + advice.irregular}
     assert by_code["IT101"].is_retake and by_code["IT101"].category == "retake"
     assert by_code["IT101"].sections and by_code["IT101"].sections[0].section_id == retake_section.id

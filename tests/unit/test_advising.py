@@ -8,7 +8,8 @@ from sqlalchemy import event
 
 from richwell.extensions import db
 from richwell.models import Role
-from richwell.services.enrollment.subjects import advise, enroll_in_subject
+from richwell.services.enrollment import advise, enroll_in_subject, preview_meetings, registration
+from richwell.services.platform.errors import NotFound
 from tests.factories import (
     make_enrollment,
     make_program,
@@ -61,7 +62,7 @@ def _by_code(choices):
 
 
 def test_advising_recommends_year_and_semester_subjects_back_subjects_and_retakes(world):
-    advice = advise(world.te.id)
+    advice = advise(world.te.id, world.student.user)
     recommended = _by_code(advice.recommended)
     assert list(recommended) == ["IT201", "IT202", "IT104", "IT105", "IT102"]
     assert [c.category for c in advice.recommended] == ["regular", "regular", "retake", "retake", "back"]
@@ -72,7 +73,7 @@ def test_advising_recommends_year_and_semester_subjects_back_subjects_and_retake
 
 
 def test_advising_lists_other_offered_subjects_as_irregular_and_skips_passed_ones(world):
-    advice = advise(world.te.id)
+    advice = advise(world.te.id, world.student.user)
     irregular = _by_code(advice.irregular)
     assert list(irregular) == ["IT103", "IT301"]
     assert "prerequisites are not met" in irregular["IT103"].reason
@@ -82,7 +83,7 @@ def test_advising_lists_other_offered_subjects_as_irregular_and_skips_passed_one
 
 
 def test_advising_sections_carry_schedule_professor_seats_and_reasons(world):
-    advice = advise(world.te.id)
+    advice = advise(world.te.id, world.student.user)
     it201 = _by_code(advice.recommended)["IT201"]
     a, b = it201.sections
     assert (a.section_code, a.professor, a.seats_left, a.can_enroll) == ("BSIT-2A", "Pedro Santos", 40, True)
@@ -90,12 +91,12 @@ def test_advising_sections_carry_schedule_professor_seats_and_reasons(world):
     assert (b.professor, b.seats_left, b.can_enroll) == ("TBA", 0, False)
     assert [r.code for r in b.refusals] == ["section_full"]
     assert not b.can_override  # a student overrides nothing
-    assert advise(world.te.id, viewer="registrar").recommended[0].sections[1].can_override
+    assert advise(world.te.id, make_user(Role.REGISTRAR)).recommended[0].sections[1].can_override
 
 
 def test_advising_marks_clashes_with_enrolled_classes_and_the_enrolled_subject(world):
     enroll_in_subject(world.te.id, world.s["IT201"].id, world.sec_a.id, world.student.user)
-    advice = advise(world.te.id)
+    advice = advise(world.te.id, world.student.user)
     rec = _by_code(advice.recommended)
     assert rec["IT201"].enrolled.section_code == "BSIT-2A" and rec["IT201"].enrolled.can_drop
     [it202] = rec["IT202"].sections
@@ -107,11 +108,27 @@ def test_advising_marks_clashes_with_enrolled_classes_and_the_enrolled_subject(w
 def test_advising_before_month1_is_paid_says_so_on_every_subject(world):
     world.te.buckets[0].paid = 0
     db.session.commit()
-    advice = advise(world.te.id)
+    advice = advise(world.te.id, world.student.user)
     assert not advice.first_month_paid and advice.month1_due == world.te.monthly_commitment
     assert not advice.can_add
     assert all(c.refusals[0].code == "first_month_unpaid" for c in advice.recommended)
-    assert advise(world.te.id, viewer="admin").can_add
+    assert advise(world.te.id, make_user(Role.ADMIN)).can_add
+
+
+def test_a_student_reads_only_their_own_advising_preview_and_registration(world):
+    """Ownership lives in the service: another student (or a role that does not enroll) finds
+    nothing; registrars and administrators read any enrollment."""
+    other = make_student(program=make_program(code="BSCS"))
+    reads = (lambda user: advise(world.te.id, user), lambda user: preview_meetings(world.te.id, user),
+             lambda user: registration(world.te.id, user))
+    for read in reads:
+        for user in (other.user, make_user(Role.CASHIER), make_user(Role.PROFESSOR)):
+            with pytest.raises(NotFound):
+                read(user)
+        for user in (world.student.user, make_user(Role.REGISTRAR), make_user(Role.HEAD_REGISTRAR),
+                     make_user(Role.ADMIN)):
+            read(user)
+    assert advise(world.te.id, make_user(Role.HEAD_REGISTRAR)).viewer == "registrar"
 
 
 def _statements(fn):
@@ -146,8 +163,9 @@ def test_advising_runs_a_bounded_number_of_statements(viewer):
             for j, section in enumerate(sections[: 1 + i % 4]):
                 new_offering(subject, section, slots=[(i % 6, f"{7 + j:02d}:00", f"{8 + j:02d}:00")])
 
+    user = student.user if viewer == "student" else make_user(Role.REGISTRAR)
     grow(5)
-    small = _statements(lambda: advise(te.id, viewer=viewer))
+    small = _statements(lambda: advise(te.id, user))
     grow(35)
-    large = _statements(lambda: advise(te.id, viewer=viewer))
+    large = _statements(lambda: advise(te.id, user))
     assert small == large <= 10

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import Offering, Subject, SubjectEnrollment, TermEnrollment, User
-from richwell.services.enrollment.subjects import enroll_in_subject
+from richwell.services.enrollment import enroll_in_subject
 from richwell.services.platform.errors import DomainError
 from tests.factories import (
     make_enrollment,
@@ -131,7 +131,7 @@ def test_the_same_subject_fired_twice_at_once_enrolls_once(app):
 
 
 def test_the_same_drop_fired_at_once_frees_one_seat(app):
-    from richwell.services.enrollment.subjects import drop_subject
+    from richwell.services.enrollment import drop_subject
 
     program = make_program(code="BSIT")
     term = make_term()

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, text
 from richwell import tasks
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeVersion, IncRecord, Notification, Role, TermGpa
-from richwell.services.grades import grade_sheets as grades_service
-from richwell.services.grades.grade_sheets import add_months
+from richwell.services import grades as grades_service
+from richwell.services.grades.rules import add_months
 from richwell.services.platform import settings
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeChangeRequest, IncRecord, Notification, Role, User
-from richwell.services.grades import grade_sheets as grades_service
+from richwell.services import grades as grades_service
+from richwell.services.grades.changes import resolve_inc
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import add_to_class, make_class, make_student, make_user, post_grades
@@ -169,7 +170,7 @@ def test_a_stale_request_is_not_applied(posted):
 
 def test_professor_resolves_an_inc_and_the_approval_stops_the_clock(posted):
     _offering, professor, _a, b, _c = posted
-    request = grades_service.resolve_inc(professor, b.id, "2.50")
+    request = resolve_inc(professor, b.id, "2.50")
     assert request.kind == "INC_RESOLUTION" and request.reason == "Requirements completed."
     grades_service.decide_change(make_user(Role.REGISTRAR), request.id, True)
     db.session.refresh(b)
@@ -187,15 +188,15 @@ def test_an_inc_is_completed_with_a_numeric_grade_only(posted):
     _offering, professor, a, b, _c = posted
     for bad in ("DRP", "INC", "1.3"):
         with pytest.raises(ValidationError):
-            grades_service.resolve_inc(professor, b.id, bad)
+            resolve_inc(professor, b.id, bad)
     with pytest.raises(DomainError, match="not INC"):
-        grades_service.resolve_inc(professor, a.id, "1.00")
+        resolve_inc(professor, a.id, "1.00")
     assert _pending() == 0
 
 
 def test_an_inc_completed_as_failed_is_recorded_as_failed(posted):
     _offering, professor, _a, b, _c = posted
-    grades_service.decide_change(make_user(Role.REGISTRAR), grades_service.resolve_inc(professor, b.id, "5.00").id,
+    grades_service.decide_change(make_user(Role.REGISTRAR), resolve_inc(professor, b.id, "5.00").id,
                                  True)
     db.session.refresh(b)
     assert (b.grade, b.status) == ("5.00", "FAILED")
@@ -208,16 +209,16 @@ def test_an_expired_inc_can_no_longer_be_completed(posted):
     record.base_deadline = today()
     db.session.commit()
     with pytest.raises(DomainError, match="expired on"):
-        grades_service.resolve_inc(professor, b.id, "2.00")
+        resolve_inc(professor, b.id, "2.00")
     grades_service.expire_incs(today())
     with pytest.raises(DomainError):
-        grades_service.resolve_inc(professor, b.id, "2.00")
+        resolve_inc(professor, b.id, "2.00")
     assert _pending() == 0
 
 
 def test_a_pending_completion_grade_holds_the_expiry(posted):
     _offering, professor, _a, b, _c = posted
-    request = grades_service.resolve_inc(professor, b.id, "2.00", "Submitted the project")
+    request = resolve_inc(professor, b.id, "2.00", "Submitted the project")
     record = db.session.scalar(select(IncRecord))
     assert grades_service.expire_incs(record.base_deadline + timedelta(days=1)) == 0
     grades_service.decide_change(make_user(Role.REGISTRAR), request.id, True)
@@ -227,9 +228,22 @@ def test_a_pending_completion_grade_holds_the_expiry(posted):
 
 def test_a_rejected_completion_lets_the_clock_run_out(posted):
     _offering, professor, _a, b, _c = posted
-    request = grades_service.resolve_inc(professor, b.id, "2.00")
+    request = resolve_inc(professor, b.id, "2.00")
     grades_service.decide_change(make_user(Role.REGISTRAR), request.id, False, "Project incomplete")
     record = db.session.scalar(select(IncRecord))
     assert grades_service.expire_incs(record.base_deadline) == 1
     db.session.refresh(b)
     assert b.grade == "5.00"
+
+
+def test_from_a_class_sheet_only_that_classs_grades_may_be_changed(posted):
+    offering, professor, a, _b, _c = posted
+    other = make_class(professor=professor)
+    elsewhere = add_to_class(other)
+    post_grades(other, {elsewhere.id: "2.00"})
+    with pytest.raises(ValidationError, match="not enrolled in this class"):
+        grades_service.request_change(professor, elsewhere.id, "1.75", "recheck", offering_id=offering.id)
+    with pytest.raises(NotFound, match="not yours"):
+        grades_service.request_change(make_user(Role.PROFESSOR), a.id, "1.75", "recheck", offering_id=offering.id)
+    assert _pending() == 0
+    assert grades_service.request_change(professor, a.id, "1.75", "recheck", offering_id=offering.id).id

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeEntry, GradeSheet, GradeVersion, Role
-from richwell.services.grades import grade_sheets as grades_service
+from richwell.services import grades as grades_service
+from richwell.services.grades.rules import parse_grade
 from richwell.services.platform import clock
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
@@ -34,7 +35,7 @@ def klass():
     ("1.5", "1.50"), ("1", "1.00"), (" inc ", "INC"), ("drp", "DRP"), ("5", "5.00"),
 ])
 def test_allowed_grade_values_are_accepted(raw, stored):
-    assert grades_service.parse_grade(raw) == stored
+    assert parse_grade(raw) == stored
 
 
 @pytest.mark.parametrize("raw", ["1.3", "0", "4.0", "A", "3.01", "-1", "1.255", "10", "0.75", "3.5", "4",
@@ -51,7 +52,7 @@ def test_grades_outside_the_scale_are_refused(klass, raw):
 
 def test_empty_grade_is_refused_where_a_grade_is_required():
     with pytest.raises(ValidationError, match="Choose a grade"):
-        grades_service.parse_grade("  ")
+        parse_grade("  ")
 
 
 def test_professor_saves_draft_grades_for_own_class_and_edits_them(klass):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import GradeEntry, GradeSheet, GradeVersion, Notification, Role, User
-from richwell.services.grades import grade_sheets as grades_service
+from richwell.services import grades as grades_service
 from richwell.services.platform.errors import DomainError
 from tests.factories import add_to_class, make_class, make_user, post_grades
 

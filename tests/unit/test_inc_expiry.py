@@ -9,8 +9,9 @@ from sqlalchemy import event, func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, GradeVersion, IncRecord, Notification
-from richwell.services.grades import grade_sheets as grades_service
-from richwell.services.grades.grade_sheets import add_months
+from richwell.services import grades as grades_service
+from richwell.services.grades.inc import inc_deadline
+from richwell.services.grades.rules import add_months
 from richwell.services.platform.clock import today
 from tests.factories import add_to_class, make_class, post_grades, record_status_change
 
@@ -63,7 +64,7 @@ def test_days_on_loa_do_not_count_against_an_inc():
     record_status_change(student, "LOA", start + timedelta(days=10))
     record_status_change(student, "ACTIVE", start + timedelta(days=30))
     deadline = record.base_deadline + timedelta(days=20)
-    assert grades_service.inc_deadline(record, deadline) == deadline
+    assert inc_deadline(record, deadline) == deadline
     assert grades_service.expire_incs(record.base_deadline) == 0
     assert grades_service.expire_incs(deadline - timedelta(days=1)) == 0
     assert _state(se) == ("INC", "INC")
@@ -82,7 +83,7 @@ def test_an_loa_still_running_keeps_the_inc_alive():
     # Back from leave: the 5 days that were left still count from the return.
     back = far
     record_status_change(student, "ACTIVE", back)
-    assert grades_service.inc_deadline(record, back + timedelta(days=10)) == back + timedelta(days=5)
+    assert inc_deadline(record, back + timedelta(days=10)) == back + timedelta(days=5)
     assert grades_service.expire_incs(back + timedelta(days=4)) == 0
     assert grades_service.expire_incs(back + timedelta(days=5)) == 1
 
@@ -212,6 +213,6 @@ def test_the_students_countdown_matches_the_expiry_job(offset, left):
     record_status_change(se.enrollment.student, "ACTIVE", record.started_on + timedelta(days=9))
     deadline = record.base_deadline + timedelta(days=7)
     on = deadline - timedelta(days=offset)
-    [(_term, [row])] = grades_service.student_record(se.enrollment.student_id, on)
+    [(_term, [row])] = grades_service.student_record(se.enrollment.student.user, se.enrollment.student_id, on)
     assert row.inc_deadline == deadline and row.days_left == left
     assert grades_service.expire_incs(on) == (1 if offset == 0 else 0)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Notification, Offering, Role, SubjectEnrollment, TermEnrollment
-from richwell.services.enrollment.subjects import drop_subject, enroll_in_subject
+from richwell.services.enrollment import drop_subject, enroll_in_subject
 from richwell.services.platform import settings
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
@@ -553,3 +553,22 @@ def test_another_students_subject_cannot_be_dropped():
     with pytest.raises(Forbidden):
         drop_subject(added.subject_enrollment_id, make_user(Role.CASHIER))
     assert db.session.get(SubjectEnrollment, added.subject_enrollment_id).status == "ENROLLED"
+
+
+def test_a_drop_naming_the_enrollment_finds_the_subject_only_in_it():
+    """The API names the enrollment too: someone else's enrollment, or a subject of another
+    enrollment, does not exist for the student."""
+    w = _world()
+    added = enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)
+    theirs = make_enrollment(make_student(program=w.program), w.term)
+    with pytest.raises(NotFound) as caught:
+        drop_subject(added.subject_enrollment_id, w.user, term_enrollment_id=theirs.id)
+    assert caught.value.message == "That enrollment does not exist." and not caught.value.fields
+    pay_first_month(theirs)
+    their_row = enroll_in_subject(theirs.id, w.it102.id, w.section.id, theirs.student.user)
+    with pytest.raises(NotFound) as caught:
+        drop_subject(their_row.subject_enrollment_id, w.user, term_enrollment_id=w.te.id)
+    assert caught.value.fields == {"subject_enrollment_id": ["That subject enrollment does not exist."]}
+    dropped = drop_subject(added.subject_enrollment_id, w.user, term_enrollment_id=w.te.id)
+    assert dropped.subject_code == "IT101"
+    assert db.session.get(SubjectEnrollment, their_row.subject_enrollment_id).status == "ENROLLED"

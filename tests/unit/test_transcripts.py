@@ -2,6 +2,7 @@
 issued copy carries an unguessable verification code that verify_code() checks."""
 import re
 import zlib
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -42,7 +43,7 @@ def student():
 
 
 def test_the_record_lists_terms_subjects_credits_units_and_gpa(student):
-    record = transcripts.build_record(student.id)
+    record = transcripts.build_record(student.user, student.id)
     assert record["student"]["number"] == student.student_number
     assert [t["name"] for t in record["terms"]] == ["1st semester 2025-2026", "1st semester 2026-2027"]
     first = record["terms"][0]
@@ -133,3 +134,22 @@ def test_the_pdf_carries_the_record_and_the_code(student):
 def test_the_qr_points_to_the_verification_page():
     svg = transcripts.qr_svg("https://portal.example/verify/ABCD-EFGH-IJKL-MNOP")
     assert svg.startswith("<svg") and "path" in svg
+
+
+def test_a_student_sees_only_their_own_record_and_registrars_anyones(student):
+    """Ownership lives in the services: the student's own, any for a registrar, else not found."""
+    from richwell.services import grades
+
+    transcripts.issue_transcript(student.user, student.id)
+    registrar = make_user(Role.REGISTRAR)
+    for viewer in (student.user, registrar):
+        assert grades.build_record(viewer, student.id)["student"]["number"] == student.student_number
+        assert [term.name for term, _rows in grades.student_record(viewer, student.id)] == [
+            "1st semester 2025-2026", "1st semester 2026-2027"]
+        assert len(grades.issued_for(viewer, student.id)) == 1
+        assert [row.gpa for row in grades.term_gpas(viewer, student.id).values()] == [Decimal("1.50")]
+    for stranger in (make_student().user, make_user(Role.PROFESSOR), make_user(Role.CASHIER)):
+        for read in (grades.build_record, grades.student_record, grades.issued_for, grades.term_gpas,
+                     grades.get_student):
+            with pytest.raises(NotFound):
+                read(stranger, student.id)

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from richwell.extensions import db
 from richwell.models import GradeEntry, GradeSheet, Role, Transcript
+from richwell.services import grades as grades_service
 from richwell.services.grades import gpa
-from richwell.services.grades import grade_sheets as grades_service
+from richwell.services.grades.rules import add_months
 from richwell.services.platform.clock import today
 from tests.factories import add_to_class, make_class, make_student, make_term, make_user, post_grades
 
@@ -231,7 +232,7 @@ def test_student_sees_grades_gpa_inc_countdown_and_retake_hint(login):
     assert str(student.cumulative_gpa) == "3.00"  # (15 + 3) / 6
     assert 'data-cumulative-gpa>3.00<' in html
     assert "Term GPA" in html
-    days = (grades_service.add_months(today(), 6) - today()).days
+    days = (add_months(today(), 6) - today()).days
     assert f'data-days-left="{days}"' in html and "IT200 Web Design" in html
     assert "Take IT100 again" in html
 

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, Offering, Role, SubjectEnrollment, TermEnrollment
-from richwell.services.enrollment.subjects import enroll_in_subject
+from richwell.services.enrollment import enroll_in_subject
 from tests.factories import (
     make_enrollment,
     make_program,

@@ -2,23 +2,16 @@
 registration (COR) and rosters."""
 from __future__ import annotations
 
+from .advising import SubjectChoice, advise
+from .commands import check_monthly_commitment, drop_subject, enroll_in_subject, open_term_enrollment
 from .cor import (
     class_roster,
     classes,
     find_students,
     registration,
 )
-from .subjects import (
-    Meeting,
-    SubjectChoice,
-    advise,
-    check_monthly_commitment,
-    current_enrollment_id,
-    drop_subject,
-    enroll_in_subject,
-    open_term_enrollment,
-    preview_meetings,
-)
+from .queries import current_enrollment_id, preview_meetings
+from .rules import Meeting
 
 __all__ = [
     "Meeting",

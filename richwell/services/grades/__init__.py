@@ -1,39 +1,52 @@
 """Grades: grade sheets, INC, GPA, transcripts and public verification."""
 from __future__ import annotations
 
-from .gpa import (
-    recompute_all,
-    term_gpas,
-)
-from .grade_sheets import (
-    ALLOWED_GRADES,
-    NUMERIC_GRADES,
-    decide_change,
-    distribution,
+from .access import (
     enrollment_in,
-    entry_closes_on,
-    expire_incs,
-    finalize,
-    find_sheet,
     get_offering,
     get_student,
-    history,
-    may_decide,
-    open_past_deadline,
     own_offering,
-    professor_offerings,
-    reopen_sheet,
+)
+from .changes import (
+    decide_change,
     request_change,
-    requests_for,
-    roster,
+)
+from .entry import (
+    reopen_sheet,
     save_draft,
     save_drafts,
+    submit_sheet,
+)
+from .finalization import (
+    finalize,
+)
+from .gpa import (
+    recompute_all,
+)
+from .inc import (
+    expire_incs,
+    warn_incs,
+)
+from .queries import (
+    find_sheet,
+    grade_sheet,
+    history,
+    open_past_deadline,
+    professor_offerings,
+    requests_for,
+    roster,
     search_students,
     sheets_with_status,
     student_record,
-    submit_sheet,
+    term_gpas,
+)
+from .rules import (
+    ALLOWED_GRADES,
+    NUMERIC_GRADES,
+    distribution,
+    entry_closes_on,
+    may_decide,
     summarize,
-    warn_incs,
 )
 from .transcripts import (
     build_record,
@@ -61,6 +74,7 @@ __all__ = [
     "get_offering",
     "get_student",
     "get_transcript",
+    "grade_sheet",
     "history",
     "issue_transcript",
     "issued_for",

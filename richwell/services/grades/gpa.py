@@ -17,12 +17,15 @@ years 1..Y; never below the highest year of a subject passed; at most the progra
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
+    Executable,
     and_,
     case,
     cast,
@@ -35,6 +38,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.orm import QueryableAttribute
 
 from richwell.extensions import db
 from richwell.models import (
@@ -50,15 +54,22 @@ from richwell.models import (
     TransferCredit,
 )
 from richwell.services.platform.clock import now
+from richwell.services.platform.errors import NotFound
 from richwell.services.platform.sql import greatest, hundredths, least
+from richwell.services.platform.unit_of_work import queue_task, unit_of_work
 
-from .grade_sheets import NUMERIC_GRADES
+from .rules import NUMERIC_GRADES
 
 CENT = Decimal("0.01")
 GRADED = (SubjectEnrollmentStatus.PASSED.value, SubjectEnrollmentStatus.FAILED.value)
 HUNDREDTHS = {value: int(Decimal(value) * 100) for value in NUMERIC_GRADES}
 MAX_YEARS = 5  # subjects carry a year level 1..5
 CHUNK = 500
+QUEUE_CHUNK = 1000
+FULL_BATCH_ABOVE = 5000
+
+# Limits a statement to some students: given the column holding the student id, a condition.
+Scope = Callable[[QueryableAttribute[int]], ColumnElement[bool]]
 
 
 def _credit_forms() -> dict[str, int]:
@@ -91,6 +102,8 @@ def gpa_from(points: int, units: int) -> Decimal | None:
 
 @dataclass
 class TermFigure:
+    """One term's GPA sums: points (hundredths × units) and units."""
+
     term_id: int
     points: int = 0
     units: int = 0
@@ -117,9 +130,9 @@ class Standing:
 
 def curriculum_units(program_id: int) -> dict[int, int]:
     """Units of the program's curriculum for years 1..Y, per Y."""
-    per_year = dict(db.session.execute(
-        select(Subject.year_level, func.sum(Subject.units))
-        .where(Subject.program_id == program_id).group_by(Subject.year_level)).all())
+    per_year = {row.year_level: row.units for row in db.session.execute(
+        select(Subject.year_level, func.sum(Subject.units).label("units"))
+        .where(Subject.program_id == program_id).group_by(Subject.year_level))}
     running, result = 0, {}
     for year in range(1, MAX_YEARS + 1):
         running += per_year.get(year, 0) or 0
@@ -145,6 +158,8 @@ def year_level_for(program_years: int, curriculum: dict[int, int], units_earned:
 def compute_for_student(student_id: int) -> Standing:
     """Term GPAs, cumulative GPA, units earned and year level, computed from the record."""
     student = db.session.get(Student, student_id)
+    if student is None:
+        raise NotFound("That student does not exist.")
     standing = Standing()
     rows = db.session.execute(
         select(TermEnrollment.term_id, SubjectEnrollment.subject_id, SubjectEnrollment.status,
@@ -154,31 +169,31 @@ def compute_for_student(student_id: int) -> Standing:
         .where(TermEnrollment.student_id == student_id)).all()
     earned_subjects: dict[int, int] = {}
     highest_passed: int | None = None
-    for term_id, subject_id, status, grade, units, year_level in rows:
-        h = HUNDREDTHS.get(grade or "")
-        if status in GRADED and h is not None:
-            figure = standing.terms.setdefault(term_id, TermFigure(term_id))
-            figure.points += h * units
-            figure.units += units
-            standing.points += h * units
-            standing.units += units
-        if status == SubjectEnrollmentStatus.PASSED.value:
-            earned_subjects[subject_id] = units
-            highest_passed = max(highest_passed or 0, year_level)
+    for row in rows:
+        h = HUNDREDTHS.get(row.grade or "")
+        if row.status in GRADED and h is not None:
+            figure = standing.terms.setdefault(row.term_id, TermFigure(row.term_id))
+            figure.points += h * row.units
+            figure.units += row.units
+            standing.points += h * row.units
+            standing.units += row.units
+        if row.status == SubjectEnrollmentStatus.PASSED.value:
+            earned_subjects[row.subject_id] = row.units
+            highest_passed = max(highest_passed or 0, row.year_level)
     credits = db.session.execute(
-        select(TransferCredit.subject_id, TransferCredit.original_grade, TransferCredit.units,
-               TransferCredit.counted_in_gpa, Subject.units)
+        select(TransferCredit.subject_id, TransferCredit.original_grade, TransferCredit.units.label("credit_units"),
+               TransferCredit.counted_in_gpa, Subject.units.label("subject_units"))
         .join(Subject, Subject.id == TransferCredit.subject_id)
         .where(TransferCredit.student_id == student_id,
                TransferCredit.status == CreditStatus.ACCEPTED.value)).all()
-    for subject_id, original_grade, credit_units, counted, subject_units in credits:
-        h = credit_hundredths(original_grade)
-        if counted and h is not None:
-            standing.points += h * credit_units
-            standing.units += credit_units
-        earned_subjects[subject_id] = subject_units
+    for credit in credits:
+        h = credit_hundredths(credit.original_grade)
+        if credit.counted_in_gpa and h is not None:
+            standing.points += h * credit.credit_units
+            standing.units += credit.credit_units
+        earned_subjects[credit.subject_id] = credit.subject_units
     standing.units_earned = sum(earned_subjects.values())
-    program = db.session.get(Program, student.program_id)
+    program = student.program
     standing.year_level = year_level_for(program.years, curriculum_units(program.id),
                                          standing.units_earned, highest_passed)
     return standing
@@ -186,22 +201,22 @@ def compute_for_student(student_id: int) -> Standing:
 
 # --- set-based recomputation -------------------------------------------------------------
 
-def _grade_h(column):
+def _grade_h(column: QueryableAttribute[str | None]) -> ColumnElement[int | None]:
     return case(HUNDREDTHS, value=column, else_=None)
 
 
-def _credit_h(column):
+def _credit_h(column: QueryableAttribute[str | None]) -> ColumnElement[int | None]:
     return case(CREDIT_FORMS, value=func.trim(column), else_=None)
 
 
-def _gpa_sql(points, units):
+def _gpa_sql(points: ColumnElement[Any], units: ColumnElement[Any]) -> ColumnElement[Decimal | None]:
     # round half up in integers: floor((2p + u) / 2u) hundredths, then as a 2-decimal number.
     # PostgreSQL's SUM of bigint is numeric: cast back so "/" stays integer division.
     points, units = cast(points, BigInteger), cast(units, BigInteger)
     return case((units > 0, hundredths((2 * points + units) // (2 * units))), else_=None)
 
 
-def _statements(scope):
+def _statements(scope: Scope) -> list[Executable]:
     """The three statements of one recomputation; `scope(column)` limits them to some students.
 
     Subject enrollments are read twice only: once grouped per student and term (the term
@@ -289,20 +304,31 @@ def _statements(scope):
     return [remove_terms, insert_terms, update_students]
 
 
-def recompute_all(student_ids: Iterable[int] | None = None, *, commit: bool = True) -> None:
+def recompute_all(student_ids: Iterable[int] | None = None) -> None:
     """Store term GPAs, cumulative GPA and year level for every student (or the given ones)
-    with a handful of set-based statements: no Python loop per student."""
-    if student_ids is None:
-        for statement in _statements(lambda column: literal(True)):
-            db.session.execute(statement)
-    else:
+    with a handful of set-based statements: no Python loop per student. One transaction."""
+    with unit_of_work():
+        if student_ids is None:
+            _run(_statements(_everyone))
+            return
         ids = sorted(set(student_ids))
         for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            for statement in _statements(lambda column, chunk=chunk: column.in_(chunk)):
-                db.session.execute(statement)
-    if commit:
-        db.session.commit()
+            _run(_statements(_among(ids[start:start + CHUNK])))
+
+
+def _everyone(column: QueryableAttribute[int]) -> ColumnElement[bool]:
+    return literal(True)
+
+
+def _among(ids: list[int]) -> Scope:
+    def scope(column: QueryableAttribute[int]) -> ColumnElement[bool]:
+        return column.in_(ids)
+    return scope
+
+
+def _run(statements: list[Executable]) -> None:
+    for statement in statements:
+        db.session.execute(statement)
 
 
 def recompute_student(student_id: int) -> None:
@@ -310,7 +336,19 @@ def recompute_student(student_id: int) -> None:
     recompute_all([student_id])
 
 
-def term_gpas(student_id: int) -> dict[int, TermGpa]:
+def queue_recalculation(student_ids: Iterable[int]) -> None:
+    """Ask for these students' GPA recalculation once the current unit of work commits (tasks
+    take ids only). Past a few thousand students one full set-based batch is cheaper than
+    many id-limited ones."""
+    ids = sorted(set(student_ids))
+    if len(ids) > FULL_BATCH_ABOVE:
+        queue_task("recalculate_all_gpa")
+        return
+    for start in range(0, len(ids), QUEUE_CHUNK):
+        queue_task("recalculate_gpa", ids[start:start + QUEUE_CHUNK])
+
+
+def stored_term_gpas(student_id: int) -> dict[int, TermGpa]:
     """The stored term GPAs of a student, by term id."""
     rows = db.session.scalars(
         select(TermGpa).join(Term, Term.id == TermGpa.term_id).where(TermGpa.student_id == student_id)

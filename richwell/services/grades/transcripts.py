@@ -10,7 +10,8 @@ import base64
 import io
 import re
 import secrets
-from datetime import datetime
+from collections.abc import Callable
+from typing import Any
 
 import segno
 from fpdf import FPDF
@@ -21,7 +22,6 @@ from richwell.extensions import db
 from richwell.models import (
     CreditStatus,
     Role,
-    Student,
     Subject,
     SubjectEnrollment,
     SubjectEnrollmentStatus,
@@ -34,35 +34,32 @@ from richwell.models import (
 )
 from richwell.services.platform import audit
 from richwell.services.platform.clock import now, to_manila
-from richwell.services.platform.errors import Forbidden, NotFound
+from richwell.services.platform.errors import NotFound
+from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import gpa
+from .access import get_student
 
 CODE_BYTES = 10  # 80 random bits, 16 base32 characters
 _CODE_CHARS = re.compile(r"[^A-Z2-7]")
 
 
-def _student(student_id: int) -> Student:
-    student = db.session.get(Student, student_id)
-    if student is None:
-        raise NotFound("That student does not exist.")
-    return student
-
-
-def build_record(student_id: int) -> dict:
-    """The student's record as plain data: terms (oldest first) with subjects, term GPA and
-    units earned; accepted credits; totals. Figures come from gpa.compute_for_student."""
-    student = _student(student_id)
-    standing = gpa.compute_for_student(student_id)
+def build_record(viewer: User | None, student_id: int) -> dict[str, Any]:
+    """The student's record as plain data (the student's own, or any for a registrar): terms
+    (oldest first) with subjects, term GPA and units earned; accepted credits; totals.
+    Figures come from gpa.compute_for_student."""
+    student = get_student(viewer, student_id)
+    standing = gpa.compute_for_student(student.id)
     rows = db.session.execute(
         select(SubjectEnrollment, Subject, Term)
         .join(TermEnrollment, TermEnrollment.id == SubjectEnrollment.term_enrollment_id)
         .join(Term, Term.id == TermEnrollment.term_id)
         .join(Subject, Subject.id == SubjectEnrollment.subject_id)
-        .where(TermEnrollment.student_id == student_id, SubjectEnrollment.dropped_at.is_(None))
+        .where(TermEnrollment.student_id == student.id, SubjectEnrollment.dropped_at.is_(None))
         .order_by(Term.start_date, Subject.code)).all()
-    terms: dict[int, dict] = {}
-    for se, subject, term in rows:
+    terms: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        se, subject, term = row.SubjectEnrollment, row.Subject, row.Term
         entry = terms.setdefault(term.id, {"term_id": term.id, "name": term.name, "subjects": [], "units_earned": 0,
                                            "gpa": None})
         entry["subjects"].append({"code": subject.code, "title": subject.title, "units": subject.units,
@@ -75,7 +72,7 @@ def build_record(student_id: int) -> dict:
         entry["gpa"] = str(figure.gpa) if figure and figure.gpa is not None else None
     credits = db.session.execute(
         select(TransferCredit, Subject).join(Subject, Subject.id == TransferCredit.subject_id)
-        .where(TransferCredit.student_id == student_id, TransferCredit.status == CreditStatus.ACCEPTED.value)
+        .where(TransferCredit.student_id == student.id, TransferCredit.status == CreditStatus.ACCEPTED.value)
         .order_by(Subject.code)).all()
     cumulative = standing.cumulative_gpa
     return {
@@ -83,15 +80,19 @@ def build_record(student_id: int) -> dict:
                     "program_code": student.program.code, "program_name": student.program.name,
                     "admission_type": student.admission_type, "year_level": standing.year_level},
         "terms": list(terms.values()),
-        "credits": [{"code": s.code, "title": s.title, "units": c.units, "source_school": c.source_school,
-                     "original_code": c.original_code, "original_title": c.original_title,
-                     "original_grade": c.original_grade, "counted_in_gpa": c.counted_in_gpa,
-                     "in_gpa": c.counted_in_gpa and gpa.credit_hundredths(c.original_grade) is not None}
-                    for c, s in credits],
+        "credits": [_credit(row.TransferCredit, row.Subject) for row in credits],
         "units_earned": standing.units_earned,
         "gpa_units": standing.units,
         "cumulative_gpa": str(cumulative) if cumulative is not None else None,
     }
+
+
+def _credit(credit: TransferCredit, subject: Subject) -> dict[str, Any]:
+    return {"code": subject.code, "title": subject.title, "units": credit.units,
+            "source_school": credit.source_school, "original_code": credit.original_code,
+            "original_title": credit.original_title, "original_grade": credit.original_grade,
+            "counted_in_gpa": credit.counted_in_gpa,
+            "in_gpa": credit.counted_in_gpa and gpa.credit_hundredths(credit.original_grade) is not None}
 
 
 def _new_code() -> str:
@@ -110,32 +111,32 @@ def normalize_code(code: str | None) -> str | None:
 def issue_transcript(actor: User, student_id: int) -> Transcript:
     """Issue a transcript with its own verification code: a registrar for any student (the
     official TOR), a student for themselves (a student copy). Audited."""
-    student = _student(student_id)
-    if actor is None:
-        raise Forbidden("Sign in first.")
-    if actor.is_registrar:
-        kind = TranscriptKind.OFFICIAL
-    elif actor.role == Role.STUDENT.value and student.user_id == actor.id:
-        kind = TranscriptKind.STUDENT_COPY
-    else:
-        raise NotFound("That student does not exist.")
-    snapshot = build_record(student.id)
-    for _attempt in range(5):
-        transcript = Transcript(student_id=student.id, code=_new_code(), kind=kind.value, snapshot=snapshot,
-                                issued_by_id=actor.id, issued_at=now())
-        try:
-            with db.session.begin_nested():
-                db.session.add(transcript)
-            break
-        except IntegrityError:  # pragma: no cover - 80 random bits practically never collide
-            continue
-    audit.record(actor, "document.transcript_issue", transcript,
-                 after={"student": student.student_number, "kind": kind.value, "code": transcript.code})
-    db.session.commit()
+    with unit_of_work():
+        student = get_student(actor, student_id)  # anyone else: the student does not exist
+        kind = TranscriptKind.OFFICIAL if actor.is_registrar else TranscriptKind.STUDENT_COPY
+        snapshot = build_record(actor, student.id)
+        transcript = _add_with_new_code(lambda code: Transcript(
+            student_id=student.id, code=code, kind=kind.value, snapshot=snapshot, issued_by_id=actor.id,
+            issued_at=now()))
+        audit.record(actor, "document.transcript_issue", transcript,
+                     after={"student": student.student_number, "kind": kind.value, "code": transcript.code})
     return transcript
 
 
-def get_transcript(viewer: User, transcript_id: int) -> Transcript:
+def _add_with_new_code(make: Callable[[str], Transcript]) -> Transcript:
+    """Add a transcript with a fresh random code (another one should a code ever be taken)."""
+    for _attempt in range(5):
+        transcript = make(_new_code())
+        try:
+            with db.session.begin_nested():
+                db.session.add(transcript)
+        except IntegrityError:  # pragma: no cover - 80 random bits practically never collide
+            continue
+        return transcript
+    raise RuntimeError("could not find an unused transcript code")  # pragma: no cover
+
+
+def get_transcript(viewer: User | None, transcript_id: int) -> Transcript:
     """An issued transcript: registrars see any, a student only their own; others not found."""
     transcript = db.session.get(Transcript, transcript_id)
     if transcript is None or viewer is None:
@@ -147,12 +148,14 @@ def get_transcript(viewer: User, transcript_id: int) -> Transcript:
     raise NotFound("That transcript does not exist.")
 
 
-def issued_for(student_id: int) -> list[Transcript]:
-    return db.session.scalars(select(Transcript).where(Transcript.student_id == student_id)
-                              .order_by(Transcript.issued_at.desc(), Transcript.id.desc())).all()
+def issued_for(viewer: User | None, student_id: int) -> list[Transcript]:
+    """The transcripts issued for a student, newest first (the student's own, or any for a registrar)."""
+    student = get_student(viewer, student_id)
+    return list(db.session.scalars(select(Transcript).where(Transcript.student_id == student.id)
+                                   .order_by(Transcript.issued_at.desc(), Transcript.id.desc())).all())
 
 
-def verify_code(code: str) -> dict | None:
+def verify_code(code: str | None) -> dict[str, Any] | None:
     """What the public verification page may tell about a transcript code, or None when no
     transcript carries it: kind, student name and number, program, when issued, GPA, units."""
     normalized = normalize_code(code)
@@ -181,7 +184,7 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=3, dark="#000", light="#fff")
 
 
-def _latin1(text) -> str:
+def _latin1(text: object) -> str:
     # The PDF's core fonts are Latin-1: keep ñ and é, replace what they cannot draw.
     value = "" if text is None else str(text)
     value = value.replace("—", "-").replace("–", "-").replace("’", "'").replace("…", "...")
@@ -191,7 +194,7 @@ def _latin1(text) -> str:
 def transcript_pdf(transcript: Transcript, verify_url: str) -> bytes:
     """The transcript as a PDF (A4, printable), with the verification code and its QR."""
     snap = transcript.snapshot
-    issued: datetime = to_manila(transcript.issued_at)
+    issued = to_manila(transcript.issued_at) or transcript.issued_at
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.set_title(_latin1(f"Transcript of records - {snap['student']['number']}"))
@@ -222,7 +225,7 @@ def transcript_pdf(transcript: Transcript, verify_url: str) -> bytes:
     pdf.cell(0, 5, _latin1(f"Verify at {verify_url}"), new_x="LMARGIN", new_y="NEXT")
     widths = (28, 102, 16, 20, 24)
 
-    def header_row():
+    def header_row() -> None:
         pdf.set_font("Helvetica", "B", 9)
         pdf.set_fill_color(235, 235, 235)
         for width, text in zip(widths, ("Code", "Subject", "Units", "Grade", "Remarks")):

@@ -1,12 +1,14 @@
 """Public verification of printed codes: exam permits and issued transcripts."""
 from __future__ import annotations
 
+from typing import Any
+
 from richwell.services import finance
 
 from . import transcripts
 
 
-def verify(code) -> dict | None:
+def verify(code: str | None) -> dict[str, Any] | None:
     """What a printed code may tell the public: valid or not, what it is, for which term or
     program and student (name and number). None when the code matches nothing we issued."""
     result = finance.verify_code(code)

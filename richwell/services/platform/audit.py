@@ -68,7 +68,7 @@ HEAD_REGISTRAR_VISIBLE_PREFIXES = ("curriculum.", "term.", "section.", "offering
                                    "credit.", "enrollment.", "grade.", "document.", "schedule.")
 
 
-def visible_entries(viewer: User) -> Select[tuple[AuditEntry]]:
+def visible_entries(viewer: User) -> Select[AuditEntry]:
     """The audit query a viewer may see: admin all; head registrar registrar, grade and
     document actions; a registrar their own."""
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())

@@ -7,7 +7,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from richwell.services import grades
-from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.web.htmx import is_partial_request, refusal, render
 from richwell.web.professor.blueprint import bp
@@ -22,23 +21,17 @@ def _back(offering_id: int):
 
 
 def _sheet_context(offering_id: int, errors: dict | None = None, values: dict | None = None) -> dict:
-    offering = grades.own_offering(current_user, offering_id)
-    rows = grades.roster(offering.id)
-    sheet = grades.find_sheet(offering.id)
-    term = offering.section.term
-    closes = grades.entry_closes_on(sheet, term)
-    status = sheet.status if sheet else "OPEN"
-    shown = [row.shown for row in rows]
-    return {"offering": offering, "rows": rows, "sheet": sheet, "sheet_state": status, "closes": closes,
-            "editable": status == "OPEN" and today() <= closes, "summary": grades.summarize(shown),
-            "chart": grades.distribution(shown), "allowed": grades.ALLOWED_GRADES,
+    view = grades.grade_sheet(current_user, offering_id)
+    return {"offering": view.offering, "rows": view.rows, "sheet": view.sheet, "sheet_state": view.status,
+            "closes": view.closes, "editable": view.entry_open, "summary": view.summary,
+            "chart": view.chart, "allowed": grades.ALLOWED_GRADES,
             "numeric": grades.NUMERIC_GRADES, "form": ActionForm(), "errors": errors or {},
-            "values": values or {}, "term": term}
+            "values": values or {}, "term": view.term}
 
 
 @bp.get("/grades")
 def grade_sheets():
-    return render("professor/grade_sheets.html", classes=grades.professor_offerings(current_user.id))
+    return render("professor/grade_sheets.html", classes=grades.professor_offerings(current_user))
 
 
 @bp.get("/classes/<int:offering_id>/grades")
@@ -68,7 +61,6 @@ def save_grade(offering_id: int, se_id: int):
 @bp.post("/classes/<int:offering_id>/grades")
 def save_grade_sheet(offering_id: int):
     """The whole sheet in one plain form (works without JavaScript); all or nothing."""
-    grades.own_offering(current_user, offering_id)
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return _back(offering_id)
@@ -76,6 +68,8 @@ def save_grade_sheet(offering_id: int):
               if key.startswith("grade-") and key[6:].isdigit() and len(key) < 20}
     try:
         changed = grades.save_drafts(current_user, offering_id, values)
+    except NotFound:
+        raise
     except ValidationError as error:
         flash(error.message, "error")
         return render("professor/grade_sheet.html", status=400,
@@ -89,12 +83,13 @@ def save_grade_sheet(offering_id: int):
 
 @bp.post("/classes/<int:offering_id>/grades/submit")
 def submit_grades(offering_id: int):
-    grades.own_offering(current_user, offering_id)
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return _back(offering_id)
     try:
         grades.submit_sheet(current_user, offering_id)
+    except NotFound:
+        raise
     except DomainError as error:
         flash(error.message, "error")
         return render("professor/grade_sheet.html", status=422, **_sheet_context(offering_id))
@@ -105,14 +100,14 @@ def submit_grades(offering_id: int):
 @bp.post("/classes/<int:offering_id>/grades/<int:se_id>/change")
 def request_grade_change(offering_id: int, se_id: int):
     """A change request (or an INC's completion grade) for a final grade in the professor's class."""
-    grades.own_offering(current_user, offering_id)
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return _back(offering_id)
     try:
-        grades.enrollment_in(offering_id, se_id)
         change = grades.request_change(current_user, se_id, request.form.get("new_value"),
-                                       request.form.get("reason", ""))
+                                       request.form.get("reason", ""), offering_id=offering_id)
+    except NotFound:
+        raise
     except DomainError as error:
         flash(error.message, "error")
         return render("professor/grade_sheet.html", status=422, **_sheet_context(offering_id))

@@ -5,19 +5,20 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
+from richwell.models import Role
 from richwell.services.enrollment import classes, find_students, registration
 from richwell.services.platform.errors import NotFound
 from richwell.web import rosters as roster_views
 from richwell.web.picker import Picker, grid_entries
 from richwell.web.registrar.blueprint import bp
 
-picker = Picker(bp, "registrar", "registrar/enrollment.html", "registrar.enrollment")
+picker = Picker(bp, Role.REGISTRAR.value, "registrar/enrollment.html", "registrar.enrollment")
 
 
 @bp.get("/enrollment")
 def enrollment_search():
     q = (request.args.get("q") or "").strip()[:100]
-    return render_template("enrollment/find_student.html", q=q, students=find_students(q),
+    return render_template("enrollment/find_student.html", q=q, students=find_students(q, current_user),
                            page_endpoint="registrar.enrollment", search_endpoint="registrar.enrollment_search",
                            heading="Enroll a student")
 
@@ -30,7 +31,7 @@ def enrollment(te_id: int):
 @bp.get("/enrollments/<int:te_id>/registration")
 def registration_form(te_id: int):
     try:
-        cor = registration(te_id)
+        cor = registration(te_id, current_user._get_current_object())
     except NotFound:
         abort(404)
     return render_template("enrollment/cor.html", cor=cor, entries=grid_entries(cor.timetable),

@@ -55,13 +55,9 @@ def finalize_grades():
 
 
 def _review_context(offering_id: int, **extra) -> dict:
-    offering = grades.get_offering(offering_id)
-    rows = grades.roster(offering.id)
-    sheet = grades.find_sheet(offering.id)
-    shown = [row.shown for row in rows]
-    context = {"offering": offering, "rows": rows, "sheet": sheet, "sheet_state": sheet.status if sheet else "OPEN",
-               "closes": grades.entry_closes_on(sheet, offering.section.term),
-               "summary": grades.summarize(shown), "chart": grades.distribution(shown), "form": ActionForm(),
+    view = grades.grade_sheet(current_user, offering_id)
+    context = {"offering": view.offering, "rows": view.rows, "sheet": view.sheet, "sheet_state": view.status,
+               "closes": view.closes, "summary": view.summary, "chart": view.chart, "form": ActionForm(),
                "reopen_error": None, "reopen_reason": "", "reopen_until": ""}
     context.update(extra)
     return context
@@ -98,7 +94,7 @@ def grade_requests():
     waiting = [r for r in pending if r not in mine_to_decide]
     recent = (grades.requests_for(current_user, ChangeRequestStatus.APPROVED.value)[:10]
               + grades.requests_for(current_user, ChangeRequestStatus.REJECTED.value)[:10])
-    recent.sort(key=lambda r: r.decided_at or r.requested_at, reverse=True)  # decided ones have decided_at
+    recent.sort(key=lambda r: r.decided_at or r.requested_at, reverse=True)  # decided ones carry decided_at
     return render("registrar/grade_requests.html", head_only=head_only, others=others, waiting=waiting,
                   recent=recent[:10], form=ActionForm(), is_head=current_user.role == Role.HEAD_REGISTRAR.value,
                   reason_for=lambda r: grades.may_decide(current_user, r))
@@ -125,13 +121,13 @@ def decide_grade_request(request_id: int):
 
 @bp.get("/grades/students/<int:student_id>")
 def student_grades(student_id: int):
-    student = grades.get_student(student_id)
-    record = grades.student_record(student.id)
+    student = grades.get_student(current_user, student_id)
+    record = grades.student_record(current_user, student.id)
     histories = {g.enrollment.id: grades.history(g.enrollment.id) for _, rows in record for g in rows}
     pending = {r.subject_enrollment_id: r for r in grades.requests_for(current_user)}
     return render("registrar/student_grades.html", student=student, record=record, histories=histories,
-                  pending=pending, term_gpas=grades.term_gpas(student.id), form=ActionForm(),
-                  numeric=grades.NUMERIC_GRADES, issued=grades.issued_for(student.id))
+                  pending=pending, term_gpas=grades.term_gpas(current_user, student.id), form=ActionForm(),
+                  numeric=grades.NUMERIC_GRADES, issued=grades.issued_for(current_user, student.id))
 
 
 @bp.post("/grades/enrollments/<int:se_id>/change")
@@ -155,9 +151,9 @@ def request_grade_change(se_id: int):
 
 @bp.get("/grades/students/<int:student_id>/transcript")
 def student_transcript(student_id: int):
-    student = grades.get_student(student_id)
-    return render("registrar/transcript.html", student=student, record=grades.build_record(student.id),
-                  issued=grades.issued_for(student.id), form=ActionForm())
+    student = grades.get_student(current_user, student_id)
+    return render("registrar/transcript.html", student=student, record=grades.build_record(current_user, student.id),
+                  issued=grades.issued_for(current_user, student.id), form=ActionForm())
 
 
 @bp.post("/grades/students/<int:student_id>/transcript")

@@ -26,15 +26,15 @@ def _me():
 @bp.get("/grades", endpoint="grades")
 def grades_page():
     student = _me()
-    return render("student/grades.html", student=student, record=grades.student_record(student.id),
-                  term_gpas=grades.term_gpas(student.id), today=today())
+    return render("student/grades.html", student=student, record=grades.student_record(current_user, student.id),
+                  term_gpas=grades.term_gpas(current_user, student.id), today=today())
 
 
 @bp.get("/transcript")
 def transcript():
     student = _me()
-    return render("student/transcript.html", student=student, record=grades.build_record(student.id),
-                  issued=grades.issued_for(student.id), form=ActionForm())
+    return render("student/transcript.html", student=student, record=grades.build_record(current_user, student.id),
+                  issued=grades.issued_for(current_user, student.id), form=ActionForm())
 
 
 @bp.post("/transcript")
