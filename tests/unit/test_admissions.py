@@ -28,6 +28,7 @@ from richwell.models import (
 from richwell.services import admissions
 from richwell.services.platform import accounts, audit, clock, notifications, settings
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.unit_of_work import unit_of_work
 from tests.factories import (
     EXE_BYTES,
     PDF_BYTES,
@@ -166,6 +167,19 @@ def test_a_failed_commit_leaves_no_rows_and_no_files():
     before = _counts()
     with _CommitRefused(), pytest.raises(RuntimeError):
         admissions.submit_application(documents=documents(), **application_values(program))
+    assert _counts() == before
+    assert _stored_files() == []
+
+
+def test_an_application_inside_a_caller_that_rolls_back_leaves_no_files():
+    """The application joins the caller's unit of work; when that unit rolls back, the staged
+    files go too (after_rollback), and nothing was ever moved into place."""
+    program = open_admissions()
+    before = _counts()
+    with pytest.raises(LookupError):
+        with unit_of_work():
+            admissions.submit_application(documents=documents(), **application_values(program))
+            raise LookupError("the caller changed its mind")
     assert _counts() == before
     assert _stored_files() == []
 

@@ -14,11 +14,6 @@ SERVICES = PACKAGE / "services"
 UNIT_OF_WORK = SERVICES / "platform" / "unit_of_work.py"
 MAX_LINES = 500
 
-# TRANSITION: files still being moved to the unit of work / split; emptied by issue 12.
-COMMITS_LEFT: set[str] = set()
-LONG_LEFT: set[str] = set()
-
-
 def _modules(root: Path = PACKAGE) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
 
@@ -33,13 +28,13 @@ COMMIT_RE = re.compile(r"\.(commit|rollback)\(\)|\bcommit\s*=")
 def test_only_the_unit_of_work_commits_or_rolls_back():
     """No service, view, task or command commits by itself, and no function takes `commit=`."""
     offenders = sorted(_name(p) for p in _modules()
-                       if p != UNIT_OF_WORK and COMMIT_RE.search(p.read_text()) and _name(p) not in COMMITS_LEFT)
+                       if p != UNIT_OF_WORK and COMMIT_RE.search(p.read_text()))
     assert offenders == []
 
 
 def test_no_module_is_over_500_lines():
     long = sorted(_name(p) for p in _modules()
-                  if len(p.read_text().splitlines()) > MAX_LINES and _name(p) not in LONG_LEFT)
+                  if len(p.read_text().splitlines()) > MAX_LINES)
     assert long == []
 
 

@@ -11,6 +11,7 @@ from richwell.models import AuditEntry, Notification
 from richwell.services.platform import audit, notifications, queue
 from richwell.services.platform.unit_of_work import (
     after_commit,
+    after_rollback,
     discard,
     in_unit_of_work,
     queue_task,
@@ -62,6 +63,20 @@ def test_an_exception_in_a_nested_unit_rolls_back_the_whole_transaction():
     assert _audit_count("test.outer_kept") == 0
     assert ran == []  # after-commit work never runs after a rollback
     assert not in_unit_of_work()
+
+
+def test_after_rollback_runs_only_when_the_outermost_unit_rolls_back():
+    undone = []
+    with unit_of_work():
+        with unit_of_work():
+            after_rollback(lambda: undone.append("committed one"))
+    assert undone == []
+    with pytest.raises(KeyError):
+        with unit_of_work():
+            with unit_of_work():
+                after_rollback(lambda: undone.append("inner"))
+            raise KeyError("outer fails after the inner unit ended")
+    assert undone == ["inner"]
 
 
 def test_after_commit_runs_once_the_data_is_durable_in_order():

@@ -96,7 +96,8 @@ def admit(applicant: Applicant, *, password: str, actor: User | None, created_vi
         raise Conflict("An account with this email already exists. Sign in instead, or use another email.",
                        field="email")
     try:
-        with uploads.staged_files() as staged, unit_of_work():
+        with unit_of_work():
+            staged = uploads.StagedFiles()
             stored = [(doc, staged.write(doc.data, doc.extension)) for doc in documents]
             user = accounts.create_user(email=applicant.email, first_name=applicant.first_name,
                                         middle_name=applicant.middle_name, last_name=applicant.last_name,
@@ -171,7 +172,8 @@ def replace_documents(student_user: User, documents: Iterable[Upload] | None) ->
     if not accepted:
         raise ValidationError("Attach at least one document.", field="documents")
     saved: list[ApplicationDocument] = []
-    with uploads.staged_files() as staged, unit_of_work():
+    with unit_of_work():
+        staged = uploads.StagedFiles()
         for doc in accepted:
             stored_name = staged.write(doc.data, doc.extension)
             row = db.session.scalar(select(ApplicationDocument).where(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -13,7 +11,7 @@ from typing import IO
 from flask import current_app
 
 from richwell.services.platform.errors import ValidationError
-from richwell.services.platform.unit_of_work import after_commit
+from richwell.services.platform.unit_of_work import after_commit, after_rollback
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 STAGING = ".staging"
@@ -103,8 +101,9 @@ def upload_folder() -> Path:
 class StagedFiles:
     """Files written under their final random names inside the staging folder.
 
-    The first `write` asks the unit of work to `promote()` them once it has committed (same
-    filesystem: an atomic rename); `discard()` on any failure deletes them, so a refused or
+    Made inside the unit of work that records them. The first `write` asks that unit to
+    `promote()` them once it has committed (same filesystem: an atomic rename) and to
+    `discard()` them if it rolls back (the commit itself failing included), so a refused or
     failed transaction leaves no file and no record is left without its file.
     """
 
@@ -121,6 +120,7 @@ class StagedFiles:
         self.names.append(stored_name)
         if not self.promoting:
             after_commit(self.promote)
+            after_rollback(self.discard)
             self.promoting = True
         return stored_name
 
@@ -141,19 +141,6 @@ class StagedFiles:
             (folder / STAGING / name).unlink(missing_ok=True)
         self.names = []
         self.obsolete = []
-
-
-@contextmanager
-def staged_files() -> Iterator[StagedFiles]:
-    """Files staged for one unit of work: open it AROUND the unit (`with staged_files() as
-    staged, unit_of_work():`) so that a failure anywhere, the commit included, deletes them;
-    after the commit they are moved into place."""
-    staged = StagedFiles()
-    try:
-        yield staged
-    except BaseException:
-        staged.discard()
-        raise
 
 
 def path_of(stored_name: str) -> Path:

@@ -21,10 +21,9 @@ from sqlalchemy import func, insert, literal, select
 from richwell.extensions import db
 from richwell.models import Notification, OutboxEmail, OutboxStatus, User
 
-from . import queue
 from .clock import now
 from .sql import rowcount
-from .unit_of_work import after_commit, in_unit_of_work, queue_task, unit_of_work
+from .unit_of_work import queue_task, unit_of_work
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)
@@ -122,14 +121,4 @@ def ask_for_delivery() -> None:
     (only when SMTP is configured; otherwise the 5-minute run collects it for the admin page)."""
     if not smtp_configured():
         return
-    # TRANSITION: delete this branch (keep `queue_task` alone) once unit_of_work.STRICT is True;
-    # until then a service that still commits by itself has the mail queued by its commit event.
-    if not in_unit_of_work():
-        after_commit(_queue_delivery_unless_immediate)
-        return
     queue_task("send_outbox")
-
-
-def _queue_delivery_unless_immediate() -> None:  # TRANSITION: goes with the branch above
-    if not current_app.config.get("HUEY_IMMEDIATE"):
-        queue.enqueue("send_outbox")

@@ -5,7 +5,8 @@ transaction: it commits once when its block ends and rolls back on any exception
 unit of work opened inside another (a service calling a service) joins the outer one
 and commits nothing. What must wait until the data is durable (queueing a task, moving
 a staged upload, sending mail) is registered with `after_commit` and runs only after the
-outermost commit, never after a rollback.
+outermost commit, never after a rollback; `after_rollback` undoes work done outside the
+database (deleting staged files) when the outermost unit rolls back.
 
 Rows that nobody reads back inside the transaction (audit entries, notifications) are
 staged with `stage_row` and sent as one multi-row INSERT per table just before the
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from richwell.extensions import db
@@ -34,7 +35,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _KEY = "richwell.unit_of_work"
-STRICT = False  # TRANSITION: True once every service writes inside a unit of work
 
 
 @dataclass
@@ -43,6 +43,7 @@ class _Work:
 
     depth: int = 0
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    after_rollback: list[Callable[[], None]] = field(default_factory=list)
     staged: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     queued: set[tuple[str, str]] = field(default_factory=set)
 
@@ -79,15 +80,21 @@ def unit_of_work() -> Iterator[Session]:
         session.commit()
     except BaseException:
         session.rollback()
-        raise
-    finally:
         work.depth = 0
         session.info.pop(_KEY, None)
-    for callback in work.after_commit:
+        _run(work.after_rollback, "after-rollback")
+        raise
+    work.depth = 0
+    session.info.pop(_KEY, None)
+    _run(work.after_commit, "after-commit")
+
+
+def _run(callbacks: list[Callable[[], None]], when: str) -> None:
+    for callback in callbacks:
         try:
             callback()
-        except Exception:  # noqa: BLE001 - the change is durable; a sweep redoes what failed here
-            log.exception("after-commit work failed: %r", callback)
+        except Exception:  # noqa: BLE001 - the outcome is final; a sweep redoes what failed here
+            log.exception("%s work failed: %r", when, callback)
 
 
 def discard() -> None:
@@ -121,18 +128,18 @@ def _require(what: str) -> _Work:
 
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the outermost unit of work has committed (never after a rollback)."""
-    if _current(db.session()) is None and not STRICT:  # TRANSITION, see stage_row
-        db.session().info.setdefault(_LEGACY, []).append(callback)
-        return
     _require("after_commit").after_commit.append(callback)
+
+
+def after_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the outermost unit of work rolls back (undo work done outside the
+    database, e.g. delete files staged for rows that will never exist)."""
+    _require("after_rollback").after_rollback.append(callback)
 
 
 def queue_task(name: str, *args: Any) -> None:
     """Ask for the background task `name` with these arguments (primary keys, not objects),
     queued only once this transaction is durable."""
-    if _current(db.session()) is None and not STRICT:  # TRANSITION: legacy callers ask after their commit
-        _dispatch(name, args)
-        return
     work = _require("queue_task")
     key = (name, repr(args))  # args may be lists (ids): compare them by value
     if key in work.queued:  # the same request twice in one transaction: queued once
@@ -147,10 +154,6 @@ def _dispatch(name: str, args: tuple[Any, ...]) -> None:
 
 def stage_row(table: Table, values: dict[str, Any]) -> None:
     """Add a row that is written with the commit (one INSERT per table for all staged rows)."""
-    work = _current(db.session())
-    if work is None and not STRICT:  # TRANSITION: services not yet moved to the unit of work
-        insert_rows(table, [values])
-        return
     _require("stage_row").staged.setdefault(table, []).append(values)
 
 
@@ -159,22 +162,3 @@ def _send_staged(work: _Work) -> None:
     for table, rows in work.staged.items():
         insert_rows(table, rows)
     work.staged.clear()
-
-
-# TRANSITION: services that still commit by themselves get their after-commit work run by the
-# session's own commit event.
-_LEGACY = "richwell.legacy_after_commit"
-
-
-@event.listens_for(Session, "after_commit")
-def _legacy_after_commit(session: Session) -> None:
-    for callback in session.info.pop(_LEGACY, []):
-        try:
-            callback()
-        except Exception:  # noqa: BLE001
-            log.exception("after-commit work failed: %r", callback)
-
-
-@event.listens_for(Session, "after_rollback")
-def _legacy_after_rollback(session: Session) -> None:
-    session.info.pop(_LEGACY, None)
