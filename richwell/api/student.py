@@ -1,6 +1,7 @@
 """Student API (role student; only their own records): profile, term enrollments, subjects,
 advising, enrolling and dropping, payment status, exam permits and the transcript. Each route
-checks ownership, calls the service the pages use and dumps the result."""
+calls the service the pages use with the caller (the service decides what the caller may see)
+and dumps the result."""
 from __future__ import annotations
 
 import marshmallow as ma
@@ -19,7 +20,7 @@ from richwell.api.common import (
     paginate,
 )
 from richwell.extensions import db
-from richwell.models import Offering, Role, Semester, Student, Subject, SubjectEnrollment, Term, TermEnrollment
+from richwell.models import Offering, Role, Semester, SubjectEnrollment
 from richwell.models.finance import Exam, PaymentKind, PaymentMethod
 from richwell.services import enrollment as enrollment_service
 from richwell.services import finance, grades
@@ -29,22 +30,6 @@ bp = Blueprint("api_student", __name__, tag="Student", url_prefix="/api/v1/stude
                description="A student's own records (role student).")
 
 ENROLLMENT_ID = f"<int(min=1, max={MAX_ID}):enrollment_id>"
-
-
-def own_student() -> Student:
-    """The calling student's record; a student account without one has nothing to show."""
-    student = db.session.scalar(select(Student).where(Student.user_id == api_user().id))
-    if student is None:
-        raise NotFound("There is no student record for this account.")
-    return student
-
-
-def own_enrollment(enrollment_id: int) -> TermEnrollment:
-    """A term enrollment of the calling student; anyone else's does not exist for them."""
-    enrollment = db.session.get(TermEnrollment, enrollment_id)
-    if enrollment is None or enrollment.student_id != own_student().id:
-        raise NotFound("That enrollment does not exist.")
-    return enrollment
 
 
 class ProgramBriefSchema(ma.Schema):
@@ -118,7 +103,7 @@ class SubjectEnrollmentSchema(ma.Schema):
 @bp.alt_response(404, response="NOT_FOUND")
 def profile():
     """My profile"""
-    return own_student()
+    return enrollment_service.student_of(api_user())
 
 
 @bp.route("/enrollment/")
@@ -130,11 +115,7 @@ def enrollments(args):
 
     Newest term first, 20 per page.
     """
-    statement = (select(TermEnrollment).join(Term, Term.id == TermEnrollment.term_id)
-                 .where(TermEnrollment.student_id == own_student().id)
-                 .options(selectinload(TermEnrollment.term), selectinload(TermEnrollment.buckets))
-                 .order_by(Term.start_date.desc(), TermEnrollment.id.desc()))
-    return paginate(statement, args["page"])
+    return paginate(enrollment_service.term_enrollments_of(api_user()), args["page"])
 
 
 @bp.route(f"/enrollment/{ENROLLMENT_ID}/subjects/")
@@ -145,13 +126,7 @@ def enrollment_subjects(enrollment_id: int):
 
     Every subject of that term, dropped ones included, by subject code.
     """
-    enrollment = own_enrollment(enrollment_id)
-    return list(db.session.scalars(
-        select(SubjectEnrollment).join(Subject, Subject.id == SubjectEnrollment.subject_id)
-        .where(SubjectEnrollment.term_enrollment_id == enrollment.id)
-        .options(selectinload(SubjectEnrollment.subject),
-                 selectinload(SubjectEnrollment.offering).selectinload(Offering.section))
-        .order_by(Subject.code, SubjectEnrollment.id)))
+    return enrollment_service.subjects_of(enrollment_id, api_user())
 
 
 def _subject_enrollment(subject_enrollment_id: int) -> SubjectEnrollment | None:
@@ -401,8 +376,8 @@ def transcript(enrollment_id: int):
     Every term (oldest first) with its subjects and GPA, accepted transfer credits, the
     cumulative GPA and units earned: the same record the transcript page shows.
     """
-    enrollment = own_enrollment(enrollment_id)
-    record = grades.build_record(api_user(), enrollment.student_id)
+    caller = api_user()
+    record = grades.build_record(caller, enrollment_service.term_enrollment_for(enrollment_id, caller).student_id)
     facts = record["student"]
     record["student"] = {**facts, "program": {"code": facts["program_code"], "name": facts["program_name"]}}
     return record

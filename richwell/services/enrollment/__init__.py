@@ -11,6 +11,7 @@ from .cor import (
     registration,
 )
 from .queries import current_enrollment_id, preview_meetings
+from .records import student_of, subjects_of, term_enrollment_for, term_enrollments_of
 from .rules import Meeting
 
 __all__ = [
@@ -27,4 +28,8 @@ __all__ = [
     "open_term_enrollment",
     "preview_meetings",
     "registration",
+    "student_of",
+    "subjects_of",
+    "term_enrollment_for",
+    "term_enrollments_of",
 ]
