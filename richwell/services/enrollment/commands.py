@@ -91,8 +91,8 @@ def open_term_enrollment(student: Student, term: Term, monthly_commitment: Decim
                          actor: User | None) -> TermEnrollment:
     """Open a student's enrollment for a term with `installment_months` buckets, each
     requiring the monthly commitment. Only ACTIVE students; one per student per term.
-    It is one step of a larger change (an admission, a student opening their own, the bulk
-    opening), so it writes in the caller's unit of work and commits nothing itself."""
+    Usually one step of a larger change (an admission, a student opening their own, the bulk
+    opening): then it joins the caller's unit of work and commits nothing itself."""
     if student.status != StudentStatus.ACTIVE.value:
         raise DomainError(f"A student who is {student.status} cannot open a term enrollment.",
                           code="student_not_active")
@@ -102,14 +102,15 @@ def open_term_enrollment(student: Student, term: Term, monthly_commitment: Decim
     if exists:
         raise Conflict(f"{student.student_number} already has an enrollment for {term.name}.")
     months = settings.get("installment_months")
-    enrollment = TermEnrollment(student_id=student.id, term_id=term.id,
-                                monthly_commitment=commitment, created_at=now())
-    enrollment.buckets = [MonthBucket(month=m, required=commitment) for m in range(1, months + 1)]
-    db.session.add(enrollment)
-    db.session.flush()
-    audit.record(actor, "enrollment.open", enrollment,
-                 after={"student": student.student_number, "term": term.name,
-                        "monthly_commitment": commitment, "months": months})
+    with unit_of_work():
+        enrollment = TermEnrollment(student_id=student.id, term_id=term.id,
+                                    monthly_commitment=commitment, created_at=now())
+        enrollment.buckets = [MonthBucket(month=m, required=commitment) for m in range(1, months + 1)]
+        db.session.add(enrollment)
+        db.session.flush()
+        audit.record(actor, "enrollment.open", enrollment,
+                     after={"student": student.student_number, "term": term.name,
+                            "monthly_commitment": commitment, "months": months})
     return enrollment
 
 
