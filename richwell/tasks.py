@@ -19,6 +19,7 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from huey import Huey, crontab
@@ -31,7 +32,6 @@ from richwell.services.platform import queue
 # immediate; create_app points it at the app's queue (configure). The consumer runs
 # `huey_consumer richwell.worker.huey`, which builds the app first, so both read one config.
 huey = Huey("richwell", immediate=True, utc=True)
-_configured: tuple | None = None
 _worker_app = None
 log = logging.getLogger(__name__)
 
@@ -49,23 +49,33 @@ def use_app(app) -> None:
     _worker_app = app
 
 
+class _QueueConfig(NamedTuple):
+    name: str
+    redis_url: str | None
+    sqlite_path: str
+    immediate: bool
+
+
+_configured: _QueueConfig | None = None
+
+
 def configure(app) -> None:
     """Point the queue at the app's config: RedisStorage with REDIS_URL, a SQLite file at
     HUEY_SQLITE_PATH otherwise, in-process with HUEY_IMMEDIATE. Register it with the services."""
     global _configured
-    redis_url, path = app.config.get("REDIS_URL"), app.config["HUEY_SQLITE_PATH"]
-    settings = (app.config.get("HUEY_NAME", "richwell"), redis_url, path, bool(app.config.get("HUEY_IMMEDIATE")))
-    if settings != _configured:
-        huey.name = settings[0]
-        if redis_url:
-            huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": redis_url}
+    wanted = _QueueConfig(app.config.get("HUEY_NAME", "richwell"), app.config.get("REDIS_URL"),
+                          app.config["HUEY_SQLITE_PATH"], bool(app.config.get("HUEY_IMMEDIATE")))
+    if wanted != _configured:  # each test builds an app: keep the storage while nothing changed
+        huey.name = wanted.name
+        if wanted.redis_url:
+            huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": wanted.redis_url}
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": path}
-        huey._immediate = settings[3]
+            Path(wanted.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+            huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": wanted.sqlite_path}
+        huey._immediate = wanted.immediate
         huey.storage = huey.create_storage()
-        _configured = settings
-    queue.register(_PortalQueue())
+        _configured = wanted
+    queue.register(_PORTAL_QUEUE)
 
 
 # Every task by name (the stale sweep and `jobs retry` queue a run again from its record),
@@ -149,6 +159,9 @@ class _PortalQueue:
 
     def counts(self) -> tuple[int, int]:
         return huey.pending_count(), huey.scheduled_count()
+
+
+_PORTAL_QUEUE = _PortalQueue()
 
 
 @job(retries=0, time_limit=60)

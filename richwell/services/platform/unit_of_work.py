@@ -42,19 +42,19 @@ class _Work:
     """What the outermost unit of work collects for its commit."""
 
     depth: int = 0
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-    after_rollback: list[Callable[[], None]] = field(default_factory=list)
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
+    after_rollback: list[Callable[[], object]] = field(default_factory=list)
     staged: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     queued: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _current(session: Session) -> _Work | None:
     work = session.info.get(_KEY)
-    return work if isinstance(work, _Work) and work.depth else None
+    return work if isinstance(work, _Work) else None
 
 
 def in_unit_of_work() -> bool:
-    """True inside a unit of work (services use it to refuse writes outside one)."""
+    """True inside a unit of work (what the transaction helpers below require)."""
     return _current(db.session()) is not None
 
 
@@ -72,24 +72,23 @@ def unit_of_work() -> Iterator[Session]:
             work.depth -= 1
         return
 
-    work = _Work(depth=1)
-    session.info[_KEY] = work
+    work = session.info[_KEY] = _Work(depth=1)
+    committed = False
     try:
         yield session
         _send_staged(work)
         session.commit()
+        committed = True
     except BaseException:
         session.rollback()
-        work.depth = 0
-        session.info.pop(_KEY, None)
-        _run(work.after_rollback, "after-rollback")
         raise
-    work.depth = 0
-    session.info.pop(_KEY, None)
-    _run(work.after_commit, "after-commit")
+    finally:
+        session.info.pop(_KEY, None)
+        _run(work.after_commit if committed else work.after_rollback,
+             "after-commit" if committed else "after-rollback")
 
 
-def _run(callbacks: list[Callable[[], None]], when: str) -> None:
+def _run(callbacks: list[Callable[[], object]], when: str) -> None:
     for callback in callbacks:
         try:
             callback()
@@ -126,12 +125,12 @@ def _require(what: str) -> _Work:
     return work
 
 
-def after_commit(callback: Callable[[], None]) -> None:
+def after_commit(callback: Callable[[], object]) -> None:
     """Run `callback` once the outermost unit of work has committed (never after a rollback)."""
     _require("after_commit").after_commit.append(callback)
 
 
-def after_rollback(callback: Callable[[], None]) -> None:
+def after_rollback(callback: Callable[[], object]) -> None:
     """Run `callback` if the outermost unit of work rolls back (undo work done outside the
     database, e.g. delete files staged for rows that will never exist)."""
     _require("after_rollback").after_rollback.append(callback)
@@ -145,11 +144,7 @@ def queue_task(name: str, *args: Any) -> None:
     if key in work.queued:  # the same request twice in one transaction: queued once
         return
     work.queued.add(key)
-    work.after_commit.append(functools.partial(_dispatch, name, args))
-
-
-def _dispatch(name: str, args: tuple[Any, ...]) -> None:
-    queue.enqueue(name, *args)
+    work.after_commit.append(functools.partial(queue.enqueue, name, *args))
 
 
 def stage_row(table: Table, values: dict[str, Any]) -> None:
