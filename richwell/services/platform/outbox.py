@@ -1,9 +1,9 @@
 """The mail outbox: every notification is also an email when SMTP is configured.
 
 Decision (README "Background jobs"): `notifications.notify` asks, through the unit of work,
-for `send_outbox` to be queued once the transaction commits; that task which copies new notifications (the last
-7 days, set-based, so the bulk ones written by INC expiry or reminders are included) into
-`outbox_emails` — one row per notification, unique — and, when SMTP_HOST is set, mails the
+for `send_outbox` to be queued once the transaction commits. That task copies new
+notifications (the last 7 days, set-based, so the bulk ones written by INC expiry or
+reminders are included) into `outbox_emails` — one row per notification, unique — and, when SMTP_HOST is set, mails the
 pending rows. A failed send is retried on the next run (every 5 minutes) up to 5 attempts,
 then FAILED. Without SMTP the rows stay PENDING and admins read them on the Jobs page. The
 web request never talks to the mail server.
