@@ -48,6 +48,8 @@ from .rules import (
     PaymentResult,
     ReversalResult,
     check_idempotency_key,
+    days_overdue,
+    month_due_date,
 )
 
 __all__ = [
@@ -59,12 +61,14 @@ __all__ = [
     "account_for_user",
     "can_reverse",
     "check_idempotency_key",
+    "days_overdue",
     "end_of_day",
     "ensure_pdf",
     "exam_months",
     "exam_states",
     "get_enrollment",
     "issue_missing_permits",
+    "month_due_date",
     "normalize_code",
     "pdf_for",
     "permit_for_student",

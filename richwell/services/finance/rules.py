@@ -7,11 +7,12 @@ amount back out of the credit balance first, then the months from the latest bac
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, Protocol
 
@@ -25,6 +26,32 @@ CENT = Decimal("0.01")
 _AMOUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-_/#.]{0,59}$")
 AMOUNT_HELP = "Enter the amount in pesos, like 1500 or 1500.50."
+
+
+# --------------------------------------------------------------------------- due dates
+
+
+def month_due_date(term_start: date, month: int, due_day: int) -> date:
+    """When installment `month` of a term starting `term_start` falls due.
+
+    Month 1 is due on the term's first day (it is paid to enroll). Month N (N >= 2) falls in
+    the calendar month N-1 months after the term's start month (the month payment reminders
+    name, README "Background jobs") and is due on its `due_day` (the `installment_due_day`
+    setting), or on that month's last day when it is shorter.
+    """
+    if month < 1:
+        raise ValueError("installment months count from 1")
+    if month == 1:
+        return term_start
+    index = term_start.year * 12 + term_start.month - 1 + (month - 1)
+    year, month_of_year = divmod(index, 12)
+    last_day = calendar.monthrange(year, month_of_year + 1)[1]
+    return date(year, month_of_year + 1, min(due_day, last_day))
+
+
+def days_overdue(due: date, today: date) -> int:
+    """Whole days past `due` on `today` (0 when not yet due)."""
+    return max((today - due).days, 0)
 
 
 # --------------------------------------------------------------------------- validation

@@ -20,7 +20,7 @@ SettingValue = bool | int | Decimal
 #: `get("max_units")` is known to be an int where it is used.
 BoolSetting = Literal["enrollment_link_enabled", "impersonation_enabled"]
 IntSetting = Literal["max_units", "installment_months", "inc_expiry_major_months", "inc_expiry_minor_months",
-                     "api_token_days"]
+                     "api_token_days", "installment_due_day"]
 MoneySetting = Literal["min_monthly_commitment"]
 
 
@@ -44,6 +44,8 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in [
                 help="Hard limit on enrolled units per term; nobody overrides it."),
     SettingSpec("installment_months", "Installment months", "int", 6, 1, 12,
                 help="Month buckets created for each new term enrollment."),
+    SettingSpec("installment_due_day", "Installment due day of the month", "int", 15, 1, 28,
+                help="Months 2 onwards fall due on this day; month 1 on the term's first day."),
     SettingSpec("min_monthly_commitment", "Minimum monthly commitment (PHP)", "money",
                 Decimal("1000.00"), help="The smallest installment an applicant may choose."),
     SettingSpec("inc_expiry_major_months", "INC expiry, major subjects (months)", "int", 6, 1, 36),
