@@ -1,0 +1,145 @@
+"""Receivables aging: what students still owe on months already due, by how late it is.
+
+A month bucket is owed while paid < required, for term enrollments that are ACTIVE or on
+HOLD (a withdrawn or LOA enrollment is not chased by the cashier). Its due date is the one
+rule the whole portal uses (`finance.month_due_date` with the `installment_due_day`
+setting; README "Installment due dates") and its lateness `finance.days_overdue`.
+Buckets: current (not yet overdue), 1–30, 31–60 and over 60 days overdue.
+
+Set-based: due dates depend only on (term, month), so they are worked out in Python for the
+handful of terms and months present, then the database sums by that pair (one statement)
+or, for the per-student report, by a CASE over those pairs (one more statement).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, case, func, literal, select
+
+from richwell.extensions import db
+from richwell.models import MonthBucket, Program, Student, Term, TermEnrollment, TermEnrollmentStatus, User
+from richwell.services import finance
+from richwell.services.platform import clock, settings
+
+from .filters import Filters
+from .sqlbits import money_sum
+
+BUCKETS = ("current", "1-30", "31-60", "over 60")
+BUCKET_LABELS = {"current": "Current (not overdue)", "1-30": "1–30 days", "31-60": "31–60 days",
+                 "over 60": "Over 60 days"}
+CHASED = (TermEnrollmentStatus.ACTIVE.value, TermEnrollmentStatus.HOLD.value)
+ZERO = Decimal("0.00")
+
+
+def bucket_of(days_late: int) -> str:
+    if days_late <= 0:
+        return "current"
+    if days_late <= 30:
+        return "1-30"
+    if days_late <= 60:
+        return "31-60"
+    return "over 60"
+
+
+@dataclass
+class DueMonth:
+    """One (term, installment month) with money still owed on it."""
+
+    term_id: int
+    month: int
+    due: date
+    days_late: int
+    bucket: str
+    amount: Decimal
+    students: int
+
+
+@dataclass
+class Aging:
+    today: date
+    months: list[DueMonth]
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    students: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.totals.values(), ZERO)
+
+    @property
+    def by_due_date(self) -> list[tuple[date, str, Decimal, int]]:
+        """(due date, bucket, amount, students) per due date, latest due first."""
+        merged: dict[date, list[Decimal | int | str]] = {}
+        for m in self.months:
+            row = merged.setdefault(m.due, [m.bucket, ZERO, 0])
+            row[1] = Decimal(row[1]) + m.amount
+            row[2] = int(row[2]) + m.students
+        return [(due, str(v[0]), Decimal(v[1]), int(v[2])) for due, v in sorted(merged.items(), reverse=True)]
+
+
+def _owed_scope(stmt: Select, filters: Filters) -> Select:  # type: ignore[type-arg]
+    stmt = stmt.where(MonthBucket.paid < MonthBucket.required, TermEnrollment.status.in_(CHASED))
+    if filters.term_id:
+        stmt = stmt.where(TermEnrollment.term_id == filters.term_id)
+    if filters.program_id:
+        stmt = stmt.where(Student.program_id == filters.program_id)
+    if filters.year_level:
+        stmt = stmt.where(Student.year_level == filters.year_level)
+    return stmt
+
+
+def _term_starts() -> dict[int, date]:
+    return dict(db.session.execute(select(Term.id, Term.start_date)).all())
+
+
+def due_months(filters: Filters, today: date | None = None) -> Aging:
+    """The owed money summed per (term, month), each with its due date and aging bucket."""
+    today = today or clock.today()
+    starts = _term_starts()
+    due_day = settings.get("installment_due_day")
+    stmt = _owed_scope(
+        select(TermEnrollment.term_id, MonthBucket.month, money_sum(MonthBucket.required - MonthBucket.paid),
+               func.count(MonthBucket.id))
+        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id)
+        .join(Student, Student.id == TermEnrollment.student_id), filters,
+    ).group_by(TermEnrollment.term_id, MonthBucket.month)
+    months = []
+    for term_id, month, amount, students in db.session.execute(stmt):
+        due = finance.month_due_date(starts[term_id], month, due_day)
+        late = finance.days_overdue(due, today)
+        months.append(DueMonth(term_id, month, due, late, bucket_of(late), Decimal(amount), students))
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    counts: dict[str, int] = defaultdict(int)
+    for m in months:
+        totals[m.bucket] += m.amount
+        counts[m.bucket] += m.students
+    return Aging(today, months, {b: totals[b] for b in BUCKETS}, {b: counts[b] for b in BUCKETS})
+
+
+def per_student_statement(filters: Filters, aging: Aging) -> Select:  # type: ignore[type-arg]
+    """One row per owing enrollment: the amount in each aging bucket (a CASE over the handful of
+    (term, month) pairs that are owed), largest overdue first."""
+    pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for m in aging.months:
+        pairs[m.bucket].append((m.term_id, m.month))
+    owed = MonthBucket.required - MonthBucket.paid
+    columns = []
+    for bucket in BUCKETS:
+        whens = [(and_(TermEnrollment.term_id == t, MonthBucket.month == mo), owed) for t, mo in pairs[bucket]]
+        expr = case(*whens, else_=literal(0)) if whens else literal(0)
+        columns.append(money_sum(expr).label(bucket.replace(" ", "_").replace("-", "_")))
+    late_sum = money_sum(case(*[(and_(TermEnrollment.term_id == t, MonthBucket.month == mo), owed)
+                                for b in BUCKETS[1:] for t, mo in pairs[b]], else_=literal(0))
+                         if any(pairs[b] for b in BUCKETS[1:]) else literal(0))
+    name = (User.last_name + ", " + User.first_name).label("name")
+    stmt = _owed_scope(
+        select(Student.student_number, name, Program.code.label("program"), Student.year_level,
+               TermEnrollment.term_id, *columns, late_sum.label("overdue"), money_sum(owed).label("outstanding"))
+        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id)
+        .join(Student, Student.id == TermEnrollment.student_id).join(User, User.id == Student.user_id)
+        .join(Program, Program.id == Student.program_id), filters,
+    ).group_by(TermEnrollment.id, Student.student_number, User.last_name, User.first_name, Program.code,
+               Student.year_level, TermEnrollment.term_id)
+    return stmt.order_by(late_sum.desc(), Student.student_number)
