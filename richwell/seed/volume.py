@@ -111,7 +111,7 @@ def seed_volume(students: int, *, password_hash: str = "x", prefix: str = "vol",
     se_rows = []
     for i, eid in taking:
         row = student_rows[i]
-        offering, subject_id = by_key[(row["program_id"], row["year_level"])]
+        offering, subject_id = by_key[(int(row["program_id"]), int(row["year_level"]))]
         se_rows.append({"term_enrollment_id": eid, "subject_id": subject_id, "offering_id": offering.id,
                         "status": "INC" if i % 53 == 0 else "ENROLLED", "grade": "INC" if i % 53 == 0 else None})
     se_ids = db.session.execute(insert(SubjectEnrollment).returning(SubjectEnrollment.id), se_rows).scalars().all()

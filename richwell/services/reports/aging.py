@@ -103,7 +103,8 @@ def due_months(filters: Filters, today: date | None = None) -> Aging:
         select(TermEnrollment.term_id, MonthBucket.month, money_sum(MonthBucket.required - MonthBucket.paid),
                func.count(MonthBucket.id))
         .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id)
-        .join(Student, Student.id == TermEnrollment.student_id), filters,
+        .join(Student, Student.id == TermEnrollment.student_id, isouter=not (filters.program_id or filters.year_level)),
+        filters,
     ).group_by(TermEnrollment.term_id, MonthBucket.month)
     months = []
     for term_id, month, amount, students in db.session.execute(stmt):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
@@ -70,7 +71,7 @@ def _current_term_id(filters: Filters) -> int:
     return term_id
 
 
-def _name():  # type: ignore[no-untyped-def]
+def _name() -> Any:
     return (User.last_name + ", " + User.first_name).label("name")
 
 
@@ -151,7 +152,7 @@ def _permits(filters: Filters) -> Select:  # type: ignore[type-arg]
             .select_from(TermEnrollment).join(Student, Student.id == TermEnrollment.student_id)
             .join(User, User.id == Student.user_id).join(Program, Program.id == Student.program_id)
             .outerjoin(permit, and_(permit.term_enrollment_id == TermEnrollment.id, permit.exam == exam))
-            .outerjoin(blocked, blocked.c.student_number == Student.student_number)
+            .outerjoin(blocked, blocked.c.te_id == TermEnrollment.id)
             .where(TermEnrollment.term_id == term_id))
     return _student_filters(stmt, filters).order_by(Program.code, Student.year_level, Student.student_number)
 

@@ -73,7 +73,7 @@ def run_page(actor: User, name: str, raw: Mapping[str, Any]) -> ReportPage:
     filters = parse(raw)
     stmt = chosen.build(filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = [dict(r._mapping) for r in db.session.execute(stmt.limit(PAGE_ROWS))]
+    rows: list[Mapping[str, Any]] = [dict(r._mapping) for r in db.session.execute(stmt.limit(PAGE_ROWS))]
     return ReportPage(chosen, filters, int(total), rows)
 
 
@@ -85,7 +85,7 @@ def count_rows(chosen: Report, filters: Filters) -> int:
 def _rows(chosen: Report, filters: Filters) -> Iterator[Mapping[str, Any]]:
     result = db.session.execute(chosen.build(filters).execution_options(yield_per=1000))
     for row in result:
-        yield row._mapping
+        yield dict(row._mapping)
 
 
 def _cell_text(value: Any, kind: str) -> str:
@@ -202,7 +202,7 @@ def _chunked(chosen: Report, filters: Filters, export_id: int) -> Iterator[Mappi
     stmt, offset = chosen.build(filters), 0
     while True:
         rows = db.session.execute(stmt.limit(CHUNK_ROWS).offset(offset)).all()
-        yield from (row._mapping for row in rows)
+        yield from (dict(row._mapping) for row in rows)
         offset += len(rows)
         if len(rows) < CHUNK_ROWS:
             return

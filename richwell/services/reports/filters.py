@@ -76,7 +76,7 @@ def _choice(raw: Mapping[str, Any], name: str, allowed: tuple[str, ...], message
 
 def parse(raw: Mapping[str, Any]) -> Filters:
     """Filters from request arguments; raises ValidationError naming the field at fault."""
-    values = dict(
+    values: dict[str, Any] = dict(
         term_id=_int(raw, "term_id", "Choose a term from the list."),
         program_id=_int(raw, "program_id", "Choose a program from the list."),
         year_level=_int(raw, "year_level", "The year level is a number from 1 to 5.", 1, 5),
@@ -89,12 +89,13 @@ def parse(raw: Mapping[str, Any]) -> Filters:
         stage=_choice(raw, "stage", STAGES, "Choose a stage from the list."),
         within_days=_int(raw, "within_days", "Days ahead is a number from 1 to 366.", 1, 366),
     )
-    first, last = values["date_from"], values["date_to"]
+    first: date | None = values["date_from"]
+    last: date | None = values["date_to"]
     if first and last and last < first:
         raise ValidationError("The end date is before the start date.", field="date_to")
     if first and last and last - first > MAX_RANGE:
         raise ValidationError("Choose a range of at most two years.", field="date_to")
-    filters = Filters(**values)  # type: ignore[arg-type]
+    filters = Filters(**values)
     _check_known(filters)
     return filters
 

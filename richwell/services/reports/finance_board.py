@@ -128,7 +128,7 @@ def blocked_statement(term_id: int, month: int, filters: Filters | None = None) 
                                  else_=0))
     name = (User.last_name + ", " + User.first_name).label("name")
     stmt = (select(Student.student_number, name, Program.code.label("program"), Student.year_level,
-                   owed_upto.label("needed"))
+                   owed_upto.label("needed"), TermEnrollment.id.label("te_id"))
             .select_from(TermEnrollment).join(MonthBucket, MonthBucket.term_enrollment_id == TermEnrollment.id)
             .join(Student, Student.id == TermEnrollment.student_id).join(User, User.id == Student.user_id)
             .join(Program, Program.id == Student.program_id)
@@ -146,7 +146,8 @@ def _blocked(term: Term, month: int) -> tuple[int, Decimal, list[Blocked]]:
     inner = blocked_statement(term.id, month).subquery()
     count, total = db.session.execute(select(func.count(), money_sum(inner.c.needed))
                                       .select_from(inner)).one()
-    top = db.session.execute(select(inner).order_by(inner.c.needed.desc(), inner.c.student_number).limit(10))
+    shown = [inner.c[k] for k in ("student_number", "name", "program", "year_level", "needed")]
+    top = db.session.execute(select(*shown).order_by(inner.c.needed.desc(), inner.c.student_number).limit(10))
     return int(count), Decimal(total), [Blocked(*row) for row in top]
 
 
@@ -164,7 +165,9 @@ def finance_dashboard(actor: User, exam: str | None = None) -> FinanceBoard:
     term = db.session.scalar(select(Term).where(Term.is_current.is_(True)))
     since = min(week_start, term.start_date) if term else week_start
     aging = due_months(Filters(), today)  # every term: last term's arrears are still owed
-    chosen, month, blocked = None, None, (0, ZERO, [])
+    chosen: str | None = None
+    month: int | None = None
+    blocked: tuple[int, Decimal, list[Blocked]] = (0, ZERO, [])
     if term is not None:
         mapping = finance.exam_months(term.id)
         chosen = exam if exam in mapping else next_exam(term, mapping, today)

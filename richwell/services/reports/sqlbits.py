@@ -44,11 +44,11 @@ def day_range_utc(first: date, last: date) -> tuple[datetime, datetime]:
     return day_start_utc(first), day_start_utc(last + timedelta(days=1))
 
 
-def money_sum(expr: ColumnElement[Any]) -> ColumnElement[Decimal]:
+def money_sum(expr: Any) -> ColumnElement[Decimal]:
     """SUM of a money expression read back as pesos (columns hold whole centavos)."""
     return type_coerce(func.coalesce(func.sum(expr), 0), Money())
 
 
-def as_money(expr: ColumnElement[Any]) -> ColumnElement[Decimal]:
+def as_money(expr: Any) -> ColumnElement[Decimal]:
     """A centavo expression (a subquery's sum) read back as pesos."""
     return type_coerce(expr, Money())

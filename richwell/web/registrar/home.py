@@ -8,7 +8,8 @@ from richwell.web.registrar.blueprint import bp
 @bp.get("/")
 def home():
     pending = reports.pending_work()
-    items = [("grade sheets to finalize", pending.sheets_to_finalize, "registrar.grade_queue", {}),
+    items: list[tuple[str, int, str, dict[str, str]]] = [
+        ("grade sheets to finalize", pending.sheets_to_finalize, "registrar.grade_queue", {}),
              ("grade change requests", pending.change_requests, "registrar.grade_requests", {}),
              ("disputed credits", pending.disputes, "registrar.disputed_credits", {})]
     return render_template("registrar/home.html", items=items)
