@@ -80,9 +80,12 @@ class Aging:
 
 
 def _owed_scope(stmt: Select, filters: Filters) -> Select:  # type: ignore[type-arg]
+    """Owed months of chased enrollments; the student is joined only when a filter needs it."""
     stmt = stmt.where(MonthBucket.paid < MonthBucket.required, TermEnrollment.status.in_(CHASED))
     if filters.term_id:
         stmt = stmt.where(TermEnrollment.term_id == filters.term_id)
+    if filters.program_id or filters.year_level:
+        stmt = stmt.join(Student, Student.id == TermEnrollment.student_id)
     if filters.program_id:
         stmt = stmt.where(Student.program_id == filters.program_id)
     if filters.year_level:
@@ -102,9 +105,7 @@ def due_months(filters: Filters, today: date | None = None) -> Aging:
     stmt = _owed_scope(
         select(TermEnrollment.term_id, MonthBucket.month, money_sum(MonthBucket.required - MonthBucket.paid),
                func.count(MonthBucket.id))
-        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id)
-        .join(Student, Student.id == TermEnrollment.student_id, isouter=not (filters.program_id or filters.year_level)),
-        filters,
+        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id), filters,
     ).group_by(TermEnrollment.term_id, MonthBucket.month)
     months = []
     for term_id, month, amount, students in db.session.execute(stmt):
@@ -134,13 +135,17 @@ def per_student_statement(filters: Filters, aging: Aging) -> Select:  # type: ig
     late_sum = money_sum(case(*[(and_(TermEnrollment.term_id == t, MonthBucket.month == mo), owed)
                                 for b in BUCKETS[1:] for t, mo in pairs[b]], else_=literal(0))
                          if any(pairs[b] for b in BUCKETS[1:]) else literal(0))
+    # Sum per enrollment first (buckets only), then join the few columns people read.
+    sums = _owed_scope(
+        select(TermEnrollment.id.label("te_id"), TermEnrollment.student_id, TermEnrollment.term_id, *columns,
+               late_sum.label("overdue"), money_sum(owed).label("outstanding"))
+        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id), filters,
+    ).group_by(TermEnrollment.id, TermEnrollment.student_id, TermEnrollment.term_id).subquery()
     name = (User.last_name + ", " + User.first_name).label("name")
-    stmt = _owed_scope(
-        select(Student.student_number, name, Program.code.label("program"), Student.year_level,
-               TermEnrollment.term_id, *columns, late_sum.label("overdue"), money_sum(owed).label("outstanding"))
-        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id)
-        .join(Student, Student.id == TermEnrollment.student_id).join(User, User.id == Student.user_id)
-        .join(Program, Program.id == Student.program_id), filters,
-    ).group_by(TermEnrollment.id, Student.student_number, User.last_name, User.first_name, Program.code,
-               Student.year_level, TermEnrollment.term_id)
-    return stmt.order_by(late_sum.desc(), Student.student_number)
+    buckets = [sums.c[b.replace(" ", "_").replace("-", "_")] for b in BUCKETS]
+    return (select(Student.student_number, name, Program.code.label("program"), Student.year_level, sums.c.term_id,
+                   *buckets, sums.c.overdue, sums.c.outstanding)
+            # Outer joins on unique keys: PostgreSQL drops them when only the rows are counted.
+            .select_from(sums).outerjoin(Student, Student.id == sums.c.student_id)
+            .outerjoin(User, User.id == Student.user_id).outerjoin(Program, Program.id == Student.program_id)
+            .order_by(sums.c.overdue.desc(), Student.student_number))

@@ -38,7 +38,7 @@ from richwell.services.platform.errors import ValidationError
 
 from .aging import due_months, per_student_statement
 from .filters import Filters, default_range
-from .finance_board import blocked_statement, next_exam
+from .finance_board import blocked_enrollments, next_exam
 from .sqlbits import as_money, day_range_utc
 
 NOT_DROPPED = SubjectEnrollment.status != SubjectEnrollmentStatus.DROPPED.value
@@ -143,7 +143,7 @@ def _permits(filters: Filters) -> Select:  # type: ignore[type-arg]
     mapping = finance.exam_months(term_id)
     exam = filters.exam or next_exam(db.session.get_one(Term, term_id), mapping, clock.today())
     month = mapping[exam]
-    blocked = blocked_statement(term_id, month, filters).subquery()
+    blocked = blocked_enrollments(term_id, month, filters).subquery()
     permit = aliased(ExamPermit)
     stmt = (select(Student.student_number, _name(), Program.code.label("program"), Student.year_level,
                    literal(exam).label("exam"), literal(month).label("month"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, case, func, select
 
 from richwell.extensions import db
 from richwell.models import (
@@ -39,7 +39,7 @@ from richwell.services.platform import clock, settings
 from .access import require_dashboard
 from .aging import ZERO, Aging, due_months
 from .filters import Filters
-from .sqlbits import day_start_utc, manila_day, money_sum
+from .sqlbits import as_money, day_start_utc, manila_day, money_sum
 
 EXAM_ORDER = [e.value for e in Exam]
 
@@ -119,36 +119,42 @@ def next_exam(term: Term, mapping: dict[str, int], today: date) -> str:
     return EXAM_ORDER[-1]
 
 
-def blocked_statement(term_id: int, month: int, filters: Filters | None = None) -> Select:  # type: ignore[type-arg]
-    """One row per ACTIVE enrollment of the term whose `month` is not fully paid, with the
-    amount owed on months 1..month."""
-    owed_upto = money_sum(case((and_(MonthBucket.month <= month, MonthBucket.paid < MonthBucket.required),
-                                MonthBucket.required - MonthBucket.paid), else_=literal(0)))
-    unpaid_month = func.max(case((and_(MonthBucket.month == month, MonthBucket.paid < MonthBucket.required), 1),
-                                 else_=0))
-    name = (User.last_name + ", " + User.first_name).label("name")
-    stmt = (select(Student.student_number, name, Program.code.label("program"), Student.year_level,
-                   owed_upto.label("needed"), TermEnrollment.id.label("te_id"))
-            .select_from(TermEnrollment).join(MonthBucket, MonthBucket.term_enrollment_id == TermEnrollment.id)
-            .join(Student, Student.id == TermEnrollment.student_id).join(User, User.id == Student.user_id)
-            .join(Program, Program.id == Student.program_id)
-            .where(TermEnrollment.term_id == term_id, TermEnrollment.status == TermEnrollmentStatus.ACTIVE.value))
-    if filters is not None and filters.program_id:
-        stmt = stmt.where(Student.program_id == filters.program_id)
-    if filters is not None and filters.year_level:
-        stmt = stmt.where(Student.year_level == filters.year_level)
-    return (stmt.group_by(TermEnrollment.id, Student.student_number, User.last_name, User.first_name, Program.code,
-                          Student.year_level)
-            .having(unpaid_month == 1))
+def blocked_enrollments(term_id: int, month: int, filters: Filters | None = None) -> Select:  # type: ignore[type-arg]
+    """One row per ACTIVE enrollment of the term whose `month` is not fully paid (te_id, student_id,
+    needed = what it owes on months 1..month). Buckets only: names are joined by the caller."""
+    owed = MonthBucket.required - MonthBucket.paid
+    stmt = (select(TermEnrollment.id.label("te_id"), TermEnrollment.student_id, money_sum(owed).label("needed"))
+            .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id)
+            .where(TermEnrollment.term_id == term_id, TermEnrollment.status == TermEnrollmentStatus.ACTIVE.value,
+                   MonthBucket.month <= month, MonthBucket.paid < MonthBucket.required))
+    if filters is not None and (filters.program_id or filters.year_level):
+        stmt = stmt.join(Student, Student.id == TermEnrollment.student_id)
+        if filters.program_id:
+            stmt = stmt.where(Student.program_id == filters.program_id)
+        if filters.year_level:
+            stmt = stmt.where(Student.year_level == filters.year_level)
+    # Payments fill months in order, so month `month` is unpaid iff it is among the owed rows.
+    return (stmt.group_by(TermEnrollment.id, TermEnrollment.student_id)
+            .having(func.max(case((MonthBucket.month == month, 1), else_=0)) == 1))
 
 
 def _blocked(term: Term, month: int) -> tuple[int, Decimal, list[Blocked]]:
-    inner = blocked_statement(term.id, month).subquery()
-    count, total = db.session.execute(select(func.count(), money_sum(inner.c.needed))
-                                      .select_from(inner)).one()
-    shown = [inner.c[k] for k in ("student_number", "name", "program", "year_level", "needed")]
-    top = db.session.execute(select(*shown).order_by(inner.c.needed.desc(), inner.c.student_number).limit(10))
-    return int(count), Decimal(total), [Blocked(*row) for row in top]
+    """How many are blocked, what they need together, and the ten who need most: one pass over
+    the buckets (window totals ride on the ten rows), then ten name lookups in the same statement."""
+    inner = blocked_enrollments(term.id, month).subquery()
+    largest = (select(inner.c.student_id, inner.c.needed, func.count().over().label("n"),
+                      as_money(func.sum(inner.c.needed).over()).label("total"))
+               .order_by(inner.c.needed.desc(), inner.c.te_id).limit(10).subquery())
+    name = (User.last_name + ", " + User.first_name).label("name")
+    rows = db.session.execute(
+        select(Student.student_number, name, Program.code, Student.year_level, largest.c.needed, largest.c.n,
+               largest.c.total)
+        .select_from(largest).join(Student, Student.id == largest.c.student_id).join(User, User.id == Student.user_id)
+        .join(Program, Program.id == Student.program_id)
+        .order_by(largest.c.needed.desc(), Student.student_number)).all()
+    if not rows:
+        return 0, ZERO, []
+    return int(rows[0][5]), Decimal(rows[0][6]), [Blocked(*row[:5]) for row in rows]
 
 
 def _reversals(since: date) -> tuple[int, Decimal]:

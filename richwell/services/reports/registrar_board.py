@@ -106,7 +106,9 @@ def _term(term_id: int | None) -> Term | None:
 
 def funnel(term_id: int) -> list[FunnelRow]:
     month_one = aliased(MonthBucket)
-    taking = (select(SubjectEnrollment.term_enrollment_id.label("te_id")).where(NOT_DROPPED)
+    taking = (select(SubjectEnrollment.term_enrollment_id.label("te_id"))
+              .join(TermEnrollment, TermEnrollment.id == SubjectEnrollment.term_enrollment_id)
+              .where(NOT_DROPPED, TermEnrollment.term_id == term_id)
               .group_by(SubjectEnrollment.term_enrollment_id).subquery())
     attending = and_(taking.c.te_id.is_not(None), TermEnrollment.status == TermEnrollmentStatus.ACTIVE.value,
                      Student.status == StudentStatus.ACTIVE.value)
@@ -125,7 +127,8 @@ def funnel(term_id: int) -> list[FunnelRow]:
 def section_fill(term_id: int) -> list[SectionFill]:
     """Students in a section = distinct term enrollments taking any of its offerings."""
     seats = (select(Offering.section_id, func.count(distinct(SubjectEnrollment.term_enrollment_id)).label("n"))
-             .join(SubjectEnrollment, SubjectEnrollment.offering_id == Offering.id).where(NOT_DROPPED)
+             .join(SubjectEnrollment, SubjectEnrollment.offering_id == Offering.id)
+             .join(Section, Section.id == Offering.section_id).where(NOT_DROPPED, Section.term_id == term_id)
              .group_by(Offering.section_id).subquery())
     stmt = (select(Section.id, Section.code, Section.capacity, func.coalesce(seats.c.n, 0))
             .outerjoin(seats, seats.c.section_id == Section.id).where(Section.term_id == term_id)
