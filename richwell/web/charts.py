@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-WIDTH = 640
+WIDTH = 480
 LABEL_WIDTH = 150
-VALUE_WIDTH = 110
+VALUE_WIDTH = 96
 BAR_HEIGHT = 20
 GAP = 8
 
