@@ -193,3 +193,17 @@ def test_statement_counts_do_not_grow_with_students(app, big):
     assert small == large
     # The admin dashboard reads each periodic job's last runs (jobs.periodic_states): more, but fixed.
     assert all(n <= 12 for name, n in large.items() if name != "admin"), large
+
+
+def test_grade_distribution_per_class_and_per_program(school):
+    from tests.factories.grading import make_class
+
+    offering = make_class(program=school["program"], term=school["term"])
+    for grade in ("1.00", "1.00", "5.00", "INC"):
+        add_to_class(offering, make_student(program=school["program"]), status="PASSED", grade=grade)
+    registrar = make_user(Role.REGISTRAR)
+    per_class = reports.run_page(registrar, "grades", {}).rows
+    row = next(r for r in per_class if r["students"] == 4)
+    assert (row["g1_00"], row["g5_00"], row["gINC"], row["g3_00"]) == (2, 1, 1, 0)
+    per_program = reports.run_page(registrar, "grades_by_program", {}).rows
+    assert [(r["program"], r["classes"], r["g1_00"]) for r in per_program] == [("BSIT", 2, 2)]

@@ -21,6 +21,7 @@ REPORT_ROLES: dict[str, frozenset[str]] = {
     "aging": _MONEY,
     "permits": _MONEY | _REGISTRARS,
     "grades": _REGISTRARS,
+    "grades_by_program": _REGISTRARS,
     "incs": _REGISTRARS,
     "rosters": _REGISTRARS,
 }

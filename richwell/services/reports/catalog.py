@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, distinct, func, literal, select
 from sqlalchemy.orm import aliased
 
 from richwell.extensions import db
@@ -176,6 +176,20 @@ def _grades(filters: Filters) -> Select:  # type: ignore[type-arg]
             .order_by(Program.code, Section.code, Subject.code))
 
 
+def _grades_by_program(filters: Filters) -> Select:  # type: ignore[type-arg]
+    """The same counts summed per program (every class of the program's sections in the term)."""
+    term_id = _current_term_id(filters)
+    counts = [func.count(case((SubjectEnrollment.grade == g, 1))).label(f"g{g.replace('.', '_')}") for g in GRADES]
+    stmt = (select(Program.code.label("program"), func.count(distinct(Offering.id)).label("classes"),
+                   func.count(SubjectEnrollment.id).label("students"), *counts)
+            .select_from(SubjectEnrollment).join(Offering, Offering.id == SubjectEnrollment.offering_id)
+            .join(Section, Section.id == Offering.section_id).join(Program, Program.id == Section.program_id)
+            .where(Section.term_id == term_id))
+    if filters.program_id:
+        stmt = stmt.where(Section.program_id == filters.program_id)
+    return stmt.group_by(Program.code).order_by(Program.code)
+
+
 def _incs(filters: Filters) -> Select:  # type: ignore[type-arg]
     today = clock.today()
     stmt = (select(Student.student_number, _name(), Program.code.label("program"), Subject.code.label("subject"),
@@ -237,6 +251,9 @@ REPORTS: dict[str, Report] = {r.name: r for r in [
            (Column("program", "Program"), Column("section", "Section"), Column("subject", "Subject"),
             Column("students", "Students", "int"),
             *(Column(f"g{g.replace('.', '_')}", g, "int") for g in GRADES)), _grades),
+    Report("grades_by_program", "Grade distribution per program", ("term_id", "program_id"),
+           (Column("program", "Program"), Column("classes", "Classes", "int"), Column("students", "Students", "int"),
+            *(Column(f"g{g.replace('.', '_')}", g, "int") for g in GRADES)), _grades_by_program),
     Report("incs", "INC list", ("term_id", "program_id", "year_level", "within_days"),
            (Column("student_number", "Student number"), Column("name", "Name"), Column("program", "Program"),
             Column("subject", "Subject"), Column("kind", "Kind"), Column("started_on", "Started", "date"),
