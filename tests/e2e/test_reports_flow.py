@@ -44,7 +44,7 @@ def test_cashier_downloads_the_aging_report(page, sign_in):
     page.get_by_role("heading", name="Finance dashboard").wait_for()
     page.get_by_role("img", name="Receivables aging").wait_for()
     page.screenshot(path="/tmp/reports-finance-dashboard.png", full_page=True)
-    with page.expect_download() as info:
+    with page.expect_download(timeout=60000) as info:
         page.get_by_role("link", name="Download aging (CSV)").click()
     download = info.value
     assert download.suggested_filename == "aging.csv"
