@@ -97,21 +97,41 @@ def _term_starts() -> dict[int, date]:
     return dict(db.session.execute(select(Term.id, Term.start_date)).all())
 
 
-def due_months(filters: Filters, today: date | None = None) -> Aging:
+@dataclass(frozen=True)
+class OwedMonth:
+    """Owed money of one (term, month, term-enrollment status): the one pass over the buckets."""
+
+    term_id: int
+    month: int
+    status: str
+    amount: Decimal
+    count: int
+
+
+def owed_by_month(filters: Filters) -> list[OwedMonth]:
+    stmt = _owed_scope(
+        select(TermEnrollment.term_id, MonthBucket.month, TermEnrollment.status,
+               money_sum(MonthBucket.required - MonthBucket.paid), func.count(MonthBucket.id))
+        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id), filters,
+    ).group_by(TermEnrollment.term_id, MonthBucket.month, TermEnrollment.status)
+    return [OwedMonth(t, m, s, Decimal(a), int(n)) for t, m, s, a, n in db.session.execute(stmt)]
+
+
+def due_months(filters: Filters, today: date | None = None, owed: list[OwedMonth] | None = None) -> Aging:
     """The owed money summed per (term, month), each with its due date and aging bucket."""
     today = today or clock.today()
     starts = _term_starts()
     due_day = settings.get("installment_due_day")
-    stmt = _owed_scope(
-        select(TermEnrollment.term_id, MonthBucket.month, money_sum(MonthBucket.required - MonthBucket.paid),
-               func.count(MonthBucket.id))
-        .select_from(MonthBucket).join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id), filters,
-    ).group_by(TermEnrollment.term_id, MonthBucket.month)
+    merged: dict[tuple[int, int], list[Decimal | int]] = {}
+    for row in owed if owed is not None else owed_by_month(filters):
+        pair = merged.setdefault((row.term_id, row.month), [ZERO, 0])
+        pair[0] = Decimal(pair[0]) + row.amount
+        pair[1] = int(pair[1]) + row.count
     months = []
-    for term_id, month, amount, students in db.session.execute(stmt):
+    for (term_id, month), (amount, students) in sorted(merged.items()):
         due = finance.month_due_date(starts[term_id], month, due_day)
         late = finance.days_overdue(due, today)
-        months.append(DueMonth(term_id, month, due, late, bucket_of(late), Decimal(amount), students))
+        months.append(DueMonth(term_id, month, due, late, bucket_of(late), Decimal(amount), int(students)))
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     counts: dict[str, int] = defaultdict(int)
     for m in months:

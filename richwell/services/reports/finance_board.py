@@ -37,9 +37,9 @@ from richwell.services import finance
 from richwell.services.platform import clock, settings
 
 from .access import require_dashboard
-from .aging import ZERO, Aging, due_months
+from .aging import ZERO, Aging, OwedMonth, due_months, owed_by_month
 from .filters import Filters
-from .sqlbits import as_money, day_start_utc, manila_day, money_sum
+from .sqlbits import day_start_utc, manila_day, money_sum
 
 EXAM_ORDER = [e.value for e in Exam]
 
@@ -138,23 +138,24 @@ def blocked_enrollments(term_id: int, month: int, filters: Filters | None = None
             .having(func.max(case((MonthBucket.month == month, 1), else_=0)) == 1))
 
 
-def _blocked(term: Term, month: int) -> tuple[int, Decimal, list[Blocked]]:
-    """How many are blocked, what they need together, and the ten who need most: one pass over
-    the buckets (window totals ride on the ten rows), then ten name lookups in the same statement."""
+def _blocked(term: Term, month: int, owed: list[OwedMonth]) -> tuple[int, Decimal, list[Blocked]]:
+    """How many are blocked and what they need together come from the aging pass: payments fill
+    months in order, so an ACTIVE enrollment owing any month up to `month` owes `month` itself
+    (it is blocked), and the owed months 1..month are exactly what the blocked need. The ten who
+    need most take one more pass, then ten name lookups in the same statement."""
+    mine = [r for r in owed if r.term_id == term.id and r.status == TermEnrollmentStatus.ACTIVE.value]
+    count = sum(r.count for r in mine if r.month == month)
+    total = sum((r.amount for r in mine if r.month <= month), ZERO)
     inner = blocked_enrollments(term.id, month).subquery()
-    largest = (select(inner.c.student_id, inner.c.needed, func.count().over().label("n"),
-                      as_money(func.sum(inner.c.needed).over()).label("total"))
+    largest = (select(inner.c.student_id, inner.c.needed)
                .order_by(inner.c.needed.desc(), inner.c.te_id).limit(10).subquery())
     name = (User.last_name + ", " + User.first_name).label("name")
     rows = db.session.execute(
-        select(Student.student_number, name, Program.code, Student.year_level, largest.c.needed, largest.c.n,
-               largest.c.total)
+        select(Student.student_number, name, Program.code, Student.year_level, largest.c.needed)
         .select_from(largest).join(Student, Student.id == largest.c.student_id).join(User, User.id == Student.user_id)
         .join(Program, Program.id == Student.program_id)
         .order_by(largest.c.needed.desc(), Student.student_number)).all()
-    if not rows:
-        return 0, ZERO, []
-    return int(rows[0][5]), Decimal(rows[0][6]), [Blocked(*row[:5]) for row in rows]
+    return count, total, [Blocked(*row) for row in rows]
 
 
 def _reversals(since: date) -> tuple[int, Decimal]:
@@ -170,7 +171,8 @@ def finance_dashboard(actor: User, exam: str | None = None) -> FinanceBoard:
     week_start = today - timedelta(days=today.weekday())
     term = db.session.scalar(select(Term).where(Term.is_current.is_(True)))
     since = min(week_start, term.start_date) if term else week_start
-    aging = due_months(Filters(), today)  # every term: last term's arrears are still owed
+    owed = owed_by_month(Filters())  # every term: last term's arrears are still owed
+    aging = due_months(Filters(), today, owed)
     chosen: str | None = None
     month: int | None = None
     blocked: tuple[int, Decimal, list[Blocked]] = (0, ZERO, [])
@@ -178,7 +180,7 @@ def finance_dashboard(actor: User, exam: str | None = None) -> FinanceBoard:
         mapping = finance.exam_months(term.id)
         chosen = exam if exam in mapping else next_exam(term, mapping, today)
         month = mapping[chosen]
-        blocked = _blocked(term, month)
+        blocked = _blocked(term, month, owed)
     reversal_count, reversal_total = _reversals(term.start_date if term else week_start)
     return FinanceBoard(term, today, week_start, collections(since), aging, chosen, month, *blocked,
                         reversal_count, reversal_total)
