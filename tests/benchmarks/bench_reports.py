@@ -3,6 +3,7 @@
 Not collected by pytest (bench_*.py). Run from the repository root on PostgreSQL:
 
     .venv/bin/python tests/benchmarks/bench_reports.py --url postgresql+psycopg://postgres@127.0.0.1:5432/t_reports
+    .venv/bin/python tests/benchmarks/bench_reports.py --url ... --reuse   # measure again, no reseeding
 
 It (re)creates that database, migrates it, seeds --students students (default 20,000) with
 richwell/seed/volume.py (a current term, six month buckets each, a mix of payments, sections,
@@ -26,12 +27,20 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--students", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--reuse", action="store_true", help="measure the database seeded by an earlier run")
     args = parser.parse_args()
 
-    from sqlalchemy import create_engine, event, text
     from sqlalchemy.engine import make_url
 
     base = make_url(args.url)
+    if not args.reuse:
+        _recreate(base)
+    measure(args)
+
+
+def _recreate(base) -> None:
+    from sqlalchemy import create_engine, text
+
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -40,7 +49,10 @@ def main() -> None:
         conn.execute(text(f'CREATE DATABASE "{base.database}"'))
     admin.dispose()
 
+
+def measure(args) -> None:
     from flask_migrate import upgrade
+    from sqlalchemy import event, select, text
 
     from richwell import create_app
     from richwell.extensions import db
@@ -52,17 +64,22 @@ def main() -> None:
     app = create_app({"RICHWELL_ENV": "development", "SQLALCHEMY_DATABASE_URI": args.url, "HUEY_IMMEDIATE": True})
     with app.app_context():
         upgrade()
-        started = time.perf_counter()
-        with unit_of_work.unit_of_work():
-            seed_volume(args.students, prefix="bench")
-            users = {}
-            for role in (Role.REGISTRAR, Role.CASHIER, Role.ADMISSION, Role.ADMIN):
-                users[role] = User(email=f"{role.value}@bench.richwell.edu.ph", first_name="Bench",
-                                   last_name=role.value, role=role.value, password_hash="x")
-                db.session.add(users[role])
-        with unit_of_work.unit_of_work():  # planner statistics, committed (a rolled-back ANALYZE is lost)
-            db.session.execute(text("ANALYZE"))
-        print(f"seeded {args.students:,} students in {time.perf_counter() - started:.1f} s")
+        roles = (Role.REGISTRAR, Role.CASHIER, Role.ADMISSION, Role.ADMIN)
+        if args.reuse:
+            users = {role: db.session.scalar(select(User).where(User.email == f"{role.value}@bench.richwell.edu.ph"))
+                     for role in roles}
+        else:
+            started = time.perf_counter()
+            with unit_of_work.unit_of_work():
+                seed_volume(args.students, prefix="bench")
+                users = {}
+                for role in roles:
+                    users[role] = User(email=f"{role.value}@bench.richwell.edu.ph", first_name="Bench",
+                                       last_name=role.value, role=role.value, password_hash="x")
+                    db.session.add(users[role])
+            with unit_of_work.unit_of_work():  # planner statistics, committed (a rolled-back ANALYZE is lost)
+                db.session.execute(text("ANALYZE"))
+            print(f"seeded {args.students:,} students in {time.perf_counter() - started:.1f} s")
         calls = {
             "registrar dashboard": lambda: reports.registrar_dashboard(users[Role.REGISTRAR]),
             "finance dashboard": lambda: reports.finance_dashboard(users[Role.CASHIER]),
