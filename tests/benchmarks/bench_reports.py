@@ -94,7 +94,8 @@ def measure(args) -> None:
             calls[f"report: {name} (page)"] = lambda n=name, u=reader: reports.run_page(u, n, {})
         seen: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
-        print(f"{'page':34} {'statements':>10} {'p50 ms':>8} {'p95 ms':>8}")
+        # min shows what the statements cost when nothing else competes for the CPU.
+        print(f"{'page':34} {'statements':>10} {'min ms':>8} {'p50 ms':>8} {'p95 ms':>8}")
         for name, call in calls.items():
             call()
             times = []
@@ -107,7 +108,7 @@ def measure(args) -> None:
                 db.session.rollback()
             times.sort()
             p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-            print(f"{name:34} {len(seen):>10} {statistics.median(times):>8.1f} {p95:>8.1f}")
+            print(f"{name:34} {len(seen):>10} {times[0]:>8.1f} {statistics.median(times):>8.1f} {p95:>8.1f}")
 
 
 if __name__ == "__main__":
