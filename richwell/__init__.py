@@ -111,12 +111,13 @@ def _register_blueprints(app: Flask) -> None:
         public,
         receipts,
         registrar,
+        reports,
         student,
         tokens,
     )
 
     for module in (public, auth, notifications, tokens, receipts, student, cashier, registrar, professor, admission,
-                   admin):
+                   admin, reports):
         app.register_blueprint(module.bp)
     api.init_app(app)
 

@@ -74,6 +74,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUEY_SQLITE_PATH": os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db")),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
         "RECEIPT_FOLDER": os.environ.get("RECEIPT_FOLDER", str(INSTANCE / "receipts")),
+        "EXPORT_FOLDER": os.environ.get("EXPORT_FOLDER", str(INSTANCE / "exports")),
+        # Report downloads over this many rows are built on the queue (progress bar, expiring link).
+        "REPORT_QUEUE_ROWS": int(os.environ.get("REPORT_QUEUE_ROWS", "5000")),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "TIMEZONE": "Asia/Manila",
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,

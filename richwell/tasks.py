@@ -296,3 +296,13 @@ def sweep_exam_permits() -> int:
     from richwell.services import finance
 
     return finance.issue_missing_permits()
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+@job(retries=2, time_limit=1800)
+def build_report_export(export_id: int) -> str | None:
+    """Write one large report export (progress on its row; safe to repeat)."""
+    from richwell.services import reports
+
+    return reports.build_export(export_id)

@@ -90,6 +90,7 @@ def app(database_url):
         "HUEY_IMMEDIATE": True,
         "UPLOAD_FOLDER": upload_dir,
         "RECEIPT_FOLDER": os.path.join(upload_dir, "receipts"),
+        "EXPORT_FOLDER": os.path.join(upload_dir, "exports"),
         "SERVER_NAME": None,
     })
     app.test_client_class = PortalTestClient

@@ -70,6 +70,7 @@ from richwell.models.records import (
     DocumentsStatus,
     JobStatus,
 )
+from richwell.models.reports import ExportStatus, ReportExport
 from richwell.models.scheduling import DAYS, Offering, ScheduleSlot, Section
 from richwell.models.settings import Setting
 from richwell.models.subject_enrollment import ENROLLED_ONCE  # noqa: F401  (index on subject_enrollments)
@@ -91,4 +92,5 @@ __all__ = [
     "PaymentAllocation", "PaymentKind", "PaymentMethod", "PermitStatus", "ReceiptCounter",
     "ImportRowStatus", "ImportStatus", "JobOutcome", "JobRun", "OutboxEmail", "OutboxStatus", "PaymentImport",
     "PaymentImportRow", "PaymentReminder",
+    "ExportStatus", "ReportExport",
 ]

@@ -20,6 +20,7 @@ _REGISTRAR_MORE = [
     ("Schedules", "registrar.schedules"), ("Class rosters", "registrar.class_rosters"),
     ("Grade changes", "registrar.grade_requests"), ("New transferee", "registrar.new_transferee"),
     ("Disputed credits", "registrar.disputed_credits"), ("Continuing students", "registrar.continuing"),
+    ("Dashboard", "reports.dashboard"), ("Reports", "reports.index"),
 ]
 
 NAV: dict[str, list[tuple[str, str]]] = {
@@ -27,13 +28,14 @@ NAV: dict[str, list[tuple[str, str]]] = {
                          ("My schedule", "student.schedule"), ("Payments", "student.payments_page"),
                          ("Grades", "student.grades"), ("Transcript", "student.transcript")],
     Role.CASHIER.value: [("Terminal", "cashier.home"), ("Online payments", "cashier.imports"),
-                         ("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit")],
+                         ("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit"),
+                         ("Dashboard", "reports.dashboard"), ("Reports", "reports.index")],
     # The head registrar uses the registrar's pages (with more rights).
     Role.REGISTRAR.value: _REGISTRAR,
     Role.HEAD_REGISTRAR.value: _REGISTRAR,
     Role.PROFESSOR.value: [("My classes", "professor.home"), ("Grade sheets", "professor.grade_sheets"),
                            ("Class rosters", "professor.class_rosters"), ("Verify permit", "professor.verify_permit")],
-    Role.ADMISSION.value: [("Applications", "admission.home")],
+    Role.ADMISSION.value: [("Applications", "admission.home"), ("Dashboard", "reports.dashboard")],
     Role.ADMIN.value: [("Home", "admin.home"), ("Staff accounts", "admin.users"), ("Settings", "admin.settings_page"),
                        ("Audit log", "admin.audit_log"), ("Programs", "admin.programs"), ("Jobs", "admin.jobs_page")],
 }
@@ -42,7 +44,8 @@ MORE: dict[str, list[tuple[str, str]]] = {
     Role.REGISTRAR.value: _REGISTRAR_MORE,
     Role.HEAD_REGISTRAR.value: _REGISTRAR_MORE,
     Role.ADMIN.value: [("Exam months", "admin.exam_months"), ("Find receipt", "admin.find_receipt"),
-                       ("Month-1 override", "admin.enrollment_search")],
+                       ("Month-1 override", "admin.enrollment_search"), ("Dashboard", "reports.dashboard"),
+                       ("Reports", "reports.index")],
 }
 
 

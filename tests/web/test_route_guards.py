@@ -16,6 +16,8 @@ ROLE_PREFIXES = {
     "/professor/": {Role.PROFESSOR},
     "/admission/": {Role.ADMISSION},
     "/admin/": {Role.ADMIN},
+    # Dashboards and reports: staff only here; which staff role sees which is the service's 403.
+    "/reports/": {r for r in Role if r is not Role.STUDENT},
 }
 # Routes anyone may open: public pages, sign-in, health, static files, the public API.
 PUBLIC = re.compile(r"^/($|login|healthz|readyz|static/|apply|verify|api/v1/public/|api/v1/schema|"

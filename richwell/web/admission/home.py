@@ -7,7 +7,7 @@ from flask import request
 from flask_login import current_user
 
 from richwell.models import DocumentsStatus
-from richwell.services import admissions
+from richwell.services import admissions, reports
 from richwell.web.admission.blueprint import bp
 from richwell.web.htmx import render
 
@@ -30,5 +30,7 @@ def home():
         date_from=date_from, date_to=date_to, documents_status=status, page=request.args.get("page", 1, type=int))
     filters = {"program": program_id or "", "type": admission_type or "", "status": status or "",
                "from": date_from.isoformat() if date_from else "", "to": date_to.isoformat() if date_to else ""}
-    return render("admission/home.html", "admission/_applications.html", results=page, reviews=reviews,
+    pending = reports.pending_work()
+    items = [("applications to review", pending.applications_to_review, "admission.home", {"status": "PENDING"})]
+    return render("admission/home.html", "admission/_applications.html", results=page, reviews=reviews, items=items,
                   filters=filters, programs=admissions.active_programs(), statuses=list(DocumentsStatus))
