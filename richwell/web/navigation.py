@@ -20,12 +20,14 @@ _REGISTRAR_MORE = [
     ("Schedules", "registrar.schedules"), ("Class rosters", "registrar.class_rosters"),
     ("Grade changes", "registrar.grade_requests"), ("New transferee", "registrar.new_transferee"),
     ("Disputed credits", "registrar.disputed_credits"), ("Continuing students", "registrar.continuing"),
+    ("Documents", "registrar.documents_list"), ("Document requests", "registrar.document_requests"),
 ]
 
 NAV: dict[str, list[tuple[str, str]]] = {
     Role.STUDENT.value: [("Home", "student.home"), ("Subjects", "student.subjects"),
                          ("My schedule", "student.schedule"), ("Payments", "student.payments_page"),
-                         ("Grades", "student.grades"), ("Transcript", "student.transcript")],
+                         ("Grades", "student.grades"), ("Transcript", "student.transcript"),
+                         ("My documents", "student.documents_page")],
     Role.CASHIER.value: [("Terminal", "cashier.home"), ("Online payments", "cashier.imports"),
                          ("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit")],
     # The head registrar uses the registrar's pages (with more rights).
@@ -42,7 +44,8 @@ MORE: dict[str, list[tuple[str, str]]] = {
     Role.REGISTRAR.value: _REGISTRAR_MORE,
     Role.HEAD_REGISTRAR.value: _REGISTRAR_MORE,
     Role.ADMIN.value: [("Exam months", "admin.exam_months"), ("Find receipt", "admin.find_receipt"),
-                       ("Month-1 override", "admin.enrollment_search")],
+                       ("Month-1 override", "admin.enrollment_search"),
+                       ("Document releases", "admin.documents_list")],
 }
 
 
