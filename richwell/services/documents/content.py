@@ -34,14 +34,14 @@ from .rules import long_date
 
 
 def past_terms_balance(student_id: int) -> Decimal:
-    """What the student still owes for terms before the current one (months not fully paid)."""
-    current_start = select(Term.start_date).where(Term.is_current.is_(True)).scalar_subquery()
+    """What the student still owes for terms other than the current one (months not fully paid).
+    A term enrollment is only ever opened for the current term, so any other term is a past one."""
     owed = db.session.scalar(
         select(func.coalesce(func.sum(MonthBucket.required - MonthBucket.paid), 0))
         .join(TermEnrollment, TermEnrollment.id == MonthBucket.term_enrollment_id)
         .join(Term, Term.id == TermEnrollment.term_id)
         .where(TermEnrollment.student_id == student_id, Term.is_current.is_(False),
-               func.coalesce(Term.start_date < current_start, True), MonthBucket.paid < MonthBucket.required))
+               MonthBucket.paid < MonthBucket.required))
     return Decimal(owed or 0).quantize(Decimal("0.01"))
 
 
