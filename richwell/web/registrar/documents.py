@@ -117,7 +117,7 @@ def revoke_document(release_id: int):
         if error.status in (403, 404):
             raise
         form.reason.errors = [error.message]
-        return document(release_id, revoke_form=form, status=error.status)
+        return document(release_id, revoke_form=form, status=409 if error.status == 409 else 422)
     flash(f"{item.number} revoked. The student has been notified.", "success")
     return redirect(url_for("registrar.document", release_id=item.id))
 
