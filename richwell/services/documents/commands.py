@@ -115,6 +115,9 @@ def check_student(student: Student, form: ReleaseForm, actor: User) -> None:
     while enrolled, an honorable dismissal once (and never for a graduate), and no unpaid balance
     from past terms for a TOR or HD unless the head registrar overrides with a reason."""
     kind, number = form.kind, student.student_number
+    if kind is ReleaseKind.HD and _standing_hd(student.id) is not None:
+        raise Conflict(f"{number} already has an honorable dismissal; it is released once.",
+                       code="already_released", field="kind")
     if student.status == StudentStatus.WITHDRAWN.value and not content.has_record(student.id):
         raise DomainError(f"{number} withdrew without any record at this school: there is nothing to certify.",
                           code="no_record", field="kind")
@@ -128,9 +131,6 @@ def check_student(student: Student, form: ReleaseForm, actor: User) -> None:
         if student.status == StudentStatus.GRADUATED.value:
             raise DomainError(f"{number} has graduated: a graduate is not dismissed; release a TOR instead.",
                               code="graduated", field="kind")
-        if _standing_hd(student.id) is not None:
-            raise Conflict(f"{number} already has an honorable dismissal; it is released once.",
-                           code="already_released", field="kind")
     if kind in NEEDS_CLEARANCE:
         owed = content.past_terms_balance(student.id)
         if owed > 0 and not form.override_reason:
