@@ -81,3 +81,26 @@ def test_the_routes_are_in_the_openapi_document(client):
     for path in ("/api/v1/student/documents/", "/api/v1/student/documents/{release_id}/",
                  "/api/v1/student/documents/{release_id}/download/"):
         assert "get" in paths[path], path
+
+
+@pytest.fixture
+def throttled(database_url):
+    from richwell import create_app
+
+    app = create_app({"RICHWELL_ENV": "testing", "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": database_url,
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+                      "API_RATE_LIMIT_ANONYMOUS": "3 per hour"})
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+def test_guessing_codes_is_throttled_on_the_api_and_the_page(throttled):
+    client = throttled.test_client()
+    guesses = [f"AAAA-BBBB-CCCC-{n:04d}".replace("0", "A").replace("1", "B") for n in range(70)]
+    for guess in guesses[:3]:
+        assert client.get(f"/api/v1/public/verify/{guess}/").status_code == 404
+    throttled_answer = client.get(f"/api/v1/public/verify/{guesses[3]}/")
+    assert throttled_answer.status_code == 429 and throttled_answer.get_json()["error"]["code"] == "throttled"
+    answers = [client.get(f"/verify/{guess}").status_code for guess in guesses[:61]]
+    assert set(answers[:60]) == {404} and answers[60] == 429

@@ -105,8 +105,8 @@ def build(kind: ReleaseKind, student: Student, actor: User, purpose: str, releas
     program = f"{student.program.name} ({student.program.code})"
     he, his = _pronoun(student)
     school_name = snap["school"]["name"]
-    request_line = (f"This certification is issued upon the request of {name} for {purpose.lower()} "
-                    f"purposes, this {long_date(released_on)}.")
+    request_line = (f"This certification is issued upon the request of {name} for the purpose of "
+                    f"{purpose.lower()}, this {long_date(released_on)}.")
     if kind is ReleaseKind.TOR:
         snap["record"] = grades.build_record(actor, student.id)
         snap["paragraphs"] = []
@@ -134,7 +134,7 @@ def build(kind: ReleaseKind, student: Student, actor: User, purpose: str, releas
         snap["paragraphs"] = [
             f"This is to certify that {name} ({number}) was a student of {program} at {school_name}"
             f"{attended}.",
-            f"{name} is hereby granted HONORABLE DISMISSAL effective {long_date(released_on)}, having no "
+            f"{name} is hereby granted HONORABLE DISMISSAL effective on the {long_date(released_on)}, having no "
             "pending disciplinary case with this institution. The official transcript of records will be "
             "sent to the receiving school upon its written request.",
             request_line]
