@@ -91,3 +91,31 @@ def test_request_release_print_verify_revoke(page, sign_in):
     assert "Not valid" in verdict.inner_text() and "revoked" in verdict.inner_text().lower()
     assert page.locator("[data-revoked-at]").count() == 1
     _shot(page, "verify-revoked")
+
+
+def test_my_documents_fit_a_phone(browser, live_server):
+    make_term()
+    offering = make_class(code="IT102", title="Programming 2", units=3)
+    student = make_student(program=offering.subject.program, email="phone.docs@example.edu.ph")
+    add_to_class(offering, student)
+    registrar = make_user(Role.REGISTRAR)
+    from richwell.services import documents
+
+    tor = documents.release(registrar, student.id, kind="TOR", purpose="Employment")
+    number, release_id = student.student_number, tor.id
+    db.session.commit()
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("Email or student number").fill(number)
+        page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        for url, name in (("/student/documents", "phone-list"), (f"/student/documents/{release_id}", "phone-tor")):
+            page.goto(url)
+            _shot(page, name)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{url} is {width}px wide at 390px"
+    finally:
+        context.close()
