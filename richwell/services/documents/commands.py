@@ -95,11 +95,15 @@ def check_form(actor: User | None, kind: object, purpose: object, notes: object 
 
 
 def _given(scan: Any) -> bool:
+    """Whether a scan came with the form: bytes, a stream, or a form's file with a name (a file
+    input left empty sends a nameless part)."""
     if scan is None:
         return False
     if isinstance(scan, (bytes, bytearray, memoryview)):
         return len(scan) > 0
-    return bool(getattr(scan, "filename", None) or getattr(scan, "name", None))
+    if hasattr(scan, "filename"):
+        return bool(scan.filename)
+    return hasattr(scan, "read")
 
 
 def _locked_student(student_id: int) -> Student:
