@@ -61,6 +61,7 @@ def test_request_release_print_verify_revoke(page, sign_in):
     # The student opens and prints it.
     sign_in(number, DEFAULT_PASSWORD)
     page.goto("/student/documents")
+    assert page.locator("[data-request-status=RELEASED]").count() == 1  # the release closed the request
     page.get_by_role("link", name="Certificate of enrollment").click()
     page.evaluate("window.__printed = false; window.print = () => { window.__printed = true; };")
     page.get_by_role("button", name="Print").click()
