@@ -165,6 +165,13 @@ def test_only_the_head_registrar_overrides_the_balance_with_a_reason(enrolled, r
     assert entry.reason == "Scholarship covers the balance" and entry.after["override"] is True
 
 
+def test_an_override_without_a_balance_to_excuse_is_not_recorded(enrolled, head):
+    item = documents.release(head, enrolled.id, kind="TOR", purpose="Transfer", override_reason="Just in case")
+    assert item.override_reason is None
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "document.release"))
+    assert entry.after["override"] is False and entry.reason is None
+
+
 def test_a_paid_past_term_does_not_hold_back_a_tor(enrolled, registrar):
     enrollment = owe_from_a_past_term(enrolled)
     for bucket in db.session.scalars(select(MonthBucket).where(MonthBucket.term_enrollment_id == enrollment.id)):

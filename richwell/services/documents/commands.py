@@ -114,10 +114,11 @@ def _locked_student(student_id: int) -> Student:
     return student
 
 
-def check_student(student: Student, form: ReleaseForm, actor: User) -> None:
+def check_student(student: Student, form: ReleaseForm, actor: User) -> bool:
     """The rules on the student: a record to certify, a diploma only for a graduate, a COE only
     while enrolled, an honorable dismissal once (and never for a graduate), and no unpaid balance
-    from past terms for a TOR or HD unless the head registrar overrides with a reason."""
+    from past terms for a TOR or HD unless the head registrar overrides with a reason. True when
+    that override was needed (an override given without a balance to excuse is not one)."""
     kind, number = form.kind, student.student_number
     if kind is ReleaseKind.HD and _standing_hd(student.id) is not None:
         raise Conflict(f"{number} already has an honorable dismissal; it is released once.",
@@ -140,6 +141,8 @@ def check_student(student: Student, form: ReleaseForm, actor: User) -> None:
         if owed > 0 and not form.override_reason:
             raise DomainError(f"{number} owes ₱{owed:,.2f} from past terms. Settle it first, or the head "
                               "registrar may override with a reason.", code="unpaid_balance", field="kind")
+        return owed > 0
+    return False
 
 
 def _standing_hd(student_id: int) -> int | None:
@@ -176,7 +179,8 @@ def release(actor: User | None, student_id: int, *, kind: object, purpose: objec
         with unit_of_work():
             student = _locked_student(student_id)
             request = _pending_request(request_id, student, form.kind) if request_id is not None else None
-            check_student(student, form, actor)
+            overridden = check_student(student, form, actor)
+            override_reason = form.override_reason if overridden else None
             day = today()
             snapshot = None if form.scan else content.build(form.kind, student, actor, form.purpose, day)
             item = DocumentRelease(
@@ -184,7 +188,7 @@ def release(actor: User | None, student_id: int, *, kind: object, purpose: objec
                 notes=form.notes, copies=form.copies,
                 source=(ReleaseSource.SCAN if form.scan else ReleaseSource.GENERATED).value,
                 snapshot=snapshot, code=new_code(), released_by_id=actor.id, released_at=now(),
-                override_reason=form.override_reason, request_id=request.id if request else None,
+                override_reason=override_reason, request_id=request.id if request else None,
                 once_key=f"HD:{student.id}" if form.kind is ReleaseKind.HD else None)
             if form.scan:
                 item.scan_content_type, item.scan_size = form.scan.content_type, len(form.scan.data)
@@ -202,7 +206,7 @@ def release(actor: User | None, student_id: int, *, kind: object, purpose: objec
             audit.record(actor, "document.release", item, after={
                 "number": item.number, "kind": item.kind, "student": student.student_number,
                 "purpose": item.purpose, "source": item.source, "code": item.code,
-                "override": bool(form.override_reason)}, reason=form.override_reason)
+                "override": overridden}, reason=override_reason)
             notifications.notify(student.user_id, "document_released",
                                  f"Your {item.kind_label.lower()} ({item.number}) was released. "
                                  "View or print it under My documents.", link=f"{MY_DOCUMENTS}/{item.id}")
