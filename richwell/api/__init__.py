@@ -71,7 +71,7 @@ class RichwellApi(Api):
 
 def init_app(app: Flask) -> RichwellApi:
     """Bind the API to the app: config, docs routes, blueprints, CSRF exemption."""
-    from richwell.api import auth, cashier, public, student
+    from richwell.api import auth, cashier, public, student, student_documents  # noqa: F401 (routes on student.bp)
     from richwell.extensions import csrf
 
     for key, value in API_DEFAULTS.items():

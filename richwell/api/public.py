@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from richwell.api.common import MAX_ID, Blueprint, Id, Money, PageArgsSchema, Text, UTCDateTime, page_schema, paginate
 from richwell.models import Semester
-from richwell.services import academics, admissions, grades
+from richwell.services import academics, admissions, documents
 from richwell.services.platform.errors import NotFound
 
 bp = Blueprint("api_public", __name__, tag="Public", url_prefix="/api/v1/public",
@@ -128,7 +128,9 @@ class VerificationSchema(ma.Schema):
     document = ma.fields.String(attribute="kind", metadata={"description": "what carries the code, in words",
                                                             "example": "Transcript of records (Official)"})
     program = ma.fields.String(metadata={"description": "DOCUMENT only"})
-    issued_at = UTCDateTime(metadata={"description": "DOCUMENT only"})
+    issued_at = UTCDateTime(metadata={"description": "DOCUMENT only: when it was issued or released"})
+    revoked_at = UTCDateTime(allow_none=True, metadata={"description": "DOCUMENT only: when a released document "
+                                                                      "was revoked (then `valid` is false)"})
 
 
 @bp.route("/verify/<string(maxlength=64):code>/")
@@ -137,10 +139,11 @@ class VerificationSchema(ma.Schema):
 def verify(code: str):
     """Verify a printed code
 
-    An exam permit's or an issued transcript's code: whether it is valid and the few facts
-    printed on it. Unknown codes are 404.
+    An exam permit's, an issued transcript's or a released document's code (TOR, COE, good
+    moral, honorable dismissal, diploma): whether it is valid (or revoked, and when) and the
+    few facts printed on it. Unknown codes are 404.
     """
-    result = grades.verify(code)
+    result = documents.verify(code)
     if result is None:
         raise NotFound("No permit or document carries this code.")
     return result

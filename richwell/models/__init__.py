@@ -3,6 +3,15 @@ from richwell.models.academics import Program, Semester, Subject, Term, subject_
 from richwell.models.api import ApiToken
 from richwell.models.audit import AuditEntry
 from richwell.models.conflicts import ScheduleConflict
+from richwell.models.documents import (
+    RELEASE_KIND_LABELS,
+    DocumentRelease,
+    DocumentRequest,
+    ReleaseCounter,
+    ReleaseKind,
+    ReleaseSource,
+    RequestStatus,
+)
 from richwell.models.enrollment import (
     CreditStatus,
     MonthBucket,
@@ -93,4 +102,6 @@ __all__ = [
     "ImportRowStatus", "ImportStatus", "JobOutcome", "JobRun", "OutboxEmail", "OutboxStatus", "PaymentImport",
     "PaymentImportRow", "PaymentReminder",
     "ExportStatus", "ReportExport",
+    "RELEASE_KIND_LABELS", "DocumentRelease", "DocumentRequest", "ReleaseCounter", "ReleaseKind", "ReleaseSource",
+    "RequestStatus",
 ]

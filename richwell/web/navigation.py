@@ -21,12 +21,14 @@ _REGISTRAR_MORE = [
     ("Grade changes", "registrar.grade_requests"), ("New transferee", "registrar.new_transferee"),
     ("Disputed credits", "registrar.disputed_credits"), ("Continuing students", "registrar.continuing"),
     ("Dashboard", "reports.dashboard"), ("Reports", "reports.index"),
+    ("Documents", "registrar.documents_list"), ("Document requests", "registrar.document_requests"),
 ]
 
 NAV: dict[str, list[tuple[str, str]]] = {
     Role.STUDENT.value: [("Home", "student.home"), ("Subjects", "student.subjects"),
                          ("My schedule", "student.schedule"), ("Payments", "student.payments_page"),
-                         ("Grades", "student.grades"), ("Transcript", "student.transcript")],
+                         ("Grades", "student.grades"), ("Transcript", "student.transcript"),
+                         ("My documents", "student.documents_page")],
     Role.CASHIER.value: [("Terminal", "cashier.home"), ("Online payments", "cashier.imports"),
                          ("End of day", "cashier.end_of_day"), ("Verify permit", "cashier.verify_permit"),
                          ("Dashboard", "reports.dashboard"), ("Reports", "reports.index")],
@@ -45,7 +47,7 @@ MORE: dict[str, list[tuple[str, str]]] = {
     Role.HEAD_REGISTRAR.value: _REGISTRAR_MORE,
     Role.ADMIN.value: [("Exam months", "admin.exam_months"), ("Find receipt", "admin.find_receipt"),
                        ("Month-1 override", "admin.enrollment_search"), ("Dashboard", "reports.dashboard"),
-                       ("Reports", "reports.index")],
+                       ("Reports", "reports.index"), ("Document releases", "admin.documents_list")],
 }
 
 

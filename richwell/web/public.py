@@ -21,7 +21,7 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 
 from richwell.extensions import csrf, db, limiter
 from richwell.models import DocumentKind
-from richwell.services import admissions, finance, grades
+from richwell.services import admissions, documents, finance
 from richwell.services.platform import settings
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import discard
@@ -230,6 +230,6 @@ def verify_form():
 def verify(code: str):
     """Valid or not, what it is, the term, the student's name and number — nothing more."""
     code = code.strip()[:40]
-    result = grades.verify(code)
+    result = documents.verify(code)
     return render_template("verify/public.html", code=code, result=result,
                            action=url_for("public.verify_form")), (200 if result else 404)

@@ -34,6 +34,8 @@ from .students import (
     search,
     update_profile,
 )
+from .uploads import CheckedFile, StagedFiles, check_file
+from .uploads import path_of as upload_path
 from .validation import check_documents, validate_applicant, validate_application
 
 __all__ = [
@@ -41,12 +43,15 @@ __all__ = [
     "DOCUMENT_FIELDS",
     "PROFILE_FIELDS",
     "SCHOOL_MAX",
+    "CheckedFile",
+    "StagedFiles",
     "active_programs",
     "add_credit",
     "admit",
     "change_program",
     "change_status",
     "check_documents",
+    "check_file",
     "convert_to_transferee",
     "create_transferee",
     "dispute_credit",
@@ -75,6 +80,7 @@ __all__ = [
     "subjects_for_credit",
     "submit_application",
     "update_profile",
+    "upload_path",
     "validate_applicant",
     "validate_application",
 ]

@@ -17,7 +17,7 @@ from .unit_of_work import stage_row, unit_of_work
 KINDS = {
     "welcome", "payment_received", "permit_issued", "permit_revoked", "grade_posted",
     "inc_warning", "inc_expired", "payment_reminder", "announcement", "document_released",
-    "document_revoked", "application_reviewed", "schedule_conflict", "account", "enrollment",
+    "document_revoked", "document_request", "application_reviewed", "schedule_conflict", "account", "enrollment",
 }
 
 

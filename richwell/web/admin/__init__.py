@@ -1,6 +1,7 @@
 """Administrator pages. Each module registers its views on the one blueprint."""
 from richwell.web.admin import (  # noqa: F401
     audit_log,
+    documents,
     enrollment_override,
     exam_months,
     home,

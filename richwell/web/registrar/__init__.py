@@ -2,6 +2,7 @@
 from richwell.web.registrar import (  # noqa: F401
     continuing,
     curriculum,
+    documents,
     enrollment,
     grades,
     home,
