@@ -1,7 +1,7 @@
 """documents: releases (TOR, COE, CGM, HD, DIP, OTH), requests and release-number counters
 
 Revision ID: documents
-Revises: 0008
+Revises: reports
 Create Date: 2026-12-05 00:38:47.623655
 
 """

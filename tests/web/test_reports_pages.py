@@ -80,8 +80,8 @@ def test_aging_xlsx_has_no_formulas(owing, as_role):
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
 
 
-def test_large_export_runs_on_the_queue_for_its_requester_only(app, owing, as_role, login):
-    app.config["REPORT_QUEUE_ROWS"] = 1
+def test_large_export_runs_on_the_queue_for_its_requester_only(app, owing, as_role, login, monkeypatch):
+    monkeypatch.setitem(app.config, "REPORT_QUEUE_ROWS", 1)  # the app outlives the test
     client, cashier = as_role("cashier")
     response = client.get("/reports/aging?format=csv")
     assert response.status_code == 302
@@ -115,3 +115,29 @@ def test_staff_home_pages_show_pending_work(owing, as_role):
 def test_dashboard_redirects_to_the_roles_own(owing, as_role):
     client, _ = as_role(Role.CASHIER.value)
     assert client.get("/reports/dashboard").headers["Location"].endswith("/reports/dashboard/finance")
+
+
+def test_document_releases_report_lists_every_release_for_the_head_registrar(app, as_role):
+    from richwell.services import documents
+    from tests.factories import add_to_class, make_class, make_user
+
+    offering = make_class(term=make_term(), units=3)
+    student = make_student(program=offering.subject.program, last_name="Villanueva")
+    add_to_class(offering, student)
+    registrar = make_user(Role.REGISTRAR, first_name="Rosa", last_name="Registrar")
+    kept = documents.release(registrar, student.id, kind="COE", purpose="Visa")
+    revoked = documents.release(registrar, student.id, kind="CGM", purpose="Employment")
+    documents.revoke(registrar, revoked.id, reason="Released to the wrong person by mistake")
+
+    client, _ = as_role("registrar")
+    assert client.get("/reports/documents").status_code == 403  # a registrar sees their own under Documents
+    client, _ = as_role("head_registrar")
+    page = client.get("/reports/documents").get_data(as_text=True)
+    assert kept.number in page and revoked.number in page and "Registrar, Rosa" in page
+    download = client.get("/reports/documents?format=csv")
+    assert download.status_code == 200, download.get_data(as_text=True)[-3000:]
+    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
+    assert rows[0][:3] == ["Released", "Number", "Kind"]
+    by_number = {r[1]: r for r in rows[1:]}
+    assert by_number[kept.number][2] == "COE" and by_number[kept.number][-1] == ""
+    assert by_number[revoked.number][-1] != ""

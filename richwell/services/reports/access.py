@@ -24,6 +24,8 @@ REPORT_ROLES: dict[str, frozenset[str]] = {
     "grades_by_program": _REGISTRARS,
     "incs": _REGISTRARS,
     "rosters": _REGISTRARS,
+    # All releases: the head registrar and admin (a registrar sees their own under Documents).
+    "documents": frozenset({Role.HEAD_REGISTRAR.value, Role.ADMIN.value}),
 }
 
 # The dashboard a role lands on from "Dashboard" in its menu.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from richwell.extensions import db
 from richwell.models import (
+    DocumentRelease,
     ExamPermit,
     IncRecord,
     IncStatus,
@@ -224,6 +225,23 @@ def _rosters(filters: Filters) -> Select:  # type: ignore[type-arg]
     return _student_filters(stmt, filters).order_by(Section.code, Subject.code, User.last_name, User.first_name)
 
 
+def _documents(filters: Filters) -> Select:  # type: ignore[type-arg]
+    """Releases in the date range (the last 30 days by default), revoked ones included and marked."""
+    first, last = default_range(filters)
+    start, end = day_range_utc(first, last)
+    registrar = aliased(User)
+    stmt = (select(DocumentRelease.released_at, DocumentRelease.number, DocumentRelease.kind,
+                   Student.student_number, _name(), Program.code.label("program"), Student.year_level,
+                   DocumentRelease.purpose,
+                   (registrar.last_name + ", " + registrar.first_name).label("released_by"),
+                   DocumentRelease.revoked_at)
+            .select_from(DocumentRelease).join(Student, Student.id == DocumentRelease.student_id)
+            .join(User, User.id == Student.user_id).join(Program, Program.id == Student.program_id)
+            .join(registrar, registrar.id == DocumentRelease.released_by_id)
+            .where(DocumentRelease.released_at >= start, DocumentRelease.released_at < end))
+    return _student_filters(stmt, filters).order_by(DocumentRelease.released_at, DocumentRelease.id)
+
+
 _STUDENT = (Column("student_number", "Student number"), Column("name", "Name"), Column("program", "Program"),
             Column("year_level", "Year", "int"))
 REPORTS: dict[str, Report] = {r.name: r for r in [
@@ -262,4 +280,9 @@ REPORTS: dict[str, Report] = {r.name: r for r in [
     Report("rosters", "Section rosters", ("term_id", "section_id", "program_id", "year_level"),
            (Column("section", "Section"), Column("subject", "Subject"), *_STUDENT,
             Column("status", "Status")), _rosters),
+    Report("documents", "Document releases", ("date_from", "date_to", "program_id", "year_level"),
+           (Column("released_at", "Released", "datetime"), Column("number", "Number"), Column("kind", "Kind"),
+            *_STUDENT, Column("purpose", "Purpose"), Column("released_by", "Released by"),
+            Column("revoked_at", "Revoked", "datetime")), _documents,
+           "The last 30 days unless a range is chosen; revoked releases are listed with their date."),
 ]}
