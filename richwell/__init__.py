@@ -122,10 +122,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_templates(app: Flask) -> None:
-    from richwell.web import filters
+    from richwell.web import filters, papers
     from richwell.web.navigation import LazyNav
 
     filters.register(app)
+    papers.register(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
     @app.context_processor

@@ -254,7 +254,7 @@ def test_receipt_page_prints_on_a_half_sheet_and_links_the_pdf(as_role):
     html = client.get(f"/receipts/{result.receipt_number}").get_data(as_text=True)
     assert result.receipt_number in html and "₱1,234.50" in html and "GCash" in html and "GC-55" in html
     assert "One thousand two hundred thirty-four pesos and 50/100" in html
-    assert "size: 8.5in 5.5in" in html
+    assert "css/print/receipt.css" in html  # the half sheet (8.5 × 5.5 in): tests/web/test_papers.py
     assert f"/receipts/{result.receipt_number}/pdf" in html
 
 
