@@ -17,5 +17,8 @@ def pdf_response(body: bytes, filename: str):
 
 
 def register(app) -> None:
+    from richwell.web import confirm
+
+    confirm.register(app)
     app.add_template_global(papers, "papers")
     app.add_template_global(school.details, "school")

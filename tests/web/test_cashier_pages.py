@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 from richwell.extensions import db
 from richwell.models import MonthBucket, Payment
 from richwell.services.finance import ledger, permits, receipts
+from tests.confirming import confirmed_post
 from tests.factories import make_enrollment, make_student, pay
 
 HX = {"HX-Request": "true"}
@@ -297,14 +298,14 @@ def test_reversal_form_requires_a_reason_and_marks_the_receipt_void(as_role):
     result = pay(enrollment, "1000.00")
     url = f"/receipts/{result.receipt_number}/reverse"
     assert "Reason for the reversal" in client.get(url).get_data(as_text=True)
-    empty = client.post(url, data={"reason": "  "})
+    empty = confirmed_post(client, url, {"reason": "  "})
     assert empty.status_code == 400 and "Give the reason" in empty.get_data(as_text=True)
     assert _count_payments() == 1
-    done = client.post(url, data={"reason": "Student paid the wrong term"})
+    done = confirmed_post(client, url, {"reason": "Student paid the wrong term"})
     assert done.status_code == 302
     page = client.get(f"/receipts/{result.receipt_number}").get_data(as_text=True)
     assert "VOID" in page and "Student paid the wrong term" in page
-    twice = client.post(url, data={"reason": "Again, by mistake"}, follow_redirects=True)
+    twice = confirmed_post(client, url, {"reason": "Again, by mistake"}, follow_redirects=True)
     assert "already reversed" in twice.get_data(as_text=True)
     assert _count_payments() == 2
     assert db.session.scalar(select(func.sum(MonthBucket.paid))) == Decimal("0.00")
@@ -319,7 +320,7 @@ def test_only_cashiers_and_admins_see_the_reversal_form(login, as_role):
     registrar, _ = as_role("registrar")
     assert registrar.get(url).status_code == 404
     admin, _ = as_role("admin")
-    assert admin.post(url, data={"reason": "Duplicate entry"}).status_code == 302
+    assert confirmed_post(admin, url, {"reason": "Duplicate entry"}).status_code == 302
     assert _count_payments() == 2
 
 
