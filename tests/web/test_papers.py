@@ -201,7 +201,7 @@ def test_long_tables_repeat_their_header_row_and_number_every_page(app):
     pdf = PaperPDF(school.details(), papers.TRANSCRIPT_TITLE)
     pdf.add_page()
     pdf.heading()
-    pdf.table(papers.TRANSCRIPT_HEADS, (22, 92, 14, 18, 30),
+    pdf.grid_table(papers.TRANSCRIPT_HEADS, (22, 92, 14, 18, 30),
               [(f"IT{n:03d}", f"Subject {n}", 3, "1.00", "Passed") for n in range(120)])
     reader = _pdf(bytes(pdf.output()))
     assert len(reader.pages) >= 3

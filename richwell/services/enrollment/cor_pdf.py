@@ -23,14 +23,14 @@ def registration_pdf(cor: Registration) -> bytes:
         cor.student_number, cor.student_name, f"{cor.program_code} - {cor.program_name}", cor.year_level,
         cor.status.title(), cor.issued_on.strftime("%b %d, %Y")))))
     pdf.section_title("Subjects")
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for s in cor.subjects:
         when = "; ".join(f"{m.when}{f' {m.room}' if m.room else ''}" for m in s.meetings) or "TBA"
         rows.append((s.code, s.title + (" (retake)" if s.is_retake else ""), s.section_code or "TBA", when,
                      s.professor, s.units))
     if not rows:
         rows.append(("", "No subjects enrolled.", "", "", "", ""))
-    pdf.table(papers.COR_SUBJECT_HEADS, (16, 46, 16, 46, 28, 10), rows, align=("L", "L", "L", "L", "L", "R"),
+    pdf.grid_table(papers.COR_SUBJECT_HEADS, (16, 46, 16, 46, 28, 10), rows, align=("L", "L", "L", "L", "L", "R"),
               foot=[("", "Total units", "", "", "", cor.total_units)])
     pdf.section_title(papers.ASSESSMENT_TITLE)
     pdf.set_font("Helvetica", "", 9)
@@ -41,6 +41,6 @@ def registration_pdf(cor: Registration) -> bytes:
     foot = [("Total", "", _peso(cor.total_due), _peso(cor.total_paid), _peso(cor.balance))]
     if cor.credit_balance:
         foot.append(("Credit balance", "", "", "", _peso(cor.credit_balance)))
-    pdf.table(papers.ASSESSMENT_HEADS, (20, 26, 26, 26, 26), buckets, align=("L", "L", "R", "R", "R"), foot=foot)
+    pdf.grid_table(papers.ASSESSMENT_HEADS, (20, 26, 26, 26, 26), buckets, align=("L", "L", "R", "R", "R"), foot=foot)
     pdf.signature_lines(papers.COR_SIGNATURES, ("", details.registrar_name))
     return bytes(pdf.output())

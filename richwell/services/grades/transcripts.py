@@ -216,12 +216,12 @@ def transcript_pdf(transcript: Transcript, verify_url: str) -> bytes:
         pdf.section_title(f"{term['name']}{gpa_text}")
         rows = [(s["code"], s["title"], s["units"], s["grade"] or "-",
                  s["status"].title() + (" (retake)" if s["retake"] else "")) for s in term["subjects"]]
-        pdf.table(papers.TRANSCRIPT_HEADS, widths, rows, align=aligns)
+        pdf.grid_table(papers.TRANSCRIPT_HEADS, widths, rows, align=aligns)
     if snap["credits"]:
         pdf.section_title("Credited subjects (transfer)")
         rows = [(c["code"], f"{c['title'][:40]} ({c['source_school'][:30]})", c["units"], c["original_grade"],
                  "Credited" + (", in GPA" if c["in_gpa"] else "")) for c in snap["credits"]]
-        pdf.table(papers.TRANSCRIPT_HEADS, widths, rows, align=aligns)
+        pdf.grid_table(papers.TRANSCRIPT_HEADS, widths, rows, align=aligns)
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(0, 6, latin1(f"Units earned: {snap['units_earned']}    Cumulative GPA: "

@@ -85,7 +85,7 @@ class PaperPDF(FPDF):
         self.set_font("Helvetica", "B", 10.5)
         self.cell(0, 6, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
-    def table(self, heads: Sequence[str], widths: Sequence[float], rows: Sequence[Sequence[object]],
+    def grid_table(self, heads: Sequence[str], widths: Sequence[float], rows: Sequence[Sequence[object]],
               *, align: Sequence[str] = (), foot: Sequence[Sequence[object]] = ()) -> None:
         """A bordered table whose header row is printed again at the top of every new page."""
         scale = self.content_width / sum(widths)
