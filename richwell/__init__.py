@@ -110,13 +110,14 @@ def _register_blueprints(app: Flask) -> None:
         professor,
         public,
         receipts,
+        recovery,
         registrar,
         student,
         tokens,
     )
 
-    for module in (public, auth, notifications, tokens, receipts, student, cashier, registrar, professor, admission,
-                   admin):
+    for module in (public, auth, recovery, notifications, tokens, receipts, student, cashier, registrar, professor,
+                   admission, admin):
         app.register_blueprint(module.bp)
     api.init_app(app)
 
