@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_, or_, select
+
 from richwell.extensions import db
 from richwell.models import (
     AuditEntry,
@@ -183,3 +185,17 @@ def kind_label(kind: str) -> str:
 def readable(entries: Iterable[AuditEntry]) -> list[ReadableEntry]:
     """The entries of a page as people read them."""
     return [ReadableEntry(e, target_of(e), changes_of(e.before, e.after)) for e in entries]
+
+
+def trail(targets: Iterable[tuple[str, object]], limit: int = 50) -> list[ReadableEntry]:
+    """The newest audit entries about any of these (target_type, target_id) pairs, readable:
+    a student's record page shows what happened to the student, their account and their
+    term enrollments."""
+    pairs = [(kind, str(ident)) for kind, ident in targets]
+    if not pairs:
+        return []
+    query = (select(AuditEntry)
+             .where(or_(*[and_(AuditEntry.target_type == kind, AuditEntry.target_id == ident)
+                          for kind, ident in pairs]))
+             .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit))
+    return readable(db.session.scalars(query))
