@@ -385,3 +385,26 @@ def test_a_student_is_not_a_cashier(as_role):
 def test_search_endpoint_needs_sign_in(app):
     response = app.test_client().get("/cashier/search?q=x", headers=HX)
     assert response.headers.get("HX-Redirect", "").startswith("/login")
+
+
+def test_each_month_shows_its_due_date_and_overdue_months_are_marked_for_cashier_and_student(as_role, login,
+                                                                                              monkeypatch):
+    from datetime import timedelta
+
+    from richwell.services.finance import month_due_date
+    from richwell.services.platform import clock
+
+    enrollment = make_enrollment(commitment="1000.00")
+    start = enrollment.term.start_date
+    month2 = month_due_date(start, 2, 15)
+    pay(enrollment, "1500.00")  # month 1 paid, month 2 half
+    monkeypatch.setattr(clock, "today", lambda: month2 + timedelta(days=3))
+    cashier, _ = as_role("cashier")
+    html = cashier.get(f"/cashier/students/{enrollment.student_id}").get_data(as_text=True)
+    row = re.search(r'<tr id="bucket-2" class="([^"]*)">(.*?)</tr>', html, re.S)
+    assert "overdue" in row.group(1) and month2.strftime("%b %d, %Y") in row.group(2)
+    assert "Overdue · 3 days" in row.group(2)
+    first = re.search(r'<tr id="bucket-1" class="([^"]*)">(.*?)</tr>', html, re.S)
+    assert "overdue" not in first.group(1) and start.strftime("%b %d, %Y") in first.group(2)
+    student_html = login(enrollment.student.user).get("/student/payments").get_data(as_text=True)
+    assert "Overdue · 3 days" in student_html and month2.strftime("%b %d, %Y") in student_html
