@@ -17,8 +17,8 @@ ROLE_PREFIXES = {
     "/admission/": {Role.ADMISSION},
     "/admin/": {Role.ADMIN},
 }
-# Routes anyone may open: public pages, sign-in, health, static files, the public API.
-PUBLIC = re.compile(r"^/($|login|healthz|readyz|static/|apply|verify|api/v1/public/|api/v1/schema|"
+# Routes anyone may open: public pages, sign-in and password recovery, health, static files, the public API.
+PUBLIC = re.compile(r"^/($|login|password/(forgot|reset/)|healthz|readyz|static/|apply|verify|api/v1/public/|api/v1/schema|"
                     r"api/v1/docs|api/v1/redoc|api-token-auth|api/v1/auth/)")
 
 
