@@ -184,6 +184,13 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=3, dark="#000", light="#fff")
 
 
+def prepared_by_name(transcript: Transcript) -> str:
+    """Who prepared an official transcript (the registrar who issued it); a student's own
+    copy leaves the line blank."""
+    official = transcript.kind == TranscriptKind.OFFICIAL.value
+    return transcript.issued_by.full_name if official and transcript.issued_by else ""
+
+
 def transcript_pdf(transcript: Transcript, verify_url: str) -> bytes:
     """The transcript as a PDF: portrait on the `paper_size` paper, the school's seal and
     heading, the verification code and its QR, each term's table (header row repeated on every
@@ -228,7 +235,7 @@ def transcript_pdf(transcript: Transcript, verify_url: str) -> bytes:
                           f"{snap['cumulative_gpa'] or 'none yet'}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 8)
     pdf.multi_cell(0, 4, latin1(papers.GRADING_NOTE), new_x="LMARGIN", new_y="NEXT")
-    prepared_by = transcript.issued_by.full_name if transcript.issued_by else ""
+    prepared_by = prepared_by_name(transcript)
     pdf.signature_lines(papers.TRANSCRIPT_SIGNATURES, (prepared_by, "", details.registrar_name))
     pdf.set_font("Helvetica", "", 8)
     pdf.cell(0, 5, latin1(papers.NOT_VALID_WITHOUT_SEAL), align="C")
