@@ -110,23 +110,25 @@ def _register_blueprints(app: Flask) -> None:
         professor,
         public,
         receipts,
+        recovery,
         registrar,
         reports,
         student,
         tokens,
     )
 
-    for module in (public, auth, notifications, tokens, receipts, student, cashier, registrar, professor, admission,
-                   admin, reports):
+    for module in (public, auth, recovery, notifications, tokens, receipts, student, cashier, registrar, professor,
+                   admission, admin, reports):
         app.register_blueprint(module.bp)
     api.init_app(app)
 
 
 def _register_templates(app: Flask) -> None:
-    from richwell.web import filters
+    from richwell.web import filters, papers
     from richwell.web.navigation import LazyNav
 
     filters.register(app)
+    papers.register(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
     @app.context_processor

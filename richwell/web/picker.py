@@ -22,6 +22,7 @@ from richwell.services.enrollment import (
     preview_meetings,
 )
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound
+from richwell.web import confirm
 from richwell.web.htmx import is_partial_request, refusal, render
 
 OVERRIDE_FIELDS = ("override_capacity_reason", "override_conflict_reason", "override_month1_reason")
@@ -122,6 +123,9 @@ class Picker:
         return response
 
     def drop_subject(self, se_id: int):
+        if not confirm.confirmed("drop", se_id):
+            code = str(request.form.get("subject_code") or "this subject")[:20]
+            return confirm.ask("drop", se_id, self.page_url(request.form.get("te_id", type=int) or 0), code=code)
         try:
             result = drop_subject(se_id, current_user._get_current_object(), request.form.get("reason"))
         except DomainError as error:

@@ -12,6 +12,8 @@ from wtforms import TextAreaField
 
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict, DomainError, NotFound
+from richwell.web import confirm
+from richwell.web.filters import peso
 from richwell.web.forms import apply_errors
 from richwell.web.guards import require_login
 
@@ -55,6 +57,9 @@ def reverse(receipt_number: str):
     payment = _receipt(receipt_number, to_reverse=True)
     form = ReversalForm()
     status = 200
+    if form.validate_on_submit() and not confirm.confirmed("payment.reverse", payment.id):
+        return confirm.ask("payment.reverse", payment.id, url_for("receipts.show", receipt_number=receipt_number),
+                           receipt=receipt_number, amount=peso(payment.amount))
     if form.validate_on_submit():
         try:
             finance.reverse_payment(payment.id, form.reason.data, current_user)

@@ -2,10 +2,11 @@
 and the PDF of an issued transcript, with the verification code and its QR."""
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import render_template, request
 
 from richwell.models import Transcript
 from richwell.services import grades
+from richwell.web.papers import pdf_response
 
 
 def verify_url(code: str) -> str:
@@ -16,14 +17,10 @@ def verify_url(code: str) -> str:
 def transcript_page(transcript: Transcript, pdf_url: str, back_url: str):
     url = verify_url(transcript.code)
     return render_template("transcripts/issued.html", transcript=transcript, record=transcript.snapshot,
-                           verify_url=url, qr=grades.qr_svg(url), pdf_url=pdf_url, back_url=back_url)
+                           verify_url=url, qr=grades.qr_svg(url), pdf_url=pdf_url, back_url=back_url,
+                           prepared_by=grades.prepared_by_name(transcript))
 
 
 def transcript_pdf(transcript: Transcript):
     body = grades.transcript_pdf(transcript, verify_url(transcript.code))
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    filename = f"transcript-{transcript.snapshot['student']['number']}-{transcript.id}.pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(body, f"transcript-{transcript.snapshot['student']['number']}-{transcript.id}.pdf")

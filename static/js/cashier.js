@@ -76,7 +76,7 @@
     if (!method || !ref) { return; }
     var field = ref.closest(".field");
     var cash = method.value === "CASH";
-    field.hidden = cash && !field.classList.contains("has-error");
+    field.hidden = cash;  // an error about a missing reference no longer applies to cash
     ref.required = !cash;
   }
   document.addEventListener("change", function (event) {

@@ -1,5 +1,7 @@
 """The grades flow in a real browser: the professor enters grades with the keyboard alone and
 submits; the registrar finalizes; the student sees the grades and the GPA."""
+from playwright.sync_api import expect
+
 from richwell.extensions import db
 from richwell.models import Role
 from tests.factories import DEFAULT_PASSWORD, add_to_class, make_class, make_student, make_user
@@ -40,6 +42,10 @@ def test_professor_keyboard_entry_registrar_finalizes_student_sees_gpa(page, sig
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Submit for finalization"
     page.keyboard.press("Enter")
+    # The dialog says what submitting means; Cancel has the focus, the action is one Shift+Tab away.
+    expect(page.get_by_role("dialog", name="Submit these grades?")).to_contain_text("no longer edit")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
     page.get_by_text("Grades submitted for finalization").wait_for()
     _sign_out(page)
 
@@ -47,6 +53,7 @@ def test_professor_keyboard_entry_registrar_finalizes_student_sees_gpa(page, sig
     page.goto("/registrar/grades")
     page.get_by_label("Finalize IT101").check()
     page.get_by_role("button", name="Finalize selected").click()
+    page.get_by_role("dialog", name="Finalize these grades?").get_by_role("button", name="Finalize").click()
     page.get_by_text("Grades posted for 1 class (3 students notified)").wait_for()
     _sign_out(page)
 

@@ -66,6 +66,7 @@ def test_paid_student_adds_sees_counter_and_clash_drops_and_prints_cor(page, sig
     if shots:
         page.screenshot(path=f"{shots}/picker.png", full_page=True)
     page.locator(f"#subject-{ids['it102']}").get_by_role("button", name="Drop").click()
+    page.get_by_role("dialog", name="Drop IT102?").get_by_role("button", name="Drop IT102").click()
     expect(counter).to_contain_text("3 / 30", timeout=WAIT)
     expect(page.locator(f"#add-{ids['o102']}")).to_be_visible(timeout=WAIT)
 
@@ -83,5 +84,8 @@ def test_paid_student_adds_sees_counter_and_clash_drops_and_prints_cor(page, sig
     page.emulate_media(media="print")
     expect(page.locator(".topbar")).to_be_hidden(timeout=WAIT)
     expect(page.get_by_role("button", name="Print")).to_be_hidden(timeout=WAIT)
-    expect(cor.locator(".weekly-grid")).to_be_visible(timeout=WAIT)
-    assert page.pdf(format="A4")[:4] == b"%PDF"
+    # Printed, the COR stays portrait: the grid (the one landscape paper) stays on screen, the
+    # subject table carries the schedule (tests/e2e/test_papers_flow.py checks the page sizes).
+    expect(cor.locator(".weekly-grid")).to_be_hidden(timeout=WAIT)
+    expect(cor.get_by_role("table", name="Enrolled subjects")).to_be_visible(timeout=WAIT)
+    assert page.pdf(prefer_css_page_size=True)[:4] == b"%PDF"

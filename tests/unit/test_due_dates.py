@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -33,3 +34,18 @@ def test_days_overdue_counts_only_past_the_due_date():
     assert days_overdue(date(2026, 9, 15), date(2026, 9, 15)) == 0
     assert days_overdue(date(2026, 9, 15), date(2026, 9, 1)) == 0
     assert days_overdue(date(2026, 9, 15), date(2026, 10, 16)) == 31
+
+
+def test_dated_buckets_mark_unpaid_months_past_their_due_date_as_overdue():
+    from types import SimpleNamespace
+
+    from richwell.services.finance.rules import dated_buckets
+
+    rows = [SimpleNamespace(month=1, required=Decimal("3000.00"), paid=Decimal("3000.00")),
+            SimpleNamespace(month=2, required=Decimal("3000.00"), paid=Decimal("1000.00")),
+            SimpleNamespace(month=3, required=Decimal("3000.00"), paid=Decimal("0.00"))]
+    months = dated_buckets(rows, date(2026, 8, 10), 15, date(2026, 10, 1))
+    assert [m.due for m in months] == [date(2026, 8, 10), date(2026, 9, 15), date(2026, 10, 15)]
+    # Month 1 is long past its date but paid; month 2 is 16 days late; month 3 not yet due.
+    assert [m.days_overdue for m in months] == [0, 16, 0]
+    assert [m.is_overdue for m in months] == [False, True, False]

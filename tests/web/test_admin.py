@@ -9,7 +9,7 @@ from richwell.extensions import db
 from richwell.models import AuditEntry, Role, User
 from richwell.services.platform import audit, settings
 from richwell.services.platform.unit_of_work import unit_of_work
-from tests.factories import make_user
+from tests.factories import make_program, make_term, make_user
 
 
 @pytest.fixture
@@ -178,3 +178,20 @@ def test_audit_visibility_per_role():
     assert seen(admin) == ["grade.finalize", "payment.record", "settings.change", "student.update"]
     assert seen(head) == ["grade.finalize", "student.update"]
     assert seen(reg1) == ["student.update"]
+
+
+def test_audit_log_shows_changed_fields_with_names_and_unicode_as_text(admin_client):
+    client, admin = admin_client
+    program = make_program()
+    term = make_term()
+    professor = make_user(role="professor", first_name="Niño", last_name="Señor")
+    with unit_of_work():
+        audit.record(admin, "schedule.assign", target=term,
+                     before={"professor": None, "program_id": program.id, "note": "—"},
+                     after={"professor": professor.id, "program_id": program.id, "note": "Peñafrancia ₱1,000"})
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert f"Term: {term.name}" in html
+    assert "Niño Señor" in html and "Peñafrancia ₱1,000" in html and "\\u00f1" not in html
+    assert f"{program.code} {program.name}" in html and f">{program.id}<" not in html
+    assert '<th scope="row">Professor</th>' in html and '<th scope="row">Program</th>' in html
+    assert 'class="table-wrap"' in html

@@ -8,6 +8,7 @@ import pytest
 from richwell import create_app
 from richwell.extensions import db
 from richwell.models import AuditEntry, Role, User
+from tests.confirming import confirmed_post
 from tests.factories import DEFAULT_PASSWORD, make_student, make_user
 
 GENERIC = b"That sign-in did not work"
@@ -128,7 +129,7 @@ def test_deactivation_ends_every_session_of_that_user(app, login):
     session_client = app.test_client()
     _login(session_client, user.email)
     admin_client = login(make_user(Role.ADMIN), app.test_client())
-    assert admin_client.post(f"/admin/users/{user.id}/deactivate").status_code == 302
+    assert confirmed_post(admin_client, f"/admin/users/{user.id}/deactivate").status_code == 302
     assert session_client.get("/cashier/").status_code == 302
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import event, func, select
 
 from richwell.extensions import db
 from richwell.models import Program, Role, ScheduleSlot, Section, Subject, Term, subject_prerequisites
+from tests.confirming import confirmed_post
 from tests.factories import (
     make_offering,
     make_program,
@@ -266,7 +267,7 @@ def test_the_registrar_switches_the_current_term(as_role):
     client, _ = as_role("registrar")
     old = make_term(current=True)
     new = make_term(current=False, semester="SECOND")
-    response = client.post(f"/registrar/terms/{new.id}/make-current", data={"reason": ""}, follow_redirects=True)
+    response = confirmed_post(client, f"/registrar/terms/{new.id}/make-current", {"reason": ""}, follow_redirects=True)
     assert "2nd semester 2026-2027 is now the current term." in text_of(response)
     db.session.refresh(old)
     db.session.refresh(new)

@@ -148,3 +148,13 @@ def test_lists_registrar_own_head_and_admin_all_with_csv(app, login, student):
     assert mine.number in listing.text and theirs.number in listing.text
     assert admin_client.get(f"/admin/documents/{mine.id}/file").data.startswith(b"%PDF")
     assert head_client.get("/registrar/documents?date_from=yesterday").status_code == 200  # told, not a 500
+
+
+def test_the_student_hub_lists_the_releases_the_viewer_may_see(app, login, student):
+    registrar = make_user(Role.REGISTRAR)
+    mine = documents.release(registrar, student.id, kind="CGM", purpose="Employment")
+    theirs = documents.release(make_user(Role.REGISTRAR), student.id, kind="COE", purpose="Visa")
+    own = login(registrar, app.test_client()).get(f"/registrar/students/{student.id}").text
+    assert mine.number in own and theirs.number not in own
+    every = login(make_user(Role.HEAD_REGISTRAR), app.test_client()).get(f"/registrar/students/{student.id}").text
+    assert mine.number in every and theirs.number in every

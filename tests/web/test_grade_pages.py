@@ -11,6 +11,7 @@ from richwell.services import grades as grades_service
 from richwell.services.grades import gpa
 from richwell.services.grades.rules import add_months
 from richwell.services.platform.clock import today
+from tests.confirming import confirmed_post
 from tests.factories import add_to_class, make_class, make_student, make_term, make_user, post_grades
 
 HX = {"HX-Request": "true"}
@@ -111,7 +112,7 @@ def test_the_sheet_works_without_javascript(sheet):
 def test_submitting_with_missing_grades_shows_the_message(sheet):
     client, offering, (a, _b, _c) = sheet
     client.post(f"/professor/classes/{offering.id}/grades/{a.id}", data={f"grade-{a.id}": "1.00"}, headers=HX)
-    response = client.post(f"/professor/classes/{offering.id}/grades/submit")
+    response = confirmed_post(client, f"/professor/classes/{offering.id}/grades/submit")
     assert response.status_code == 422
     assert "2 students have no grade yet" in response.get_data(as_text=True)
     assert grades_service.find_sheet(offering.id).status == "OPEN"
@@ -121,7 +122,7 @@ def test_professor_submits_then_registrar_finalizes_from_the_queue(sheet, as_rol
     client, offering, rows = sheet
     for se, value in zip(rows, ("1.00", "INC", "5.00")):
         client.post(f"/professor/classes/{offering.id}/grades/{se.id}", data={f"grade-{se.id}": value}, headers=HX)
-    assert client.post(f"/professor/classes/{offering.id}/grades/submit").status_code == 302
+    assert confirmed_post(client, f"/professor/classes/{offering.id}/grades/submit").status_code == 302
     page = client.get(f"/professor/classes/{offering.id}/grades").get_data(as_text=True)
     assert "Submitted" in page and "<select" not in page
     registrar, _user = as_role("registrar")
@@ -129,7 +130,7 @@ def test_professor_submits_then_registrar_finalizes_from_the_queue(sheet, as_rol
     assert f'name="offering_id" value="{offering.id}"' in queue and "IT101" in queue
     review = registrar.get(f"/registrar/grades/classes/{offering.id}").get_data(as_text=True)
     assert "Finalize this class" in review and 'role="img"' in review
-    response = registrar.post("/registrar/grades/finalize", data={"offering_id": [str(offering.id)]})
+    response = confirmed_post(registrar, "/registrar/grades/finalize", {"offering_id": [str(offering.id)]})
     assert response.status_code == 302
     assert grades_service.find_sheet(offering.id).status == "FINALIZED"
     follow = registrar.get(response.headers["Location"]).get_data(as_text=True)
@@ -139,7 +140,7 @@ def test_professor_submits_then_registrar_finalizes_from_the_queue(sheet, as_rol
 def test_finalizing_an_unsubmitted_class_from_the_page_is_refused(sheet, as_role):
     _client, offering, _rows = sheet
     registrar, _user = as_role("registrar")
-    response = registrar.post("/registrar/grades/finalize", data={"offering_id": [str(offering.id)]},
+    response = confirmed_post(registrar, "/registrar/grades/finalize", {"offering_id": [str(offering.id)]},
                               follow_redirects=True)
     assert "not submitted yet; nothing was finalized" in response.get_data(as_text=True)
     assert grades_service.find_sheet(offering.id) is None

@@ -93,3 +93,16 @@ def test_only_admins_see_the_jobs_page(as_role):
         client, _ = as_role(role)
         assert client.get("/admin/jobs").status_code in (302, 403, 404)
     assert db.session.scalar(select(func.count(OutboxEmail.id))) == 0
+
+
+def test_in_development_the_jobs_page_says_the_schedule_is_not_running_instead_of_overdue(app, as_role):
+    client, _ = as_role("admin")
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "no success within twice its period" in page and "schedule-not-running" not in page
+    app.config.update(RICHWELL_ENV="development", HUEY_IMMEDIATE=True)
+    try:
+        page = client.get("/admin/jobs").get_data(as_text=True)
+    finally:
+        app.config.update(RICHWELL_ENV="testing")
+    assert 'id="schedule-not-running"' in page and "The schedule is not running here" in page
+    assert "no success within twice its period" not in page and "not scheduled here" in page

@@ -230,3 +230,29 @@ def test_credit_service_refusal_is_not_a_500(registrar):
                         data={"subject_id": subject.id, "source_school": "X", "original_code": "A",
                               "original_title": "B", "original_grade": "1.0", "units": "3"})
     assert again.status_code == 422 and "already credited" in again.get_data(as_text=True)
+
+
+def test_the_student_page_is_a_hub_with_one_click_to_each_part_of_the_record(registrar):
+    client, user = registrar
+    make_term()
+    student = make_student(first_name="Lourdes")
+    enrollment = make_enrollment(student, commitment="2750.00")
+    today = clock.today().isoformat()
+    client.post(f"/registrar/students/{student.id}/status",
+                data={"to_status": "LOA", "effective_date": today, "reason": "Medical leave"})
+    html = client.get(f"/registrar/students/{student.id}").get_data(as_text=True)
+    for link in ("#profile-title", "#history-title", "#terms-title", "#payments-title", "#documents-title",
+                 "#audit-title", f"/registrar/grades/students/{student.id}",
+                 f"/registrar/grades/students/{student.id}/transcript",
+                 f"/registrar/enrollments/{enrollment.id}", f"/registrar/enrollments/{enrollment.id}/registration",
+                 f"/registrar/enrollments/{enrollment.id}/registration.pdf"):
+        assert f'href="{link}"' in html, link
+    for anchor in ('id="profile-title"', 'id="history-title"', 'id="terms-title"', 'id="payments-title"',
+                   'id="documents-title"', 'id="audit-title"', 'id="student-documents"'):
+        assert anchor in html, anchor
+    # The audit trail names what happened to this student, newest first, with readable fields.
+    assert "student.status_change" in html and "Medical leave" in html and user.full_name in html
+    for target in (f"/registrar/enrollments/{enrollment.id}/registration",
+                   f"/registrar/enrollments/{enrollment.id}/registration.pdf",
+                   f"/registrar/grades/students/{student.id}/transcript"):
+        assert client.get(target).status_code == 200, target

@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 from richwell.extensions import db
 from richwell.models import AuditEntry, Offering, Role, SubjectEnrollment, TermEnrollment
 from richwell.services.enrollment import enroll_in_subject
+from tests.confirming import confirmed_post
 from tests.factories import (
     make_enrollment,
     make_program,
@@ -140,8 +141,8 @@ def test_unknown_subject_answers_400_at_the_picker(w, student_client):
 
 def test_htmx_drop_returns_the_card_with_its_sections_and_frees_the_seat(w, student_client):
     added = enroll_in_subject(w.te.id, w.it101.id, w.sec.id, w.student.user)
-    response = student_client.post(f"/student/subject-enrollments/{added.subject_enrollment_id}/drop",
-                                   data={"subject_id": w.it101.id}, headers=HX)
+    response = confirmed_post(student_client, f"/student/subject-enrollments/{added.subject_enrollment_id}/drop",
+                              {"subject_id": w.it101.id}, headers=HX)
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == f"#subject-{w.it101.id}"
     html = response.get_data(as_text=True)
@@ -152,8 +153,8 @@ def test_htmx_drop_returns_the_card_with_its_sections_and_frees_the_seat(w, stud
 def test_dropping_another_students_subject_answers_404(w, login):
     added = enroll_in_subject(w.te.id, w.it101.id, w.sec.id, w.student.user)
     intruder = make_student(program=w.program)
-    response = login(intruder.user).post(f"/student/subject-enrollments/{added.subject_enrollment_id}/drop",
-                                         headers=HX)
+    response = confirmed_post(login(intruder.user), f"/student/subject-enrollments/{added.subject_enrollment_id}/drop",
+                              headers=HX)
     assert response.status_code == 404
     assert db.session.get(SubjectEnrollment, added.subject_enrollment_id).status == "ENROLLED"
 
@@ -191,11 +192,11 @@ def test_registrar_picker_offers_override_fields_and_drops_need_a_reason(w, as_r
                            "override_capacity_reason": "Graduating"})
     assert ok.status_code == 200
     se = db.session.scalar(select(SubjectEnrollment))
-    no_reason = client.post(f"/registrar/subject-enrollments/{se.id}/drop", headers=HX,
-                            data={"subject_id": w.it101.id})
+    no_reason = confirmed_post(client, f"/registrar/subject-enrollments/{se.id}/drop", {"subject_id": w.it101.id},
+                               headers=HX)
     assert no_reason.status_code == 400 and "reason" in no_reason.get_data(as_text=True)
-    dropped = client.post(f"/registrar/subject-enrollments/{se.id}/drop", headers=HX,
-                          data={"subject_id": w.it101.id, "reason": "Shifted to BSBA"})
+    dropped = confirmed_post(client, f"/registrar/subject-enrollments/{se.id}/drop",
+                             {"subject_id": w.it101.id, "reason": "Shifted to BSBA"}, headers=HX)
     assert dropped.status_code == 200
     assert db.session.scalar(select(AuditEntry.reason).where(AuditEntry.action == "enrollment.subject_drop")) \
         == "Shifted to BSBA"

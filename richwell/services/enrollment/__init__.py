@@ -10,6 +10,7 @@ from .cor import (
     find_students,
     registration,
 )
+from .cor_pdf import registration_pdf
 from .queries import current_enrollment_id, preview_meetings
 from .records import student_of, subjects_of, term_enrollment_for, term_enrollments_of
 from .rules import Meeting
@@ -28,6 +29,7 @@ __all__ = [
     "open_term_enrollment",
     "preview_meetings",
     "registration",
+    "registration_pdf",
     "student_of",
     "subjects_of",
     "term_enrollment_for",

@@ -28,6 +28,8 @@ from richwell.models import (
     User,
 )
 from richwell.models.enrollment import BucketTotals
+from richwell.services.finance import month_due_date
+from richwell.services.platform import settings
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import NotFound
 
@@ -59,6 +61,7 @@ class BucketLine:
     month: int
     required: Decimal
     paid: Decimal
+    due: date | None = None  # finance.month_due_date: the date the payments page shows
 
     @property
     def remaining(self) -> Decimal:
@@ -102,7 +105,7 @@ def registration(term_enrollment_id: RawId, actor: User) -> Registration:
         select(TermEnrollment.status, TermEnrollment.monthly_commitment, TermEnrollment.credit_balance,
                Student.user_id, Student.student_number, Student.year_level, User.first_name, User.middle_name,
                User.last_name, Program.code.label("program_code"), Program.name.label("program_name"),
-               Term.academic_year, Term.semester)
+               Term.academic_year, Term.semester, Term.start_date)
         .join(Student, Student.id == TermEnrollment.student_id)
         .join(User, User.id == Student.user_id)
         .join(Program, Program.id == Student.program_id)
@@ -130,6 +133,7 @@ def registration(term_enrollment_id: RawId, actor: User) -> Registration:
     if offering_ids:
         for meeting in load_meetings(ScheduleSlot.offering_id.in_(offering_ids)):
             meetings.setdefault(meeting.offering_id, []).append(meeting)
+    due_day = settings.get("installment_due_day")
     subjects = tuple(
         RegisteredSubject(subject_enrollment_id=r.id, code=r.code, title=r.title, units=r.units,
                           section_code=r.section_code, professor=professor_name(r.first_name, r.last_name),
@@ -143,7 +147,8 @@ def registration(term_enrollment_id: RawId, actor: User) -> Registration:
         term_name=f"{Semester(head.semester).label} {head.academic_year}", status=head.status,
         subjects=subjects, monthly_commitment=head.monthly_commitment,
         credit_balance=head.credit_balance or Decimal("0.00"),
-        buckets=tuple(BucketLine(month=b.month, required=b.required, paid=b.paid) for b in buckets),
+        buckets=tuple(BucketLine(month=b.month, required=b.required, paid=b.paid,
+                                 due=month_due_date(head.start_date, b.month, due_day)) for b in buckets),
         issued_on=today())
 
 

@@ -31,6 +31,7 @@ from .queries import (
     get_enrollment,
     preview_allocation,
     search_students,
+    with_due_dates,
 )
 from .receipts import (
     can_reverse,
@@ -89,4 +90,5 @@ __all__ = [
     "start_import",
     "sweep_missing_pdfs",
     "verify_code",
+    "with_due_dates",
 ]

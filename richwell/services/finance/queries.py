@@ -18,6 +18,7 @@ from richwell.models import (
     MonthBucket,
     Payment,
     Program,
+    Setting,
     Student,
     Term,
     TermEnrollment,
@@ -25,14 +26,14 @@ from richwell.models import (
     User,
 )
 from richwell.models.finance import NAME_WORDS
-from richwell.services.platform import clock
+from richwell.services.platform import clock, settings
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import NotFound
 
 from . import permits
 from .access import own_student_id, sees_student, visible_enrollment
 from .permits import ExamState
-from .rules import ZERO, BucketState, PaymentResult, Preview, allocate_sequentially, buckets_state, parse_amount
+from .rules import ZERO, BucketState, PaymentResult, Preview, allocate_sequentially, dated_buckets, parse_amount
 
 # --------------------------------------------------------------------------- payments and enrollments
 
@@ -59,7 +60,8 @@ def result_for(payment_id: int, *, replayed: bool = False, permits_issued: Seque
                                 .where(Payment.id == payment_id))
     if payment is None or payment.is_reversal or payment.receipt_number is None:
         raise NotFound("That payment does not exist.")
-    enrollment = db.session.scalar(select(TermEnrollment).options(selectinload(TermEnrollment.buckets))
+    enrollment = db.session.scalar(select(TermEnrollment).options(selectinload(TermEnrollment.buckets),
+                                                                  selectinload(TermEnrollment.term))
                                    .where(TermEnrollment.id == payment.term_enrollment_id))
     if enrollment is None:  # pragma: no cover - a payment always belongs to an enrollment
         raise NotFound("That enrollment does not exist.")
@@ -68,8 +70,27 @@ def result_for(payment_id: int, *, replayed: bool = False, permits_issued: Seque
         student_id=enrollment.student_id, amount=payment.amount, method=payment.method,
         reference_number=payment.reference_number, created_at=payment.created_at,
         allocations=[(a.month, a.amount) for a in payment.allocations], credit_added=payment.credit_change,
-        buckets=buckets_state(enrollment.buckets), credit_balance=enrollment.credit_balance,
+        buckets=buckets_with_due_dates(enrollment), credit_balance=enrollment.credit_balance,
         permits_issued=list(permits_issued), replayed=replayed)
+
+
+def buckets_with_due_dates(enrollment: TermEnrollment) -> list[BucketState]:
+    """The enrollment's months with their due dates and days overdue today (the term loaded)."""
+    return dated_buckets(enrollment.buckets, enrollment.term.start_date,
+                         settings.get("installment_due_day"), clock.today())
+
+
+def with_due_dates(enrollment_id: int, buckets: Sequence[BucketState]) -> list[BucketState]:
+    """Months computed elsewhere (a payment's result) with their due dates added: one statement
+    reads the term's first day with the due-day setting folded in."""
+    row = db.session.execute(
+        select(Term.start_date,
+               select(Setting.value).where(Setting.key == "installment_due_day").scalar_subquery().label("due_day"))
+        .join(TermEnrollment, TermEnrollment.term_id == Term.id)
+        .where(TermEnrollment.id == enrollment_id)).first()
+    if row is None:
+        return list(buckets)
+    return dated_buckets(buckets, row.start_date, settings.typed("installment_due_day", row.due_day), clock.today())
 
 
 def get_enrollment(enrollment_id: int) -> TermEnrollment:
@@ -123,7 +144,7 @@ class Account:
 
     @property
     def buckets(self) -> list[BucketState]:
-        return buckets_state(self.enrollment.buckets) if self.enrollment else []
+        return buckets_with_due_dates(self.enrollment) if self.enrollment else []
 
     @property
     def can_pay(self) -> bool:

@@ -17,8 +17,10 @@ from sqlalchemy.orm import aliased, selectinload
 
 from richwell.extensions import db
 from richwell.models import Payment, PaymentKind, PaymentMethod, Student, TermEnrollment, User
+from richwell.services.platform import papers, school
 from richwell.services.platform.clock import MANILA, to_manila
 from richwell.services.platform.errors import NotFound
+from richwell.services.platform.paper_pdf import PaperPDF, latin1
 from richwell.services.platform.unit_of_work import queue_task, unit_of_work
 
 from .access import is_finance_staff, sees_student
@@ -26,7 +28,6 @@ from .access import is_finance_staff, sees_student
 log = logging.getLogger(__name__)
 
 RECEIPT_NUMBER_RE = re.compile(r"^OR-\d{4}-\d{6}$")
-SCHOOL = "Richwell Colleges"
 
 
 def receipt_path(receipt_number: str) -> str:
@@ -150,63 +151,62 @@ def receipt_data(payment: Payment) -> ReceiptData:
         void_at=to_manila(reversal.created_at) if reversal else None)
 
 
-def _latin1(text: str) -> str:
-    # The PDF core fonts are Latin-1: keep names readable (ñ survives) and drop the rest.
-    return text.replace("—", "-").replace("₱", "PHP ").encode("latin-1", "replace").decode("latin-1")
-
-
 def render_pdf(data: ReceiptData) -> bytes:
-    """The receipt on a half sheet of letter paper (8.5 × 5.5 in, landscape)."""
-    from fpdf import FPDF
-
-    pdf = FPDF(orientation="L", unit="mm", format=(139.7, 215.9))
+    """The receipt on a half sheet of letter paper (8.5 × 5.5 in, landscape), with the school's
+    name, address, TIN and receipt permit, in the receipt page's words (`platform.papers`)."""
+    details = school.details()
+    pdf = PaperPDF(details, papers.RECEIPT_TITLE, size_mm=papers.RECEIPT_MM, orientation="L")
+    pdf.page_numbers = False  # one page, always
     pdf.set_auto_page_break(False)
-    pdf.set_margins(12, 10, 12)
+    pdf.set_margins(12, 9, 12)
     pdf.add_page()
-    pdf.set_title(f"Official receipt {data.receipt_number}")
-    pdf.set_author(SCHOOL)
-    width = pdf.w - 24
-
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(width * 0.6, 8, _latin1(SCHOOL.upper()))
+    width = pdf.content_width
+    seal = details.seal_file
+    if seal is not None:
+        pdf.image(str(seal), x=12, y=9, w=14, h=14)
+    left = 12 + (17 if seal is not None else 0)
+    pdf.set_xy(left, 9)
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.cell(width * 0.62, 6, latin1(details.name.upper()))
     pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(width * 0.4, 8, data.receipt_number, align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(width * 0.6, 5, "OFFICIAL RECEIPT")
-    pdf.cell(width * 0.4, 5, data.issued_at.strftime("%B %d, %Y %I:%M %p"), align="R",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, data.receipt_number, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(left)
+    pdf.set_font("Helvetica", "", 8.5)
+    pdf.cell(width * 0.62, 4.5, latin1(details.address))
+    pdf.cell(0, 4.5, latin1(papers.RECEIPT_TITLE.upper()), align="R", new_x="LMARGIN", new_y="NEXT")
+    tax = " - ".join(part for part in (f"{papers.TIN} {details.tin}" if details.tin else "",
+                                        f"{papers.RECEIPT_PERMIT} {details.receipt_permit}"
+                                        if details.receipt_permit else "") if part)
+    pdf.set_x(left)
+    pdf.cell(width * 0.62, 4.5, latin1(tax))
+    pdf.cell(0, 4.5, data.issued_at.strftime("%B %d, %Y %I:%M %p"), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.line(12, pdf.get_y() + 2, 12 + width, pdf.get_y() + 2)
-    pdf.ln(5)
+    pdf.ln(4)
 
     def row(label: str, value: str, bold: bool = False) -> None:
         pdf.set_font("Helvetica", "", 9)
-        pdf.cell(38, 6, label)
+        pdf.cell(36, 5.5, label)
         pdf.set_font("Helvetica", "B" if bold else "", 10)
-        pdf.multi_cell(width - 38, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - 36, 5.5, latin1(value), new_x="LMARGIN", new_y="NEXT")
 
-    row("Received from", f"{data.student_name} ({data.student_number})", bold=True)
-    row("Program", data.program)
-    row("Term", data.term)
-    row("Amount", f"PHP {data.amount:,.2f}", bold=True)
-    row("In words", data.amount_words)
-    method = data.method + (f" - ref. {data.reference_number}" if data.reference_number else "")
-    row("Paid by", method)
     applied = [f"Month {m}: PHP {a:,.2f}" for m, a in data.allocations]
     if data.credit_added:
         applied.append(f"Credit balance: PHP {data.credit_added:,.2f}")
-    row("Applied to", "; ".join(applied))
-    row("Cashier", data.cashier)
+    method = data.method + (f" - ref. {data.reference_number}" if data.reference_number else "")
+    values = (f"{data.student_name} ({data.student_number})", data.program, data.term, f"PHP {data.amount:,.2f}",
+              data.amount_words, method, "; ".join(applied), data.cashier)
+    for label, value in zip(papers.RECEIPT_LABELS, values):
+        row(label, value, bold=label in ("Received from", "Amount"))
     if data.void_reason:
         pdf.ln(2)
         pdf.set_text_color(160, 20, 20)
         pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(width, 6, _latin1(f"VOID - reversed {data.void_at:%B %d, %Y}: {data.void_reason}"),
+        pdf.multi_cell(width, 6, latin1(f"{papers.VOID} - reversed {data.void_at:%B %d, %Y}: {data.void_reason}"),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
-    pdf.set_y(pdf.h - 18)
+    pdf.set_y(pdf.h - 15)
     pdf.set_font("Helvetica", "", 8)
-    pdf.cell(width, 4, "This official receipt is valid without signature when printed from the school's portal.",
-             align="C")
+    pdf.cell(width, 4, latin1(papers.RECEIPT_FOOTER), align="C")
     return bytes(pdf.output())
 
 

@@ -16,9 +16,11 @@ from sqlalchemy import CursorResult, Date, and_, insert, literal, select
 from richwell.extensions import db
 from richwell.models import MonthBucket, Notification, PaymentReminder, Student, Term, TermEnrollment
 from richwell.models.enrollment import TermEnrollmentStatus
-from richwell.services.platform import audit, clock
+from richwell.services.platform import audit, clock, settings
 from richwell.services.platform.clock import now
 from richwell.services.platform.unit_of_work import unit_of_work
+
+from .rules import month_due_date
 
 STUDENT_PAYMENTS_PATH = "/student/payments"
 
@@ -68,8 +70,11 @@ def _remind_term(term: Term, due_month: date, stamp: datetime) -> int:
     count: int = cast(CursorResult[Any], result).rowcount or 0
     if not count:
         return 0
-    message = (f"Reminder: installment {month} of your {term.name} tuition falls due in "
-               f"{due_month:%B %Y} and is not fully paid yet. Pay at the cashier's counter or online.")
+    # The same due date the payments page shows for this month (README "Installment due dates").
+    due = month_due_date(term.start_date, month, settings.get("installment_due_day"))
+    message = (f"Reminder: installment {month} of your {term.name} tuition falls due on "
+               f"{due:%B} {due.day}, {due.year} and is not fully paid yet. "
+               "Pay at the cashier's counter or online.")
     db.session.execute(insert(Notification.__table__).from_select(
         ["user_id", "kind", "message", "link", "created_at"],
         select(Student.user_id, literal("payment_reminder"), literal(message), literal(STUDENT_PAYMENTS_PATH),
@@ -79,5 +84,5 @@ def _remind_term(term: Term, due_month: date, stamp: datetime) -> int:
         .join(Student, Student.id == TermEnrollment.student_id)
         .where(PaymentReminder.created_at == stamp, TermEnrollment.term_id == term.id)))
     audit.record(None, "payment.reminders", target=term,
-                 after={"month": month, "due": due_month, "reminded": count})
+                 after={"month": month, "due": due, "reminded": count})
     return count

@@ -158,10 +158,16 @@ class BucketState:
     month: int
     required: Decimal
     paid: Decimal
+    due: date | None = None  # when it falls due (month_due_date), where the term is known
+    days_overdue: int = 0  # whole days past `due` while not fully paid
 
     @property
     def remaining(self) -> Decimal:
         return max(self.required - self.paid, ZERO)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_overdue > 0
 
     @property
     def is_fully_paid(self) -> bool:
@@ -177,6 +183,17 @@ class BucketState:
 def buckets_state(buckets: Iterable[BucketLike]) -> list[BucketState]:
     """Buckets as plain values, in the order given."""
     return [BucketState(b.month, b.required, b.paid) for b in buckets]
+
+
+def dated_buckets(buckets: Iterable[BucketLike], term_start: date, due_day: int, today: date) -> list[BucketState]:
+    """Buckets as plain values with their due dates; a month not fully paid is overdue from
+    the day after its due date (README "Installment due dates")."""
+    dated = []
+    for b in buckets:
+        due = month_due_date(term_start, b.month, due_day)
+        late = days_overdue(due, today) if b.paid < b.required else 0
+        dated.append(BucketState(b.month, b.required, b.paid, due, late))
+    return dated
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from .transcripts import (
     get_transcript,
     issue_transcript,
     issued_for,
+    prepared_by_name,
     qr_svg,
     transcript_pdf,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "submit_sheet",
     "summarize",
     "term_gpas",
+    "prepared_by_name",
     "transcript_pdf",
     "verify",
     "warn_incs",

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import segno
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,9 +31,10 @@ from richwell.models import (
     TransferCredit,
     User,
 )
-from richwell.services.platform import audit
+from richwell.services.platform import audit, papers, school
 from richwell.services.platform.clock import now, to_manila
 from richwell.services.platform.errors import NotFound
+from richwell.services.platform.paper_pdf import PaperPDF, latin1
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import gpa
@@ -184,86 +184,59 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=3, dark="#000", light="#fff")
 
 
-def _latin1(text: object) -> str:
-    # The PDF's core fonts are Latin-1: keep ñ and é, replace what they cannot draw.
-    value = "" if text is None else str(text)
-    value = value.replace("—", "-").replace("–", "-").replace("’", "'").replace("…", "...")
-    return value.encode("latin-1", "replace").decode("latin-1")
+def prepared_by_name(transcript: Transcript) -> str:
+    """Who prepared an official transcript (the registrar who issued it); a student's own
+    copy leaves the line blank."""
+    official = transcript.kind == TranscriptKind.OFFICIAL.value
+    return transcript.issued_by.full_name if official and transcript.issued_by else ""
 
 
 def transcript_pdf(transcript: Transcript, verify_url: str) -> bytes:
-    """The transcript as a PDF (A4, printable), with the verification code and its QR."""
+    """The transcript as a PDF: portrait on the `paper_size` paper, the school's seal and
+    heading, the verification code and its QR, each term's table (header row repeated on every
+    page), page numbers and the signature lines, in the transcript page's words."""
     snap = transcript.snapshot
     issued = to_manila(transcript.issued_at) or transcript.issued_at
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.set_title(_latin1(f"Transcript of records - {snap['student']['number']}"))
+    details = school.details()
+    pdf = PaperPDF(details, papers.TRANSCRIPT_TITLE)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 8, "Richwell Colleges", new_x="LMARGIN", new_y="NEXT", align="C")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 6, _latin1(transcript.kind_label), new_x="LMARGIN", new_y="NEXT", align="C")
-    pdf.ln(3)
+    pdf.heading(transcript.kind_label)
     qr = segno.make(verify_url, error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="png", scale=4, border=2)
     buffer.seek(0)
     top = pdf.get_y()
-    pdf.image(buffer, x=170, y=top, w=28)
+    pdf.image(buffer, x=pdf.w - pdf.r_margin - 26, y=top, w=26)
     student = snap["student"]
-    for label, value in (("Name", student["name"]), ("Student number", student["number"]),
-                         ("Program", f"{student['program_code']} {student['program_name']}"),
-                         ("Admission", student["admission_type"].title()),
-                         ("Issued", issued.strftime("%b %d, %Y %I:%M %p")),
-                         ("Verification code", transcript.code)):
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(38, 6, _latin1(label))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, _latin1(value), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(max(pdf.get_y(), top + 30))
+    pdf.facts([("Name", student["name"]), ("Student number", student["number"]),
+               ("Program", f"{student['program_code']} {student['program_name']}"),
+               ("Admission", student["admission_type"].title()),
+               ("Issued", issued.strftime("%b %d, %Y %I:%M %p")),
+               ("Verification code", transcript.code)])
+    pdf.set_y(max(pdf.get_y(), top + 28))
     pdf.set_font("Helvetica", "", 8)
-    pdf.cell(0, 5, _latin1(f"Verify at {verify_url}"), new_x="LMARGIN", new_y="NEXT")
-    widths = (28, 102, 16, 20, 24)
-
-    def header_row() -> None:
-        pdf.set_font("Helvetica", "B", 9)
-        pdf.set_fill_color(235, 235, 235)
-        for width, text in zip(widths, ("Code", "Subject", "Units", "Grade", "Remarks")):
-            pdf.cell(width, 6, text, border=1, fill=True)
-        pdf.ln()
-
+    pdf.cell(0, 5, latin1(f"Verify at {verify_url}"), new_x="LMARGIN", new_y="NEXT")
+    widths = (22, 92, 14, 18, 30)
+    aligns = ("L", "L", "R", "L", "L")
     for term in snap["terms"]:
-        pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 10)
         gpa_text = f"   Term GPA {term['gpa']}" if term["gpa"] else ""
-        pdf.cell(0, 6, _latin1(f"{term['name']}{gpa_text}"), new_x="LMARGIN", new_y="NEXT")
-        header_row()
-        pdf.set_font("Helvetica", "", 9)
-        for subject in term["subjects"]:
-            remarks = subject["status"].title() + (" (retake)" if subject["retake"] else "")
-            cells = (subject["code"], subject["title"][:60], str(subject["units"]), subject["grade"] or "-", remarks)
-            for width, text in zip(widths, cells):
-                pdf.cell(width, 6, _latin1(text), border=1)
-            pdf.ln()
+        pdf.section_title(f"{term['name']}{gpa_text}")
+        rows = [(s["code"], s["title"], s["units"], s["grade"] or "-",
+                 s["status"].title() + (" (retake)" if s["retake"] else "")) for s in term["subjects"]]
+        pdf.grid_table(papers.TRANSCRIPT_HEADS, widths, rows, align=aligns)
     if snap["credits"]:
-        pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(0, 6, "Credited subjects (transfer)", new_x="LMARGIN", new_y="NEXT")
-        header_row()
-        pdf.set_font("Helvetica", "", 9)
-        for credit in snap["credits"]:
-            remarks = "Credited" + (", in GPA" if credit["in_gpa"] else "")
-            cells = (credit["code"], f"{credit['title'][:40]} ({credit['source_school'][:30]})", str(credit["units"]),
-                     credit["original_grade"], remarks)
-            for width, text in zip(widths, cells):
-                pdf.cell(width, 6, _latin1(text), border=1)
-            pdf.ln()
-    pdf.ln(4)
+        pdf.section_title("Credited subjects (transfer)")
+        rows = [(c["code"], f"{c['title'][:40]} ({c['source_school'][:30]})", c["units"], c["original_grade"],
+                 "Credited" + (", in GPA" if c["in_gpa"] else "")) for c in snap["credits"]]
+        pdf.grid_table(papers.TRANSCRIPT_HEADS, widths, rows, align=aligns)
+    pdf.ln(3)
     pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(0, 6, _latin1(f"Units earned: {snap['units_earned']}    Cumulative GPA: "
-                           f"{snap['cumulative_gpa'] or 'none yet'}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, latin1(f"Units earned: {snap['units_earned']}    Cumulative GPA: "
+                          f"{snap['cumulative_gpa'] or 'none yet'}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 8)
-    pdf.multi_cell(0, 4, "Grading: 1.00 (highest) to 3.00 (lowest passing); 5.00 failed; INC incomplete; "
-                         "DRP dropped. GPA = sum(grade x units) / sum(units) over numeric final grades, "
-                         "2 decimals rounded half up.")
+    pdf.multi_cell(0, 4, latin1(papers.GRADING_NOTE), new_x="LMARGIN", new_y="NEXT")
+    prepared_by = prepared_by_name(transcript)
+    pdf.signature_lines(papers.TRANSCRIPT_SIGNATURES, (prepared_by, "", details.registrar_name))
+    pdf.set_font("Helvetica", "", 8)
+    pdf.cell(0, 5, latin1(papers.NOT_VALID_WITHOUT_SEAL), align="C")
     return bytes(pdf.output())

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -204,10 +205,14 @@ class PeriodicState:
     period: timedelta
     last: JobRun | None
     last_success: JobRun | None
+    scheduled: bool = True  # False where no consumer runs the schedule (schedule_running())
 
     @property
     def overdue(self) -> bool:
-        """No success within twice the period (a job that never ran counts once it should have)."""
+        """No success within twice the period (a job that never ran counts once it should have);
+        never where the schedule is not running, which the page says once instead."""
+        if not self.scheduled:
+            return False
         reference = self.last_success.finished_at if self.last_success else None
         return reference is None or now() - reference > 2 * self.period
 
@@ -233,16 +238,25 @@ def queue_state() -> QueueState:
         return QueueState(False, None, None, _error_text(exc))
 
 
+def schedule_running() -> bool:
+    """Whether a queue consumer runs the periodic schedule here. Not on the development server
+    in immediate mode (`make run`: queued tasks run in-process and nothing runs the clock); a
+    deployment runs `huey_consumer`, which does (and the tests drive the schedule themselves)."""
+    config = current_app.config
+    return not (config.get("RICHWELL_ENV") == "development" and config.get("HUEY_IMMEDIATE", False))
+
+
 def periodic_states() -> list[PeriodicState]:
     """Every periodic job with its last run and last success."""
     portal_queue = queue.current()
+    scheduled = schedule_running()
     states = []
     for name, (schedule, period) in (portal_queue.periodic if portal_queue else {}).items():
         last = db.session.scalar(select(JobRun).where(JobRun.task == name)
                                  .order_by(JobRun.created_at.desc(), JobRun.id.desc()).limit(1))
         success = db.session.scalar(select(JobRun).where(JobRun.task == name, JobRun.outcome == OUT.SUCCEEDED.value)
                                     .order_by(JobRun.finished_at.desc(), JobRun.id.desc()).limit(1))
-        states.append(PeriodicState(name, schedule, period, last, success))
+        states.append(PeriodicState(name, schedule, period, last, success, scheduled))
     return states
 
 

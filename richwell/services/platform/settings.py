@@ -4,7 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Literal, overload
+
+from flask import current_app
 
 from richwell.extensions import db
 from richwell.models import Setting, User
@@ -14,14 +17,17 @@ from .errors import ValidationError
 from .limits import MAX_PAYMENT
 from .unit_of_work import after_commit, unit_of_work
 
-#: What a setting holds: a switch, a whole number, or an amount of money.
-SettingValue = bool | int | Decimal
+#: What a setting holds: a switch, a whole number, an amount of money, or a line of text
+#: (free text, one of a few choices, or a file under static/).
+SettingValue = bool | int | Decimal | str
 #: The settings of each kind by name (checked against SPECS by the tests), so that
 #: `get("max_units")` is known to be an int where it is used.
 BoolSetting = Literal["enrollment_link_enabled", "impersonation_enabled"]
 IntSetting = Literal["max_units", "installment_months", "inc_expiry_major_months", "inc_expiry_minor_months",
                      "api_token_days", "installment_due_day"]
 MoneySetting = Literal["min_monthly_commitment"]
+TextSetting = Literal["school_name", "school_address", "school_tin", "school_receipt_permit",
+                      "school_registrar_name", "school_seal_path", "paper_size"]
 
 
 @dataclass(frozen=True)
@@ -30,11 +36,12 @@ class SettingSpec:
 
     key: str
     label: str
-    kind: str  # "bool" | "int" | "money"
+    kind: str  # "bool" | "int" | "money" | "text" | "choice" | "image"
     default: SettingValue
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: int | None = None  # text: the shortest allowed length
+    maximum: int | None = None  # text: the longest allowed length
     help: str = ""
+    choices: tuple[str, ...] = ()
 
 
 SPECS: dict[str, SettingSpec] = {s.key: s for s in [
@@ -53,8 +60,23 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in [
     SettingSpec("impersonation_enabled", "Impersonation allowed", "bool", True,
                 help="Lets an admin act as another user (logged, bannered)."),
     SettingSpec("api_token_days", "API token lifetime (days)", "int", 30, 1, 365),
+    # The school's details printed on official papers (read through platform.school.details()).
+    SettingSpec("school_name", "School name (official papers)", "text", "Richwell Colleges", 1, 120),
+    SettingSpec("school_address", "School address", "text", "Plaridel, Bulacan, Philippines", 1, 300),
+    SettingSpec("school_tin", "School TIN (BIR)", "text", "", 0, 30,
+                help="Printed on every official receipt, e.g. 000-123-456-00000."),
+    SettingSpec("school_receipt_permit", "Receipt permit details (BIR)", "text", "", 0, 300,
+                help="Authority to print / permit number and date, printed on official receipts."),
+    SettingSpec("school_registrar_name", "Registrar's name", "text", "", 0, 120,
+                help="Printed above the Registrar signature line of transcripts and CORs."),
+    SettingSpec("school_seal_path", "School seal image", "image", "img/richwell-seal.png", 0, 200,
+                help="A PNG or JPEG file under static/ (e.g. img/richwell-seal.png); blank for none."),
+    SettingSpec("paper_size", "Paper for CORs and transcripts", "choice", "A4",
+                choices=("A4", "Letter"), help="Portrait; receipts always print on a half letter sheet."),
 ]}
 
+TEXT_KINDS = frozenset({"text", "choice", "image"})
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _CACHE_KEY = "richwell_settings"
 MAX_MONEY = MAX_PAYMENT  # a money setting is at most the largest payment
 
@@ -74,6 +96,8 @@ def _from_storage(spec: SettingSpec, raw: Any) -> SettingValue:
         return Decimal(raw).quantize(Decimal("0.01"))
     if spec.kind == "int":
         return int(raw)
+    if spec.kind in TEXT_KINDS:
+        return str(raw)
     return bool(raw)
 
 
@@ -83,6 +107,8 @@ def get(key: BoolSetting) -> bool: ...
 def get(key: IntSetting) -> int: ...
 @overload
 def get(key: MoneySetting) -> Decimal: ...
+@overload
+def get(key: TextSetting) -> str: ...
 @overload
 def get(key: str) -> SettingValue: ...
 
@@ -103,6 +129,8 @@ def typed(key: BoolSetting, raw: Any) -> bool: ...
 def typed(key: IntSetting, raw: Any) -> int: ...
 @overload
 def typed(key: MoneySetting, raw: Any) -> Decimal: ...
+@overload
+def typed(key: TextSetting, raw: Any) -> str: ...
 @overload
 def typed(key: str, raw: Any) -> SettingValue: ...
 
@@ -130,6 +158,8 @@ def parse(key: str, raw: object) -> SettingValue:
             return raw
         return str(raw).strip().lower() in {"1", "true", "on", "yes", "y"}
     text = str(raw if raw is not None else "").strip()
+    if spec.kind in TEXT_KINDS:
+        return _parse_text(spec, text)
     if spec.kind == "int":
         if not text.lstrip("-").isdigit() or len(text) > 6:
             raise ValidationError(f"{spec.label} must be a whole number.", field=key)
@@ -148,6 +178,35 @@ def parse(key: str, raw: object) -> SettingValue:
     if value != value.quantize(Decimal("0.01")):
         raise ValidationError(f"{spec.label} may have at most 2 decimals.", field=key)
     return value.quantize(Decimal("0.01"))
+
+
+def _parse_text(spec: SettingSpec, text: str) -> str:
+    text = " ".join(text.split())  # one line on the paper: runs of spaces and line breaks fold
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ValidationError(f"{spec.label} may not contain control characters.", field=spec.key)
+    if spec.kind == "choice":
+        match = next((c for c in spec.choices if c.lower() == text.lower()), None)
+        if match is None:
+            raise ValidationError(f"{spec.label} must be one of {', '.join(spec.choices)}.", field=spec.key)
+        return match
+    shortest, longest = spec.minimum or 0, spec.maximum or 200
+    if len(text) < shortest:
+        raise ValidationError(f"{spec.label} is required.", field=spec.key)
+    if len(text) > longest:
+        raise ValidationError(f"{spec.label} may have at most {longest} characters.", field=spec.key)
+    if spec.kind == "image" and text:
+        _check_image_path(spec, text)
+    return text
+
+
+def _check_image_path(spec: SettingSpec, text: str) -> None:
+    """An image setting names a PNG/JPEG inside static/: never a path out of it."""
+    static = Path(current_app.static_folder or "static").resolve()
+    target = (static / text).resolve()
+    if not text.lower().endswith(IMAGE_SUFFIXES) or static not in target.parents:
+        raise ValidationError(f"{spec.label} must be a .png or .jpg file under static/.", field=spec.key)
+    if not target.is_file():
+        raise ValidationError(f"{spec.label}: there is no file static/{text}.", field=spec.key)
 
 
 def update(actor: User, changes: Mapping[str, object]) -> dict[str, tuple[SettingValue, SettingValue]]:

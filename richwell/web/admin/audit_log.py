@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, User
-from richwell.services.platform import audit
+from richwell.services.platform import audit, audit_view
 from richwell.services.platform.clock import MANILA
 from richwell.web.admin.blueprint import bp
 
@@ -41,4 +41,4 @@ def audit_log():
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
     filters = {"actor": actor, "action": action, "from": start.isoformat() if start else "",
                "to": end.isoformat() if end else ""}
-    return render_template("admin/audit.html", page=page, filters=filters)
+    return render_template("admin/audit.html", page=page, filters=filters, rows=audit_view.readable(page.items))

@@ -16,7 +16,8 @@ class JobsForm(FlaskForm):
 @bp.get("/jobs")
 def jobs_page():
     return render_template("admin/jobs.html", form=JobsForm(), queue=jobs.queue_state(),
-                           periodic=jobs.periodic_states(), running=jobs.running_runs(),
+                           periodic=jobs.periodic_states(), schedule_running=jobs.schedule_running(),
+                           running=jobs.running_runs(),
                            failed=jobs.failed_runs(limit=50), failed_total=jobs.failed_count(),
                            outbox=outbox.waiting(), outbox_counts=outbox.counts(),
                            smtp=outbox.smtp_configured())

@@ -27,14 +27,14 @@ def settings_page():
         for key, spec in settings.SPECS.items():
             if spec.kind == "bool":
                 changes[key] = request.form.get(key) == "on"
-            else:
-                changes[key] = request.form.get(key, "")
+            elif key in request.form:  # a field not sent is left as it is (blank is a value)
+                changes[key] = request.form[key]
         try:
             changed = settings.update(current_user, changes)
         except DomainError as error:
             errors = error.fields
             # What was typed stays in the fields, next to its error.
-            shown: dict[str, object] = {**values, **{k: request.form.get(k, "") for k in changes
+            shown: dict[str, object] = {**values, **{k: request.form[k] for k in changes
                                                      if settings.SPECS[k].kind != "bool"}}
             return render_template("admin/settings.html", form=form, specs=settings.SPECS,
                                    values=shown, errors=errors), 400

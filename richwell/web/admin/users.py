@@ -13,6 +13,7 @@ from richwell.models import STAFF_ROLES, Role, User
 from richwell.services.platform import accounts, settings
 from richwell.services.platform.errors import DomainError
 from richwell.services.platform.limits import STAFF_PAGE_SIZE
+from richwell.web import confirm
 from richwell.web.admin.blueprint import bp
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for
@@ -69,6 +70,10 @@ def create_user():
 
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate_user(user_id: int):
+    if ActionForm().validate_on_submit() and not confirm.confirmed("account.deactivate", user_id):
+        user = db.session.get(User, user_id)
+        if user is not None:
+            return confirm.ask("account.deactivate", user_id, url_for("admin.users"), name=user.full_name)
     return _set_active(user_id, False)
 
 

@@ -109,8 +109,9 @@ def record_payment(enrollment_id: int):
         return _form_again(enrollment_id, state, None if at_a_field else error.message, error.status)
     if not is_partial_request():
         return redirect(url_for("receipts.show", receipt_number=result.receipt_number), 303)
-    return render("cashier/_recorded.html", "cashier/_recorded.html", result=result, pay=fresh_form(),
-                  methods=METHODS, cashier_name=cashier_name)
+    months = finance.with_due_dates(result.enrollment_id, result.buckets)
+    return render("cashier/_recorded.html", "cashier/_recorded.html", result=result, months=months,
+                  pay=fresh_form(), methods=METHODS, cashier_name=cashier_name)
 
 
 def _form_again(enrollment_id: int, state: PaymentFormState, message: str | None, status: int):

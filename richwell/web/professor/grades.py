@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 
 from richwell.services import grades
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
+from richwell.web import confirm
 from richwell.web.htmx import is_partial_request, refusal, render
 from richwell.web.professor.blueprint import bp
 
@@ -86,6 +87,10 @@ def submit_grades(offering_id: int):
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return _back(offering_id)
+    if not confirm.confirmed("grades.submit", offering_id):
+        offering = _sheet_context(offering_id)["offering"]  # another professor's class: not found
+        return confirm.ask("grades.submit", offering_id, url_for("professor.grade_sheet", offering_id=offering_id),
+                           code=offering.subject.code)
     try:
         grades.submit_sheet(current_user, offering_id)
     except NotFound:

@@ -7,8 +7,10 @@ from flask_login import current_user
 
 from richwell.models import Role
 from richwell.services.enrollment import classes, find_students, registration
+from richwell.services.enrollment import registration_pdf as enrollment_pdf
 from richwell.services.platform.errors import NotFound
 from richwell.web import rosters as roster_views
+from richwell.web.papers import pdf_response
 from richwell.web.picker import Picker, grid_entries
 from richwell.web.registrar.blueprint import bp
 
@@ -35,7 +37,17 @@ def registration_form(te_id: int):
     except NotFound:
         abort(404)
     return render_template("enrollment/cor.html", cor=cor, entries=grid_entries(cor.timetable),
-                           back_url=url_for("registrar.enrollment", te_id=te_id))
+                           back_url=url_for("registrar.enrollment", te_id=te_id),
+                           pdf_url=url_for("registrar.registration_pdf", te_id=te_id))
+
+
+@bp.get("/enrollments/<int:te_id>/registration.pdf")
+def registration_pdf(te_id: int):
+    try:
+        cor = registration(te_id, current_user._get_current_object())
+    except NotFound:
+        abort(404)
+    return pdf_response(enrollment_pdf(cor), f"COR-{cor.student_number}.pdf")
 
 
 @bp.get("/rosters")

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from richwell.models import ChangeRequestStatus, Role
 from richwell.services import grades
 from richwell.services.platform.errors import DomainError
+from richwell.web import confirm
 from richwell.web import transcripts as transcript_pages
 from richwell.web.htmx import render
 from richwell.web.registrar.blueprint import bp
@@ -41,6 +42,9 @@ def finalize_grades():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("registrar.grade_queue"))
     ids = [int(v) for v in request.form.getlist("offering_id") if v.isdigit() and len(v) < 12]
+    if ids and not confirm.confirmed("grades.finalize", "sheets"):
+        what = "1 class" if len(ids) == 1 else f"{len(ids)} classes"
+        return confirm.ask("grades.finalize", "sheets", url_for("registrar.grade_queue"), what=what)
     try:
         students = grades.finalize(current_user, ids)
     except DomainError as error:

@@ -8,7 +8,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from richwell.services import admissions
+from richwell.services import admissions, documents
+from richwell.services.platform import audit_view
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
@@ -73,7 +74,12 @@ def profile_page(student_id: int, status: int = 200, **forms):
     credit_form.subject_id.choices = [("", "Choose…")] + [
         (str(s.id), f"{s.code} {s.title} ({s.units} u, year {s.year_level})")
         for s in admissions.subjects_for_credit(student)]
+    # The hub's audit trail: what happened to the student, their account and their terms.
+    targets = [("Student", student.id), ("User", student.user_id)]
+    targets += [("TermEnrollment", e.id) for e in record.enrollments]
     return render_template("registrar/student.html", record=record, student=student, status_form=status_form,
+                           trail=audit_view.trail(targets),
+                           released=documents.releases_of_student(current_user._get_current_object(), student.id),
                            program_form=program_form, credit_form=credit_form,
                            convert_form=forms.get("convert_form") or ConvertForm(formdata=None),
                            dispute_form=DisputeForm(formdata=None), status_labels=STATUS_LABELS), status

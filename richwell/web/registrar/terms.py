@@ -8,6 +8,7 @@ from wtforms import BooleanField, SelectField, StringField
 
 from richwell.services import academics
 from richwell.services.platform.errors import DomainError
+from richwell.web import confirm
 from richwell.web.forms import apply_errors
 from richwell.web.registrar.blueprint import bp
 
@@ -105,6 +106,14 @@ def term_make_current(term_id: int):
     if not form.validate():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("registrar.terms_list"))
+    if not confirm.confirmed("term.make_current", term_id):
+        terms = {t.id: t for t in academics.list_terms()}
+        if term_id not in terms:
+            flash("That term does not exist.", "error")
+            return redirect(url_for("registrar.terms_list"))
+        current = next((t.name for t in terms.values() if t.is_current), "no term")
+        return confirm.ask("term.make_current", term_id, url_for("registrar.terms_list"),
+                           term=terms[term_id].name, current=current)
     try:
         term = academics.switch_current_term(current_user, term_id, reason=form.reason.data)
     except DomainError as error:
