@@ -278,8 +278,7 @@ def generate_receipt_pdf(payment_id: int) -> str | None:
     """Write one receipt's PDF (queued after the payment commits; safe to repeat)."""
     from richwell.services import finance
 
-    path = finance.ensure_pdf(payment_id)
-    return str(path) if path else None
+    return finance.ensure_pdf(payment_id)
 
 
 @job(periodic=crontab(minute="5"), schedule="hourly at :05", period=HOUR, time_limit=1800)

@@ -37,7 +37,7 @@ def outage_page(service: str) -> str:
     database (which may be what is down): a standalone template given only its text."""
     template = current_app.jinja_env.get_template("errors/503.html")
     return template.render(message=OUTAGE_MESSAGE.format(service=_service_name(service)),
-                           stylesheet=current_app.static_url_path + "/css/app.css")
+                           stylesheet=f"{current_app.static_url_path or '/static'}/css/app.css")
 
 
 def _service_name(service: str) -> str:

@@ -1,6 +1,8 @@
 """Public pages and health checks (no sign-in)."""
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -218,10 +220,10 @@ def application_document(document_id: int):
     if refused is not None:
         return refused
     try:
-        document, path = admissions.document_for_viewer(current_user, document_id)
+        document, content = admissions.document_for_viewer(current_user, document_id)
     except NotFound:
         abort(404)
-    response = send_file(path, mimetype=document.content_type, download_name=document.original_name,
+    response = send_file(io.BytesIO(content), mimetype=document.content_type, download_name=document.original_name,
                          as_attachment=request.args.get("download") == "1", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
