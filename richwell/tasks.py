@@ -245,10 +245,12 @@ def monthly_archive() -> dict | None:
     return archive.run()
 
 
-@job(periodic=crontab(minute="*/10"), schedule="every 10 minutes", period=timedelta(minutes=10), retries=1,
+# Every minute: with heartbeats every 15 s and 45 s to go stale, a killed task runs again
+# within two minutes (README "Background jobs").
+@job(periodic=crontab(minute="*"), schedule="every minute", period=timedelta(minutes=1), retries=1,
      time_limit=300)
 def requeue_stale_jobs() -> int:
-    """Queue again every run left PENDING (queue was down) or RUNNING past its time limit."""
+    """Queue again every run left PENDING (queue was down) or RUNNING with a stale heartbeat."""
     from richwell.services.platform import jobs
 
     return jobs.requeue_stale()
