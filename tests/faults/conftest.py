@@ -17,7 +17,7 @@ from tests.faults.harness import Portal, PostgresCluster, RedisServer, missing_t
 
 def pytest_collection_modifyitems(config, items):
     wanted = bool(os.environ.get("TEST_DATABASE_URL") and os.environ.get("REDIS_URL"))
-    reason = None if wanted else "the fault suite runs with the PostgreSQL + Redis suites (TEST_DATABASE_URL, REDIS_URL)"
+    reason = None if wanted else "runs with the PostgreSQL + Redis suites (TEST_DATABASE_URL, REDIS_URL set)"
     if wanted:
         reason = missing_tools()
         if reason and os.environ.get("RICHWELL_REQUIRE_SUITES"):

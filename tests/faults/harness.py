@@ -11,8 +11,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from tests.servers import BIN, port_open, spare_port, start, stop, wait_for
@@ -199,6 +201,56 @@ class Portal:
             return status, json.loads(data or b"{}")
         except ValueError:
             return status, {"raw": data[:300].decode(errors="replace")}
+
+
+class Load:
+    """Client threads that record what every answer was, per phase (before, outage, after)."""
+
+    def __init__(self):
+        self.phase = "before"
+        self.seen: Counter[tuple[str, str, int | str]] = Counter()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.paid_keys: list[str] = []
+
+    def note(self, what: str, status: int | str) -> None:
+        with self.lock:
+            self.seen[(self.phase, what, status)] += 1
+
+    def statuses(self, what: str, phase: str | None = None) -> Counter:
+        return Counter({s: n for (p, w, s), n in self.seen.items() if w == what and (phase is None or p == phase)})
+
+    def statuses_anywhere(self, status: int | str) -> int:
+        return sum(n for (_, _, s), n in self.seen.items() if s == status)
+
+    def report(self) -> dict[str, int]:
+        return {f"{p}/{w}/{s}": n for (p, w, s), n in sorted(self.seen.items(), key=str)}
+
+
+def sign_in_forever(stack, load: Load, email: str) -> None:
+    while not load.stop.is_set():
+        try:
+            load.note("sign_in", stack.sign_in(email))
+        except OSError as exc:
+            load.note("sign_in", type(exc).__name__)
+
+
+def pay_forever(stack, load: Load, token: str, enrollments: list[int]) -> None:
+    n = 0
+    while not load.stop.is_set():
+        key, enrollment = f"fault-{uuid.uuid4()}", enrollments[n % len(enrollments)]
+        n += 1
+        for _ in range(60):  # the client retries with the same key until it has an answer
+            try:
+                status, _ = stack.pay(token, enrollment, "150.00", key)
+            except OSError as exc:
+                status = type(exc).__name__
+            load.note("payment", status)
+            if status in (200, 201):
+                with load.lock:
+                    load.paid_keys.append(key)
+                break
+            time.sleep(0.2)
 
 
 def ledger_facts(url: str) -> dict:

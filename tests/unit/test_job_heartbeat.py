@@ -76,8 +76,33 @@ def test_the_claim_loses_to_a_beat_written_after_the_sweep_read_the_run():
     assert _runs("recalculate_gpa")[0].outcome == "RUNNING"
 
 
-def test_the_sweep_runs_every_minute():
+def test_the_sweep_runs_every_minute_and_the_consumer_watches_every_15_seconds():
     schedule, period = tasks.PERIODIC["requeue_stale_jobs"]
     assert period == timedelta(minutes=1) and schedule == "every minute"
-    # Worst case: killed just after a beat, stale HEARTBEAT_STALE later, swept within a minute.
+    # Worst case: killed just after a beat, stale HEARTBEAT_STALE later, found by the next look.
+    assert jobs.HEARTBEAT_STALE + timedelta(seconds=tasks.STALE_WATCH_SECONDS) <= timedelta(minutes=1)
     assert jobs.HEARTBEAT_STALE + period <= timedelta(minutes=2)
+
+
+def test_the_stale_watch_finds_a_lost_run_without_a_free_worker(app, monkeypatch):
+    monkeypatch.setattr(tasks, "_watch_started", False)
+    student = make_student()
+    lost = _running(student, started_ago=timedelta(minutes=3), beat_ago=timedelta(minutes=2))
+    assert tasks.start_stale_watch(app, every=0.05) is True
+    assert tasks.start_stale_watch(app, every=0.05) is False  # once per process
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _runs("recalculate_gpa")[0].outcome == "RUNNING":
+        db.session.rollback()
+        time.sleep(0.05)
+    assert db.session.get(JobRun, lost.id).outcome == "REQUEUED"
+
+
+def test_recovery_and_watched_work_go_before_bulk_work_in_the_queue():
+    from huey.storage import MemoryStorage
+
+    storage = MemoryStorage("priorities")  # orders by priority like the Redis priority queue
+    for name in ("generate_receipt_pdf", "generate_receipt_pdf", "import_payment_rows", "requeue_stale_jobs"):
+        message = tasks.REGISTRY[name].s() if name == "requeue_stale_jobs" else tasks.REGISTRY[name].s(1)
+        storage.enqueue(tasks.huey.serialize_task(message), message.priority)
+    order = [tasks.huey.deserialize_task(storage.dequeue()).name for _ in range(4)]
+    assert order == ["requeue_stale_jobs", "import_payment_rows", "generate_receipt_pdf", "generate_receipt_pdf"]

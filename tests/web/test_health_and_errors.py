@@ -71,7 +71,7 @@ def test_queue_runs_tasks_in_an_app_context():
 
 
 def test_queue_is_chosen_by_the_apps_configuration(app, tmp_path):
-    from huey.storage import RedisStorage, SqliteStorage
+    from huey.storage import PriorityRedisStorage, SqliteStorage
 
     queue_file = tmp_path / "q.db"
     try:
@@ -81,7 +81,7 @@ def test_queue_is_chosen_by_the_apps_configuration(app, tmp_path):
         assert tasks.huey.storage.filename == str(queue_file)
         app.config.update(REDIS_URL="redis://127.0.0.1:6379/15", HUEY_NAME="richwell-config-test")
         tasks.configure(app)
-        assert isinstance(tasks.huey.storage, RedisStorage) and tasks.huey.name == "richwell-config-test"
+        assert isinstance(tasks.huey.storage, PriorityRedisStorage) and tasks.huey.name == "richwell-config-test"
     finally:
         app.config.update(REDIS_URL=None, HUEY_NAME="richwell", HUEY_IMMEDIATE=True)
         tasks.configure(app)
