@@ -20,7 +20,16 @@ from pathlib import Path
 from tests.servers import BIN, port_open, spare_port, start, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _pg_bin() -> Path:
+    """PG_BIN, else the newest /usr/lib/postgresql/<version>/bin (Debian's layout)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if
+                   p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 PASSWORD = "bench-password-9"  # what tests/benchmarks/bench_payments.prepare_database sets
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

@@ -13,8 +13,8 @@ Rules (README "Background jobs"):
   HEARTBEAT_STALE (its worker was killed, or lost the database for that long), or, for a run
   without a heartbeat, one left RUNNING past its time limit plus a grace minute, or one left
   PENDING because the queue was unreachable, is handed to a fresh queue message by
-  `requeue_stale` (REQUEUED), which each consumer runs every 15 s beside its workers (and the
-  queue every minute): a killed task is queued again within a minute. Database state, not
+  `requeue_stale` (REQUEUED), which each consumer runs every 10 s beside its workers (and the
+  queue every minute): a killed task is queued again within 30 s. Database state, not
   the queue, makes the second execution harmless.
 """
 from __future__ import annotations
@@ -44,10 +44,10 @@ log = logging.getLogger(__name__)
 OUT = JobOutcome
 STALE_GRACE = timedelta(minutes=1)
 #: How often a running task says it is alive, and how old that word may get before the run
-#: counts as lost (three beats missed). The consumer's stale watch looks every 15 s (and the
-#: periodic sweep every minute): a killed task is queued again well within 2 minutes.
-HEARTBEAT_EVERY = timedelta(seconds=10)
-HEARTBEAT_STALE = timedelta(seconds=30)
+#: counts as lost (three beats missed). The consumer's stale watch looks every 10 s (and the
+#: periodic sweep every minute): a killed task is queued again within 30 s.
+HEARTBEAT_EVERY = timedelta(seconds=5)
+HEARTBEAT_STALE = timedelta(seconds=20)
 ERROR_MAX = 4000
 TaskResult = TypeVar("TaskResult")
 
