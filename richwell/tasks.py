@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -140,22 +139,24 @@ _watching = threading.Lock()
 _watch_started = False
 
 
-def start_stale_watch(app, every: float = STALE_WATCH_SECONDS) -> bool:
+def start_stale_watch(app, every: float = STALE_WATCH_SECONDS) -> threading.Event | None:
     """In a consumer process: a thread that runs the stale sweep every few seconds beside the
     workers, so a killed task is found even while every worker is busy with long tasks (the
     periodic `requeue_stale_jobs` is a queue message and waits for a free worker). Started once
-    per process (the consumer's startup hook runs per worker); returns whether it started."""
+    per process (the consumer's startup hook runs per worker). Returns the event that stops it,
+    or None when a watch runs already."""
     global _watch_started
     with _watching:
         if _watch_started:
-            return False
+            return None
         _watch_started = True
+    stop = threading.Event()
 
     def watch() -> None:
+        global _watch_started
         from richwell.services.platform import jobs
 
-        while True:
-            time.sleep(every)
+        while not stop.wait(every):
             try:
                 with app.app_context():
                     handed = jobs.requeue_stale()
@@ -163,9 +164,11 @@ def start_stale_watch(app, every: float = STALE_WATCH_SECONDS) -> bool:
                     log.warning("stale watch: queued %s lost job run(s) again", handed)
             except Exception:  # noqa: BLE001 - the database may be down; try again next time
                 log.exception("stale watch failed")
+        with _watching:
+            _watch_started = False
 
     threading.Thread(target=watch, name="richwell-stale-watch", daemon=True).start()
-    return True
+    return stop
 
 
 def enqueue(task, *args):

@@ -84,17 +84,25 @@ def test_the_sweep_runs_every_minute_and_the_consumer_watches_every_15_seconds()
     assert jobs.HEARTBEAT_STALE + period <= timedelta(minutes=2)
 
 
-def test_the_stale_watch_finds_a_lost_run_without_a_free_worker(app, monkeypatch):
-    monkeypatch.setattr(tasks, "_watch_started", False)
+def test_the_stale_watch_finds_a_lost_run_without_a_free_worker(app):
     student = make_student()
     lost = _running(student, started_ago=timedelta(minutes=3), beat_ago=timedelta(minutes=2))
-    assert tasks.start_stale_watch(app, every=0.05) is True
-    assert tasks.start_stale_watch(app, every=0.05) is False  # once per process
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _runs("recalculate_gpa")[0].outcome == "RUNNING":
-        db.session.rollback()
-        time.sleep(0.05)
-    assert db.session.get(JobRun, lost.id).outcome == "REQUEUED"
+    stop = tasks.start_stale_watch(app, every=0.05)
+    try:
+        assert stop is not None
+        assert tasks.start_stale_watch(app, every=0.05) is None  # once per process
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _runs("recalculate_gpa")[0].outcome == "RUNNING":
+            db.session.rollback()
+            time.sleep(0.05)
+        assert db.session.get(JobRun, lost.id).outcome == "REQUEUED"
+    finally:
+        if stop is not None:
+            stop.set()
+    deadline = time.monotonic() + 5
+    while tasks._watch_started and time.monotonic() < deadline:  # the thread ended
+        time.sleep(0.02)
+    assert tasks._watch_started is False
 
 
 def test_recovery_and_watched_work_go_before_bulk_work_in_the_queue():
