@@ -1,6 +1,7 @@
 """Richwell Colleges Portal: the app factory."""
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     from richwell import models  # noqa: F401  (every table registered before migrate)
     from richwell.extensions import csrf, db, limiter, login_manager, migrate
-    from richwell.services.platform import accounts
+    from richwell.services.platform import accounts, outages
 
     db.init_app(app)
     with app.app_context():
@@ -49,6 +50,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    outages.watch_rate_limiter(logging.getLogger("flask-limiter"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."

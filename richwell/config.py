@@ -62,6 +62,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Rate limits: Redis storage shared by every web node when configured.
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down must not take sign-in and the API down with it: limits move to this
+        # process's memory until Redis answers again, and any other limiter error lets the
+        # request through (logged and counted, see services.platform.outages).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {},
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         # API (README "API"): per address when anonymous, per user with a credential.
@@ -72,6 +78,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HUEY_IMMEDIATE": _bool(os.environ.get("HUEY_IMMEDIATE"), env == "testing"),
         "HUEY_NAME": os.environ.get("HUEY_NAME", "richwell"),  # a test's consumer gets queues of its own
         "HUEY_SQLITE_PATH": os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE / "huey.db")),
+        # Files (services.platform.storage): a local folder per area by default; S3-compatible
+        # object storage (MinIO, Ceph, AWS) when several web nodes must see the same files.
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "folder"),
+        "STORAGE_FOLDER": os.environ.get("STORAGE_FOLDER", str(INSTANCE / "files")),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "S3_BUCKET": os.environ.get("S3_BUCKET") or None,
+        "S3_REGION": os.environ.get("S3_REGION") or None,
+        "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
         "RECEIPT_FOLDER": os.environ.get("RECEIPT_FOLDER", str(INSTANCE / "receipts")),
         "EXPORT_FOLDER": os.environ.get("EXPORT_FOLDER", str(INSTANCE / "exports")),

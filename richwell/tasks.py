@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import NamedTuple
 from flask import current_app, has_app_context
 from huey import Huey, crontab
 from huey.exceptions import CancelExecution
-from huey.storage import RedisStorage, SqliteStorage
+from huey.storage import PriorityRedisStorage, SqliteStorage
 
 from richwell.services.platform import queue
 
@@ -60,7 +61,7 @@ _configured: _QueueConfig | None = None
 
 
 def configure(app) -> None:
-    """Point the queue at the app's config: RedisStorage with REDIS_URL, a SQLite file at
+    """Point the queue at the app's config: Redis with REDIS_URL, a SQLite file at
     HUEY_SQLITE_PATH otherwise, in-process with HUEY_IMMEDIATE. Register it with the services."""
     global _configured
     wanted = _QueueConfig(app.config.get("HUEY_NAME", "richwell"), app.config.get("REDIS_URL"),
@@ -68,7 +69,9 @@ def configure(app) -> None:
     if wanted != _configured:  # each test builds an app: keep the storage while nothing changed
         huey.name = wanted.name
         if wanted.redis_url:
-            huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": wanted.redis_url}
+            # The priority queue (a sorted set; Redis 5+): the stale sweep and a re-queued import
+            # chunk go before thousands of receipt PDFs waiting behind them.
+            huey.storage_class, huey.storage_kwargs = PriorityRedisStorage, {"url": wanted.redis_url}
         else:
             Path(wanted.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
             huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": wanted.sqlite_path}
@@ -78,6 +81,9 @@ def configure(app) -> None:
     queue.register(_PORTAL_QUEUE)
 
 
+#: Queue priorities (higher first; the rest 0): recovery before interactive work before bulk.
+PRIORITY = {"sweep": 100, "interactive": 50}
+
 # Every task by name (the stale sweep and `jobs retry` queue a run again from its record),
 # and every periodic one with its schedule as people read it and its period.
 REGISTRY: dict = {}
@@ -86,10 +92,11 @@ HOUR, DAY, WEEK, MONTH = timedelta(hours=1), timedelta(days=1), timedelta(weeks=
 
 
 def job(*, retries: int = 3, retry_delay: int = 30, time_limit: int = 600, periodic=None,
-        schedule: str | None = None, period: timedelta | None = None):
+        schedule: str | None = None, period: timedelta | None = None, priority: int | None = None):
     """Declare a task: app context, a job-run record, retries with backoff on transient errors
-    (the delay doubles: 30 s, 60 s, 120 s), a time limit, and for periodic tasks a lock so two
-    consumers never run the same schedule at once. `.call_local()` runs the body directly."""
+    (the delay doubles: 30 s, 60 s, 120 s), a time limit, a priority (higher runs first; see
+    PRIORITY), and for periodic tasks a lock so two consumers never run the same schedule at
+    once. `.call_local()` runs the body directly."""
 
     def decorate(fn):
         name = fn.__name__
@@ -117,14 +124,51 @@ def job(*, retries: int = 3, retry_delay: int = 30, time_limit: int = 600, perio
             PERIODIC[name] = (schedule or "", period or DAY)
             locked = huey.lock_task(f"periodic:{name}")(run)
             wrapper = huey.periodic_task(periodic, retries=retries, retry_delay=retry_delay, retry_backoff=2,
-                                         context=True, timeout=time_limit, name=name)(locked)
+                                         context=True, timeout=time_limit, name=name, priority=priority)(locked)
         else:
             wrapper = huey.task(retries=retries, retry_delay=retry_delay, retry_backoff=2, context=True,
-                                timeout=time_limit, name=name)(run)
+                                timeout=time_limit, name=name, priority=priority)(run)
         REGISTRY[name] = wrapper
         return wrapper
 
     return decorate
+
+
+STALE_WATCH_SECONDS = 10
+_watching = threading.Lock()
+_watch_started = False
+
+
+def start_stale_watch(app, every: float = STALE_WATCH_SECONDS) -> threading.Event | None:
+    """In a consumer process: a thread that runs the stale sweep every few seconds beside the
+    workers, so a killed task is found even while every worker is busy with long tasks (the
+    periodic `requeue_stale_jobs` is a queue message and waits for a free worker). Started once
+    per process (the consumer's startup hook runs per worker). Returns the event that stops it,
+    or None when a watch runs already."""
+    global _watch_started
+    with _watching:
+        if _watch_started:
+            return None
+        _watch_started = True
+    stop = threading.Event()
+
+    def watch() -> None:
+        global _watch_started
+        from richwell.services.platform import jobs
+
+        while not stop.wait(every):
+            try:
+                with app.app_context():
+                    handed = jobs.requeue_stale()
+                if handed:
+                    log.warning("stale watch: queued %s lost job run(s) again", handed)
+            except Exception:  # noqa: BLE001 - the database may be down; try again next time
+                log.exception("stale watch failed")
+        with _watching:
+            _watch_started = False
+
+    threading.Thread(target=watch, name="richwell-stale-watch", daemon=True).start()
+    return stop
 
 
 def enqueue(task, *args):
@@ -245,10 +289,12 @@ def monthly_archive() -> dict | None:
     return archive.run()
 
 
-@job(periodic=crontab(minute="*/10"), schedule="every 10 minutes", period=timedelta(minutes=10), retries=1,
-     time_limit=300)
+# Every minute, as a backstop and for the Jobs page: each consumer's stale watch already looks
+# every 10 s (heartbeats every 5 s, stale after 20 s; README "Background jobs").
+@job(periodic=crontab(minute="*"), schedule="every minute", period=timedelta(minutes=1), retries=1,
+     time_limit=300, priority=PRIORITY["sweep"])
 def requeue_stale_jobs() -> int:
-    """Queue again every run left PENDING (queue was down) or RUNNING past its time limit."""
+    """Queue again every run left PENDING (queue was down) or RUNNING with a stale heartbeat."""
     from richwell.services.platform import jobs
 
     return jobs.requeue_stale()
@@ -263,7 +309,7 @@ def send_outbox() -> dict:
     return outbox.deliver()
 
 
-@job(retries=3, time_limit=1800)
+@job(retries=3, time_limit=1800, priority=PRIORITY["interactive"])  # a cashier watches its progress
 def import_payment_rows(import_id: int, first_row_id: int, last_row_id: int) -> dict:
     """Record one chunk of an online-payment import (each row once, whatever the retries)."""
     from richwell.services import finance
@@ -278,8 +324,7 @@ def generate_receipt_pdf(payment_id: int) -> str | None:
     """Write one receipt's PDF (queued after the payment commits; safe to repeat)."""
     from richwell.services import finance
 
-    path = finance.ensure_pdf(payment_id)
-    return str(path) if path else None
+    return finance.ensure_pdf(payment_id)
 
 
 @job(periodic=crontab(minute="5"), schedule="hourly at :05", period=HOUR, time_limit=1800)

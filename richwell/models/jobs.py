@@ -46,6 +46,8 @@ class JobRun(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written every few seconds by the worker running it: a stale one means the worker died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def duration(self) -> float | None:

@@ -1,6 +1,8 @@
 """Public pages and health checks (no sign-in)."""
 from __future__ import annotations
 
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -22,7 +24,7 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from richwell.extensions import csrf, db, limiter
 from richwell.models import DocumentKind
 from richwell.services import admissions, documents, finance
-from richwell.services.platform import settings
+from richwell.services.platform import outages, settings
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import discard
 from richwell.web.forms import apply_errors
@@ -48,13 +50,19 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database and (when configured) Redis answer; otherwise 503 naming which."""
+    """Ready for traffic when the database answers (required: 503 otherwise). Redis is
+    "degraded", not required: without it sign-in and payments still work (limits in memory,
+    queued work left for the stale sweep), so a Redis outage keeps every node in the load
+    balancer and only says so."""
     checks: dict[str, str] = {}
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        discard()
+        try:
+            discard()
+        except Exception:  # noqa: BLE001 - the rollback needs the connection that failed
+            pass
         checks["database"] = f"unavailable: {type(exc).__name__}"
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
@@ -65,9 +73,20 @@ def readyz():
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"unavailable: {type(exc).__name__}"
-    failing = [name for name, state in checks.items() if state != "ok"]
-    body = {"status": "ready" if not failing else "unavailable", "checks": checks, "failing": failing}
-    return jsonify(body), (200 if not failing else 503)
+    failing = [name for name in REQUIRED if checks.get(name, "ok") != "ok"]
+    degraded = [name for name, state in checks.items() if state != "ok" and name not in REQUIRED]
+    status = "unavailable" if failing else ("degraded" if degraded else "ready")
+    body = {"status": status, "checks": checks, "failing": failing, "degraded": degraded,
+            "counters": outages.counts()}
+    response = jsonify(body)
+    response.status_code = 503 if failing else 200
+    if failing:
+        response.headers["Retry-After"] = str(outages.RETRY_AFTER_SECONDS)
+    return response
+
+
+#: What /readyz requires; everything else it checks only marks the node degraded.
+REQUIRED = ("database",)
 
 
 # --- the online application -------------------------------------------------------------------
@@ -201,10 +220,10 @@ def application_document(document_id: int):
     if refused is not None:
         return refused
     try:
-        document, path = admissions.document_for_viewer(current_user, document_id)
+        document, content = admissions.document_for_viewer(current_user, document_id)
     except NotFound:
         abort(404)
-    response = send_file(path, mimetype=document.content_type, download_name=document.original_name,
+    response = send_file(io.BytesIO(content), mimetype=document.content_type, download_name=document.original_name,
                          as_attachment=request.args.get("download") == "1", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -5,6 +5,8 @@ may open a receipt; cashiers and admins may reverse it; everyone else gets 404.
 """
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -46,8 +48,8 @@ def show(receipt_number: str):
 def pdf(receipt_number: str):
     """The receipt as PDF: the stored file, regenerated on the spot when missing."""
     payment = _receipt(receipt_number)
-    path = finance.pdf_for(payment)
-    return send_file(path, mimetype="application/pdf", as_attachment=False,
+    content = finance.pdf_for(payment)
+    return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=False,
                      download_name=f"{payment.receipt_number}.pdf", max_age=0)
 
 

@@ -465,11 +465,11 @@ def test_applications_list_filters_by_program_type_date_and_document_status(monk
     assert ids(date_to=date.fromordinal(clock.today().toordinal() - 1)) == []
 
 
-def test_upload_staging_folder_is_left_empty_after_success():
+def test_no_temporary_upload_file_is_left_after_success():
     program = open_admissions()
     admissions.submit_application(documents=documents(), **application_values(program))
-    staging = Path(current_app.config["UPLOAD_FOLDER"]) / ".staging"
-    assert os.listdir(staging) == []
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    assert [name for name in os.listdir(folder) if name.startswith(".")] == []
 
 
 def test_missing_values_are_field_errors_not_crashes():

@@ -165,7 +165,7 @@ def test_a_run_left_running_past_its_time_limit_is_queued_again_once(monkeypatch
 
 def test_the_web_keeps_working_when_the_queue_is_unreachable():
     """A task that cannot be queued (Redis down) is kept PENDING and queued by the sweep."""
-    from huey import RedisHuey
+    from huey import PriorityRedisHuey as RedisHuey
 
     dead = RedisHuey("richwell-down", url="redis://127.0.0.1:1/0", immediate=False)
     original_storage, original_immediate = tasks.huey.storage, tasks.huey._immediate
@@ -205,7 +205,7 @@ def test_a_grade_finalization_while_the_queue_is_down_leaves_its_gpa_work_for_th
 
 
 def test_queue_state_reports_an_unreachable_queue():
-    from huey import RedisHuey
+    from huey import PriorityRedisHuey as RedisHuey
 
     dead = RedisHuey("richwell-down", url="redis://127.0.0.1:1/0", immediate=False)
     original = tasks.huey.storage

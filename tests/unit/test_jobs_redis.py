@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from huey import RedisHuey
+from huey import PriorityRedisHuey as RedisHuey  # the portal queue is the priority one
 from sqlalchemy import select
 
 from richwell import tasks

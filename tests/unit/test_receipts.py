@@ -9,6 +9,7 @@ from sqlalchemy import select
 from richwell.extensions import db
 from richwell.models import JobRun, Payment
 from richwell.services.finance import ledger, receipts
+from richwell.services.platform import storage
 from tests.factories import make_cashier, make_enrollment, pay
 
 
@@ -21,23 +22,27 @@ def test_the_queue_writes_the_receipt_pdf_after_the_payment_commits(app):
     result = pay(make_enrollment(), "1500.00")  # the queue runs immediately in tests
     payment = _payment(result.payment_id)
     assert payment.receipt_pdf_path == receipts.pdf_relative_path(result.receipt_number)
-    path = receipts.pdf_for(payment)
-    assert path.read_bytes().startswith(b"%PDF")
+    assert receipts.pdf_for(payment).startswith(b"%PDF")
+    assert storage.exists(receipts.pdf_key(payment.receipt_pdf_path))
 
 
 def test_writing_a_receipt_pdf_twice_is_harmless():
     result = pay(make_enrollment(), "100.00")
     first = receipts.ensure_pdf(result.payment_id)
-    stamp = first.stat().st_mtime_ns
+    path = storage.backend().path(first)  # the folder backend in these tests
+    stamp = path.stat().st_mtime_ns
     assert receipts.ensure_pdf(result.payment_id) == first
-    assert first.stat().st_mtime_ns == stamp
+    assert path.stat().st_mtime_ns == stamp
 
 
 def test_a_missing_pdf_is_regenerated_on_demand():
     result = pay(make_enrollment(), "100.00")
-    path = receipts.pdf_for(_payment(result.payment_id))
-    path.unlink()
-    assert receipts.pdf_for(_payment(result.payment_id)).exists()
+    payment = _payment(result.payment_id)
+    key = receipts.pdf_key(payment.receipt_pdf_path)
+    storage.delete(key)
+    assert not storage.exists(key)
+    assert receipts.pdf_for(_payment(result.payment_id)).startswith(b"%PDF")
+    assert storage.exists(key)
 
 
 def test_the_hourly_sweep_writes_pdfs_the_queue_missed(monkeypatch):
@@ -74,7 +79,8 @@ def test_a_reversed_receipt_gets_a_void_pdf():
     ledger.reverse_payment(result.payment_id, "Paid twice by mistake", cashier)
     payment = _payment(result.payment_id)
     assert payment.receipt_pdf_path.endswith("-VOID.pdf")
-    assert receipts.pdf_for(payment).exists()
+    assert receipts.pdf_for(payment).startswith(b"%PDF")
+    assert storage.exists(receipts.pdf_key(payment.receipt_pdf_path))
 
 
 def test_receipt_data_carries_what_is_printed():

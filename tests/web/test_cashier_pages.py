@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 from richwell.extensions import db
 from richwell.models import MonthBucket, Payment
 from richwell.services.finance import ledger, permits, receipts
+from richwell.services.platform import storage
 from tests.confirming import confirmed_post
 from tests.factories import make_enrollment, make_student, pay
 
@@ -262,13 +263,15 @@ def test_receipt_page_prints_on_a_half_sheet_and_links_the_pdf(as_role):
 def test_receipt_pdf_downloads_and_is_regenerated_when_missing(app, as_role):
     client, _ = as_role("cashier")
     result = pay(make_enrollment(), "100.00")
-    path = receipts.pdf_for(db.session.get(Payment, result.payment_id))
-    path.unlink()
+    payment = db.session.get(Payment, result.payment_id)
+    receipts.pdf_for(payment)
+    key = receipts.pdf_key(payment.receipt_pdf_path)
+    storage.delete(key)  # the queue's file lost (a killed consumer, an emptied store)
     response = client.get(f"/receipts/{result.receipt_number}/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
     response.close()
-    assert path.exists()
+    assert storage.exists(key)
 
 
 def test_the_owning_student_opens_their_receipt_and_nobody_else(client, login, as_role):

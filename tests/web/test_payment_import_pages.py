@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from huey import RedisHuey
+from huey import PriorityRedisHuey as RedisHuey  # the portal queue is the priority one
 from sqlalchemy import func, select
 
 from richwell import tasks

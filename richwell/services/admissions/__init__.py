@@ -35,7 +35,7 @@ from .students import (
     update_profile,
 )
 from .uploads import CheckedFile, StagedFiles, check_file
-from .uploads import path_of as upload_path
+from .uploads import read as read_upload
 from .validation import check_documents, validate_applicant, validate_application
 
 __all__ = [
@@ -80,7 +80,7 @@ __all__ = [
     "subjects_for_credit",
     "submit_application",
     "update_profile",
-    "upload_path",
+    "read_upload",
     "validate_applicant",
     "validate_application",
 ]

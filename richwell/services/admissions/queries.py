@@ -3,7 +3,6 @@ documents, and the programs an applicant may choose."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
@@ -20,6 +19,7 @@ from richwell.models import (
     Student,
     User,
 )
+from richwell.services.platform import storage
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import NotFound
 from richwell.services.platform.limits import STAFF_PAGE_SIZE
@@ -47,8 +47,8 @@ def review_of(student_id: int) -> AdmissionReview | None:
     return db.session.scalar(select(AdmissionReview).where(AdmissionReview.student_id == student_id))
 
 
-def document_for_viewer(viewer: User | None, document_id: int) -> tuple[ApplicationDocument, Path]:
-    """An uploaded document and its file, for the owning student, admission staff and
+def document_for_viewer(viewer: User | None, document_id: int) -> tuple[ApplicationDocument, bytes]:
+    """An uploaded document and its file's bytes, for the owning student, admission staff and
     registrars only; for anyone else it does not exist."""
     document = db.session.get(ApplicationDocument, document_id)
     if document is None or viewer is None:
@@ -56,10 +56,11 @@ def document_for_viewer(viewer: User | None, document_id: int) -> tuple[Applicat
     owner = viewer.role == Role.STUDENT.value and document.student.user_id == viewer.id
     if not owner and viewer.role not in DOCUMENT_STAFF:
         raise NotFound("That document does not exist.")
-    path = uploads.path_of(document.stored_name)
-    if not path.is_file():
-        raise NotFound("That document's file is missing; ask the student to upload it again.")
-    return document, path
+    try:
+        content = uploads.read(document.stored_name)
+    except storage.StoredFileMissing:
+        raise NotFound("That document's file is missing; ask the student to upload it again.") from None
+    return document, content
 
 
 def _manila_start(day: date) -> datetime:

@@ -1,20 +1,17 @@
-"""Uploaded files: judged by their bytes, staged under a temporary name, and moved into
-UPLOAD_FOLDER only once the database transaction that records them has committed."""
+"""Uploaded files: judged by their bytes, stored (services.platform.storage, area `uploads`)
+by the transaction that records them, and deleted again if that transaction rolls back."""
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
-from flask import current_app
-
+from richwell.services.platform import storage
 from richwell.services.platform.errors import ValidationError
 from richwell.services.platform.unit_of_work import after_commit, after_rollback
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-STAGING = ".staging"
 
 # What an upload arrives as: its bytes, or a readable stream (a form's file).
 UploadSource = bytes | bytearray | memoryview | IO[bytes]
@@ -90,21 +87,27 @@ def check_file(source: UploadSource, field_name: str, label: str) -> CheckedFile
     return CheckedFile(data, detected.content_type, detected.extension)
 
 
-def upload_folder() -> Path:
-    """The folder uploads live in (outside static), with its staging folder."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    (folder / STAGING).mkdir(parents=True, exist_ok=True)
-    return folder
+#: The storage area of uploaded documents (services.platform.storage; UPLOAD_FOLDER on disk).
+UPLOAD_AREA = "uploads"
+
+
+def key_of(stored_name: str) -> str:
+    """The storage key of a stored upload; refuses anything that is not a bare generated name."""
+    if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
+        raise ValueError("not a stored upload name")
+    return f"{UPLOAD_AREA}/{stored_name}"
 
 
 @dataclass
 class StagedFiles:
-    """Files written under their final random names inside the staging folder.
+    """Files stored under fresh random names by the unit of work that records them.
 
-    Made inside the unit of work that records them. The first `write` asks that unit to
-    `promote()` them once it has committed (same filesystem: an atomic rename) and to
-    `discard()` them if it rolls back (the commit itself failing included), so a refused or
-    failed transaction leaves no file and no record is left without its file.
+    The first `write` asks that unit to `discard()` them if it rolls back (the commit itself
+    failing included), so a refused or failed transaction leaves no file behind, and to
+    `promote()` once it has committed, which deletes the files the new ones replaced. A record
+    never points at a file that is not there: the file is written before the row commits.
+    (A process killed between the write and the commit leaves an unreferenced file, never a
+    row without its file.)
     """
 
     names: list[str] = field(default_factory=list)
@@ -112,11 +115,10 @@ class StagedFiles:
     promoting: bool = False
 
     def write(self, data: bytes, extension: str) -> str:
-        """Stage one file (inside the unit of work that records it); returns its stored name."""
-        folder = upload_folder()
+        """Store one file (inside the unit of work that records it); returns its stored name."""
         stored_name = f"{secrets.token_hex(16)}.{extension}"
-        with open(folder / STAGING / stored_name, "xb") as handle:
-            handle.write(data)
+        kind = next((k for k in SIGNATURES if k.extension == extension), None)
+        storage.put(key_of(stored_name), data, kind.content_type if kind else None)
         self.names.append(stored_name)
         if not self.promoting:
             after_commit(self.promote)
@@ -125,26 +127,20 @@ class StagedFiles:
         return stored_name
 
     def promote(self) -> None:
-        """Move the staged files into place and delete the files they replaced."""
-        folder = upload_folder()
-        for name in self.names:
-            os.replace(folder / STAGING / name, folder / name)
+        """The records committed: the new files stay, the files they replaced go."""
         self.names = []
         for name in self.obsolete:  # replaced documents: their rows are gone, so are they
-            (folder / name).unlink(missing_ok=True)
+            storage.delete(key_of(name))
         self.obsolete = []
 
     def discard(self) -> None:
-        """Delete the staged files (the transaction that would have recorded them failed)."""
-        folder = upload_folder()
+        """Delete the new files (the transaction that would have recorded them failed)."""
         for name in self.names:
-            (folder / STAGING / name).unlink(missing_ok=True)
+            storage.delete(key_of(name))
         self.names = []
         self.obsolete = []
 
 
-def path_of(stored_name: str) -> Path:
-    """Where a stored upload lives; refuses anything that is not a bare generated name."""
-    if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
-        raise ValueError("not a stored upload name")
-    return upload_folder() / stored_name
+def read(stored_name: str) -> bytes:
+    """The bytes of a stored upload; storage.StoredFileMissing when the file is gone."""
+    return storage.get(key_of(stored_name))

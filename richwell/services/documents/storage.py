@@ -1,6 +1,6 @@
-"""Where uploaded signed scans live: the same folder and staging as the application uploads
-(written under a random name, moved into place only once the release has committed). The two
-functions below are the only file I/O of documents, so the storage behind them can change."""
+"""Where uploaded signed scans live: staged like the application uploads (under a random name,
+through the platform storage interface, moved into place only once the release has committed).
+The two functions below are the only file I/O of documents."""
 from __future__ import annotations
 
 from richwell.services import admissions
@@ -13,4 +13,4 @@ def store_scan(data: bytes, extension: str) -> str:
 
 def read_scan(stored_name: str) -> bytes:
     """The bytes of a stored scan."""
-    return admissions.upload_path(stored_name).read_bytes()
+    return admissions.read_upload(stored_name)

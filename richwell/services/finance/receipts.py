@@ -3,21 +3,17 @@ payment commits, re-runnable, regenerated on demand when missing)."""
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from richwell.extensions import db
 from richwell.models import Payment, PaymentKind, PaymentMethod, Student, TermEnrollment, User
-from richwell.services.platform import papers, school
+from richwell.services.platform import papers, school, storage
 from richwell.services.platform.clock import MANILA, to_manila
 from richwell.services.platform.errors import NotFound
 from richwell.services.platform.paper_pdf import PaperPDF, latin1
@@ -28,6 +24,7 @@ from .access import is_finance_staff, sees_student
 log = logging.getLogger(__name__)
 
 RECEIPT_NUMBER_RE = re.compile(r"^OR-\d{4}-\d{6}$")
+RECEIPT_AREA = "receipts"
 
 
 def receipt_path(receipt_number: str) -> str:
@@ -210,58 +207,54 @@ def render_pdf(data: ReceiptData) -> bytes:
     return bytes(pdf.output())
 
 
-def _folder() -> Path:
-    return Path(current_app.config["RECEIPT_FOLDER"])
-
-
 def pdf_relative_path(receipt_number: str, void: bool = False) -> str:
-    """Where a receipt's PDF lives under RECEIPT_FOLDER; a reversed one gets its own VOID file."""
+    """Where a receipt's PDF lives in the receipts area (`payments.receipt_pdf_path`); a
+    reversed one gets its own VOID file."""
     return f"{receipt_number[3:7]}/{receipt_number}{'-VOID' if void else ''}.pdf"
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
-    """A temporary file renamed into place: a reader never sees half a PDF."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".receipt-", suffix=".pdf")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    os.replace(tmp, target)
+def pdf_key(relative: str) -> str:
+    """The storage key of a receipt PDF (services.platform.storage)."""
+    return f"{RECEIPT_AREA}/{relative}"
 
 
-def ensure_pdf(payment_id: int, *, force: bool = False) -> Path | None:
+def ensure_pdf(payment_id: int, *, force: bool = False) -> str | None:
     """Write the payment's receipt PDF if it is missing (or `force`), record where, and return
-    the file. Safe to run twice or concurrently (atomic rename; same content)."""
+    its storage key. Safe to run twice or concurrently (whole-file writes; same content)."""
     with unit_of_work():
         payment = db.session.get(Payment, payment_id)
         if payment is None or payment.is_reversal or payment.receipt_number is None:
             return None
         number = payment.receipt_number
         relative = pdf_relative_path(number, void=payment.reversal is not None)
-        target = _folder() / relative
-        if target.exists() and payment.receipt_pdf_path == relative and not force:
-            return target
+        key = pdf_key(relative)
+        if payment.receipt_pdf_path == relative and not force and storage.exists(key):
+            return key
         loaded = _load(number)
         if loaded is None:  # pragma: no cover - the payment was read just above
             return None
-        _write_atomically(target, render_pdf(receipt_data(loaded)))
+        storage.put(key, render_pdf(receipt_data(loaded)), "application/pdf")
         if payment.receipt_pdf_path != relative:
             db.session.execute(update(Payment).where(Payment.id == payment_id).values(receipt_pdf_path=relative)
                                .execution_options(synchronize_session=False))
-    return target
+    return key
 
 
-def pdf_for(payment: Payment) -> Path:
-    """The receipt PDF for download: the stored file, regenerated first when missing."""
+def pdf_for(payment: Payment) -> bytes:
+    """The receipt PDF for download: the stored file, written on the spot when it is missing
+    (the queue's task was lost, or the store was emptied), so nobody waits for the sweep."""
     if payment.receipt_number is None:
         raise NotFound("That receipt does not exist.")
     relative = pdf_relative_path(payment.receipt_number, void=payment.reversal is not None)
-    target = _folder() / relative
-    if not target.exists() or payment.receipt_pdf_path != relative:
-        written = ensure_pdf(payment.id, force=not target.exists())
-        if written is None:  # pragma: no cover - a receipt always belongs to a payment
-            raise NotFound("That receipt does not exist.")
-        target = written
-    return target
+    if payment.receipt_pdf_path == relative:
+        try:
+            return storage.get(pdf_key(relative))
+        except storage.StoredFileMissing:
+            log.warning("receipt PDF %s missing from storage; writing it again", relative)
+    key = ensure_pdf(payment.id, force=True)
+    if key is None:  # pragma: no cover - a receipt always belongs to a payment
+        raise NotFound("That receipt does not exist.")
+    return storage.get(key)
 
 
 def queue_pdf(payment_id: int) -> None:

@@ -8,14 +8,19 @@ Rules (README "Background jobs"):
 - The time limit is soft on thread workers: a run that finishes late is recorded FAILED
   ("exceeded its time limit"; the work it committed stands, every task being idempotent);
   PostgreSQL cancels any single statement running past it (statement_timeout).
-- Huey never redelivers a message whose worker was killed, so a run left RUNNING past its
-  time limit (plus a grace minute), or left PENDING because the queue was unreachable, is
-  handed to a fresh queue message by `requeue_stale` (REQUEUED). Database state, not the
-  queue, makes the second execution harmless.
+- Huey never redelivers a message whose worker was killed. So a running task's worker writes
+  a heartbeat on its run every HEARTBEAT_EVERY; a run whose heartbeat is older than
+  HEARTBEAT_STALE (its worker was killed, or lost the database for that long), or, for a run
+  without a heartbeat, one left RUNNING past its time limit plus a grace minute, or one left
+  PENDING because the queue was unreachable, is handed to a fresh queue message by
+  `requeue_stale` (REQUEUED), which each consumer runs every 10 s beside its workers (and the
+  queue every minute): a killed task is queued again within 30 s. Database state, not
+  the queue, makes the second execution harmless.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -24,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from richwell.extensions import db
@@ -39,6 +44,11 @@ from .unit_of_work import discard, unit_of_work
 log = logging.getLogger(__name__)
 OUT = JobOutcome
 STALE_GRACE = timedelta(minutes=1)
+#: How often a running task says it is alive, and how old that word may get before the run
+#: counts as lost (three beats missed). The consumer's stale watch looks every 10 s (and the
+#: periodic sweep every minute): a killed task is queued again within 30 s.
+HEARTBEAT_EVERY = timedelta(seconds=5)
+HEARTBEAT_STALE = timedelta(seconds=20)
 ERROR_MAX = 4000
 TaskResult = TypeVar("TaskResult")
 
@@ -86,7 +96,40 @@ def start_run(task: str, args: list[Any], *, queue_id: str | None, time_limit: i
         else:
             run.attempt += 1
         run.outcome, run.started_at, run.finished_at, run.time_limit = OUT.RUNNING.value, now(), None, time_limit
+        run.heartbeat_at = run.started_at
     return run.id
+
+
+class Heartbeat:
+    """A thread beside a running task that stamps `heartbeat_at` on its run every
+    HEARTBEAT_EVERY, on a connection of its own (the task's transaction may be long, and a beat
+    must not wait for it). It stops with the task; if the process dies, so do the beats."""
+
+    def __init__(self, run_id: int, every: timedelta | None = None) -> None:
+        self.run_id, self.every = run_id, (every or HEARTBEAT_EVERY).total_seconds()
+        self.engine = db.engine  # read here: the thread has no app context
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        table = JobRun.__table__
+        while not self.stopped.wait(self.every):
+            try:
+                # Its own short transaction (engine.begin), outside any unit of work by design.
+                with self.engine.begin() as connection:
+                    connection.execute(update(table).where(table.c.id == self.run_id,
+                                                           table.c.outcome == OUT.RUNNING.value)
+                                       .values(heartbeat_at=now()))
+            except Exception as exc:  # noqa: BLE001 - a missed beat is what the sweep watches for
+                log.warning("job run %s: heartbeat not written: %s", self.run_id, exc)
 
 
 def _finish(run_id: int, outcome: JobOutcome, *, counts: dict[str, Any] | None = None,
@@ -124,7 +167,8 @@ def run_tracked(task: str, fn: Callable[..., TaskResult], args: tuple[Any, ...],
     started = time.monotonic()
     try:
         _statement_timeout(time_limit)
-        result = fn(*args)
+        with Heartbeat(run_id):
+            result = fn(*args)
     except BaseException as exc:
         retrying = is_transient(exc) and retries_left > 0
         _finish(run_id, OUT.RETRYING if retrying else OUT.FAILED, error=_error_text(exc))
@@ -154,22 +198,34 @@ def record_unqueued(task: str, args: list[Any], exc: BaseException) -> None:
         log.exception("could not record the unqueued task %s%r", task, args)
 
 
+def is_lost(run: JobRun, at: datetime) -> bool:
+    """A RUNNING run nobody is working on: its heartbeat stopped (HEARTBEAT_STALE), or, for a
+    run recorded without one, it is past its time limit plus a grace minute. A run that still
+    beats past its time limit is alive (the limit is soft on threads): it is not run twice."""
+    if run.heartbeat_at is not None:
+        return run.heartbeat_at + HEARTBEAT_STALE < at
+    return run.started_at is not None and run.started_at + timedelta(seconds=run.time_limit) + STALE_GRACE < at
+
+
 def stale_runs(at: datetime | None = None) -> list[JobRun]:
-    """Runs nobody will finish: PENDING (never queued), or RUNNING past limit + grace."""
+    """Runs nobody will finish: PENDING (never queued), or RUNNING but lost (`is_lost`)."""
     at = at or now()
     running = list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.RUNNING.value)))
     pending = list(db.session.scalars(select(JobRun).where(JobRun.outcome == OUT.PENDING.value)))
-    late = [r for r in running
-            if r.started_at and r.started_at + timedelta(seconds=r.time_limit) + STALE_GRACE < at]
-    return sorted(pending + late, key=lambda r: r.id)
+    return sorted(pending + [r for r in running if is_lost(r, at)], key=lambda r: r.id)
 
 
-def _hand_over(run: JobRun, outcome_before: str, note: str) -> bool:
+def _hand_over(run: JobRun, outcome_before: str, note: str, at: datetime | None = None) -> bool:
     """Mark one run REQUEUED if nobody else did (a conditional update: two sweeps at once
     requeue it once) and queue a fresh message with its arguments."""
     with unit_of_work():
+        claim = update(JobRun).where(JobRun.id == run.id, JobRun.outcome == outcome_before)
+        if outcome_before == OUT.RUNNING.value:
+            # The claim repeats the heartbeat test in SQL: a beat since the read keeps the run.
+            claim = claim.where(or_(JobRun.heartbeat_at.is_(None),
+                                    JobRun.heartbeat_at < (at or now()) - HEARTBEAT_STALE))
         claimed = rowcount(db.session.execute(
-            update(JobRun).where(JobRun.id == run.id, JobRun.outcome == outcome_before)
+            claim
             .values(outcome=OUT.REQUEUED.value, finished_at=now(),
                     error=((run.error or "") + "\n" + note).strip()[:ERROR_MAX])))
     if not claimed:
@@ -189,8 +245,8 @@ def requeue_stale(at: datetime | None = None) -> int:
     done = 0
     for run, outcome in ids:
         note = ("Queued by the stale sweep (the queue was unreachable)." if outcome == OUT.PENDING.value
-                else "Found still RUNNING past its time limit (worker lost); queued again.")
-        done += _hand_over(run, outcome, note)
+                else "Found RUNNING with no heartbeat (its worker was lost); queued again.")
+        done += _hand_over(run, outcome, note, at)
     return done
 
 
