@@ -172,7 +172,7 @@ def test_preview_marks_a_clash_before_submitting(w, student_client):
 
 def test_live_refresh_sends_every_card_and_the_counter_out_of_band(w, student_client):
     html = student_client.get(f"/student/enrollments/{w.te.id}/picker/live", headers=HX).get_data(as_text=True)
-    assert html.count('hx-swap-oob="true"') == 3  # two cards and the counter
+    assert html.count('hx-swap-oob="true"') == 4  # two cards, the counter and the block card
     assert f'id="subject-{w.it101.id}"' in html
 
 
