@@ -10,6 +10,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    send_from_directory,
     session,
     url_for,
 )
@@ -37,6 +38,13 @@ def index():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on pages that name no icon (PDFs, JSON): the same mark."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
 
 
 @bp.get("/healthz")
