@@ -150,6 +150,7 @@ def apply():
     form = _application_form()
     status = 200
     failure = None
+    reattach: dict[str, str] = {}
     if request.method == "POST":
         form.validate()  # CSRF is checked globally; the fields carry no validators of their own
         values = {name: form[name].data for name in APPLICATION_FIELDS}
@@ -176,9 +177,13 @@ def apply():
         placed = apply_errors(form, error)
         failure = "Some answers need attention: see the messages under the fields." if placed else error.message
         status = error.status
+        # Chosen files are not kept on a refused form (a browser cannot refill a file field, and
+        # an applicant's ID and school records are not stored for an application never sent):
+        # the page names each file chosen so the applicant attaches the same ones again.
+        reattach = {admissions.DOCUMENT_FIELDS[kind]: name[:120] for kind, name, _ in attached}
     transferee = form.admission_type.data == "TRANSFEREE"
     return render_template("public/apply.html", form=form, transferee=transferee, failure=failure,
-                           minimum=settings.get("min_monthly_commitment"),
+                           reattach=reattach, minimum=settings.get("min_monthly_commitment"),
                            months=settings.get("installment_months")), status
 
 
@@ -188,7 +193,7 @@ def apply_transferee_fields():
     form = _application_form(formdata=request.args)
     transferee = request.args.get("admission_type") == "TRANSFEREE"
     return render("public/apply.html", "public/_transferee_fields.html", form=form, transferee=transferee,
-                  swapped=True, failure=None, minimum=settings.get("min_monthly_commitment"),
+                  swapped=True, failure=None, reattach={}, minimum=settings.get("min_monthly_commitment"),
                   months=settings.get("installment_months"))
 
 
