@@ -54,6 +54,21 @@ OVERFLOW_JS = """() => {
           wide: wide.slice(0, 8)};
 }"""
 
+# Controls a thumb presses on a phone must be at least 44 px tall (links inside running text
+# are exempt, as in WCAG 2.5.5; check boxes and radios are pressed through their labels).
+TAP_JS = """() => {
+  const small = [];
+  const controls = document.querySelectorAll('main button, main .btn, main select, main summary, ' +
+    'main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), .topbar button, .topbar .bell');
+  for (const el of controls) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+    if (r.height < 43.5) small.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' +
+                                   (el.innerText || el.value || el.name || '').trim().slice(0, 30) + '" ' + Math.round(r.height) + 'px');
+  }
+  return small.slice(0, 8);
+}"""
+
 AXE_JS = """async () => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
                                          resultTypes: ['violations']});
@@ -129,6 +144,9 @@ class Visit:
             if width["scrollWidth"] > width["width"] or width["wide"]:
                 self.problems.append(f"{path}: wider than the {width['width']} px screen "
                                      f"(page {width['scrollWidth']} px): {width['wide']}")
+            small = self.page.evaluate(TAP_JS)
+            if small:
+                self.problems.append(f"{path}: tap targets under 44 px: {small}")
         if self.shots:
             Path(self.shots).mkdir(parents=True, exist_ok=True)
             slug = re.sub(r"[^a-zA-Z0-9]+", "-", _shape(path)).strip("-") or "root"
