@@ -46,7 +46,8 @@ OVERFLOW_JS = """() => {
     if (s.visibility === 'hidden' || s.position === 'fixed') continue;
     if ((r.right > limit || r.width > limit) && r.left > -50 && !held(el)) {
       wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+                (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.')
+                                                                  : '') +
                 ' right=' + Math.round(r.right) + ' width=' + Math.round(r.width));
     }
   }
@@ -63,15 +64,16 @@ TAP_JS = """() => {
   for (const el of controls) {
     const r = el.getBoundingClientRect();
     if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
-    if (r.height < 43.5) small.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' +
-                                   (el.innerText || el.value || el.name || '').trim().slice(0, 30) + '" ' + Math.round(r.height) + 'px');
+    const text = (el.innerText || el.value || el.name || '').trim().slice(0, 30);
+    if (r.height < 43.5) small.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + text + '" ' +
+                                   Math.round(r.height) + 'px');
   }
   return small.slice(0, 8);
 }"""
 
 AXE_JS = """async () => {
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
-                                         resultTypes: ['violations']});
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
   return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
     .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
 }"""
@@ -134,7 +136,8 @@ class Visit:
         status = response.status if response else 0
         if status >= 400:
             self.problems.append(f"{path}: answered {status}")
-        if self.page.url.endswith(".pdf") or "html" not in (response.headers.get("content-type", "") if response else ""):
+        content_type = response.headers.get("content-type", "") if response else ""
+        if self.page.url.endswith(".pdf") or "html" not in content_type:
             return []
         self.page.add_script_tag(content=self.axe)
         for violation in self.page.evaluate(AXE_JS):
@@ -150,7 +153,8 @@ class Visit:
         if self.shots:
             Path(self.shots).mkdir(parents=True, exist_ok=True)
             slug = re.sub(r"[^a-zA-Z0-9]+", "-", _shape(path)).strip("-") or "root"
-            self.page.screenshot(path=f"{self.shots}/{self.name}-{slug}.png", full_page=os.environ.get("RICHWELL_FULL_PAGE") == "1")
+            self.page.screenshot(path=f"{self.shots}/{self.name}-{slug}.png",
+                                 full_page=os.environ.get("RICHWELL_FULL_PAGE") == "1")
         return _links(self.page, self.base)
 
     def crawl(self, start: list[str]) -> None:

@@ -2,12 +2,45 @@
 the other offered subjects behind a filter, and the block card refreshed without a reload."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
 from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import SubjectEnrollment
-from tests.factories import make_student, new_offering, new_section, new_subject
-from tests.web.test_subject_picker import HX, student_client, w  # noqa: F401 - fixtures
+from tests.factories import (
+    make_enrollment,
+    make_program,
+    make_student,
+    make_term,
+    new_offering,
+    new_section,
+    new_subject,
+    pay_first_month,
+)
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def w():
+    program = make_program(code="BSIT")
+    term = make_term()
+    student = make_student(program=program, first_name="Maria")
+    te = make_enrollment(student, term)
+    pay_first_month(te)
+    sec = new_section(term, program, "BSIT-1A")
+    it101 = new_subject(program, "IT101", title="Programming 1")
+    it102 = new_subject(program, "IT102", title="Discrete Math")
+    new_offering(it101, sec, slots=[(0, "08:00", "09:30")])
+    new_offering(it102, sec, slots=[(0, "09:00", "10:00")])  # inside IT101's hours: the block clashes
+    return SimpleNamespace(program=program, term=term, student=student, te=te, sec=sec, it101=it101, it102=it102)
+
+
+@pytest.fixture
+def student_client(w, login):
+    return login(w.student.user)
 
 
 def _enrolled(te_id):
