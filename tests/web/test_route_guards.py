@@ -18,7 +18,7 @@ ROLE_PREFIXES = {
     "/admin/": {Role.ADMIN},
 }
 # Routes anyone may open: public pages, sign-in, health, static files, the public API.
-PUBLIC = re.compile(r"^/($|login|healthz|readyz|static/|apply|verify|api/v1/public/|api/v1/schema|"
+PUBLIC = re.compile(r"^/($|login|healthz|readyz|favicon\.ico|static/|apply|verify|api/v1/public/|api/v1/schema|"
                     r"api/v1/docs|api/v1/redoc|api-token-auth|api/v1/auth/)")
 
 
