@@ -71,6 +71,12 @@ TAP_JS = """() => {
   return small.slice(0, 8);
 }"""
 
+# Stored status codes must reach people as words (services/platform/wording.py). The audit log
+# shows stored before/after values on purpose.
+RAW_STATUS = re.compile(r"\b(ACTIVE|DONE|LOA|QUEUED|RUNNING|WITHDRAWN|GCASH|BANK_TRANSFER|DROPPED|REJECTED|"
+                        r"DISPUTED|FINALIZED|SUBMITTED|Loa|Gcash)\b")
+RAW_STATUS_ALLOWED = re.compile(r"^/admin/audit")
+
 AXE_JS = """async () => {
   const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
@@ -139,6 +145,10 @@ class Visit:
         content_type = response.headers.get("content-type", "") if response else ""
         if self.page.url.endswith(".pdf") or "html" not in content_type:
             return []
+        if not RAW_STATUS_ALLOWED.match(path):
+            raw = sorted(set(RAW_STATUS.findall(self.page.inner_text("main"))))
+            if raw:
+                self.problems.append(f"{path}: raw status codes shown: {raw}")
         self.page.add_script_tag(content=self.axe)
         for violation in self.page.evaluate(AXE_JS):
             self.problems.append(f"{path}: axe {violation}")
