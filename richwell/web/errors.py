@@ -85,7 +85,11 @@ def register(app) -> None:
                     response.headers[name] = value
             return response
         template = f"errors/{status}.html" if status in PAGES else "errors/400.html"
-        return render_template(template, message=getattr(error, "description", None)), status
+        # Werkzeug's stock sentences ("The requested URL was not found on the server…") read as
+        # a machine talking; the page's own words stand in for them.
+        described = getattr(error, "description", None)
+        message = None if described == type(error).description else described
+        return render_template(template, message=message), status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

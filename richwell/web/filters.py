@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
+from richwell.services.platform import wording
 from richwell.services.platform.clock import to_manila
 
 
 def peso(value) -> str:
-    if value is None:
-        return "—"
-    amount = Decimal(value)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}₱{abs(amount):,.2f}"
+    """The one money format (services/platform/wording.py), so pages, notifications and error
+    messages read the same: ₱, a non-breaking space, a real minus sign."""
+    return wording.peso(value)
 
 
 def manila(value, fmt: str = "%b %d, %Y %I:%M %p") -> str:
@@ -31,5 +29,7 @@ def register(app) -> None:
 
     app.add_template_filter(peso, "peso")
     app.add_template_filter(manila, "manila")
+    app.add_template_filter(wording.status_label, "status_label")
+    app.add_template_filter(wording.status_kind, "status_kind")
     app.add_template_filter(schedule_grid.clock_label, "clock")
     app.add_template_global(schedule_grid.layout, "weekly_grid_layout")

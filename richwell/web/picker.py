@@ -17,7 +17,9 @@ from richwell.models import Role
 from richwell.services.enrollment import (
     Meeting,
     advise,
+    block_section,
     drop_subject,
+    enroll_in_block,
     enroll_in_subject,
     preview_meetings,
 )
@@ -54,13 +56,14 @@ class Picker:
     def __init__(self, bp, mode: str, page_template: str, page_endpoint: str):
         self.bp, self.mode, self.page_template, self.page_endpoint = bp, mode, page_template, page_endpoint
         self.ep = {name: f"{bp.name}.{name}" for name in ("add_subject", "drop_subject", "picker_preview",
-                                                            "picker_live")}
+                                                            "picker_live", "enroll_block")}
         self.ep["page"] = page_endpoint
         bp.add_url_rule("/enrollments/<int:te_id>/subjects", "add_subject", self.add_subject, methods=["POST"])
         bp.add_url_rule("/subject-enrollments/<int:se_id>/drop", "drop_subject", self.drop_subject,
                         methods=["POST"])
         bp.add_url_rule("/enrollments/<int:te_id>/picker/preview", "picker_preview", self.preview)
         bp.add_url_rule("/enrollments/<int:te_id>/picker/live", "picker_live", self.live)
+        bp.add_url_rule("/enrollments/<int:te_id>/block", "enroll_block", self.enroll_block, methods=["POST"])
 
     # -- helpers ---------------------------------------------------------------------------
     def page_url(self, te_id: int) -> str:
@@ -70,7 +73,8 @@ class Picker:
 
     def context(self, advice, **extra) -> dict:
         entries = grid_entries(list(advice.timetable))
-        return {"advice": advice, "mode": self.mode, "ep": self.ep, "entries": entries, **extra}
+        return {"advice": advice, "block": block_section(advice), "mode": self.mode, "ep": self.ep,
+                "entries": entries, **extra}
 
     def page(self, te_id: int, *, status: int = 200, error: DomainError | None = None, **extra):
         """The full picker page for a term enrollment."""
@@ -155,6 +159,26 @@ class Picker:
         return render("enrollment/_preview.html", entries=grid_entries(enrolled, candidate),
                       notes=clash_notes(enrolled, candidate), ep=self.ep, te_id=te_id,
                       candidate=candidate)
+
+    def enroll_block(self, te_id: int):
+        """Every subject of the block section, each under the same rules; the answer lists what
+        was enrolled and what was refused, and why."""
+        try:
+            result = enroll_in_block(te_id, current_user._get_current_object())
+        except DomainError as error:
+            return self.refused(error, te_id, None)
+        if not is_partial_request():
+            for outcome in result.enrolled:
+                flash(f"{outcome.code} {outcome.title}: {outcome.message}", "success")
+            for outcome in result.refused:
+                flash(f"{outcome.code} {outcome.title} was not enrolled: {outcome.message}", "warning")
+            if not result.enrolled and not result.refused:
+                flash(f"You are already enrolled in every subject of {result.section_code}.", "info")
+            return redirect(self.page_url(te_id), 303)
+        advice = advise(te_id, current_user._get_current_object())
+        response = render("enrollment/_block_result.html", result=result, **self.context(advice))
+        response.headers["HX-Trigger"] = "enrollment-changed"
+        return response
 
     def live(self, te_id: int):
         """Every card, the counter and the week again, out of band (seats left, clashes, caps)."""

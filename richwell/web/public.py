@@ -12,6 +12,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    send_from_directory,
     session,
     url_for,
 )
@@ -39,6 +40,13 @@ def index():
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on pages that name no icon (PDFs, JSON): the same mark."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
 
 
 @bp.get("/healthz")
@@ -161,6 +169,7 @@ def apply():
     form = _application_form()
     status = 200
     failure = None
+    reattach: dict[str, str] = {}
     if request.method == "POST":
         form.validate()  # CSRF is checked globally; the fields carry no validators of their own
         values = {name: form[name].data for name in APPLICATION_FIELDS}
@@ -187,9 +196,13 @@ def apply():
         placed = apply_errors(form, error)
         failure = "Some answers need attention: see the messages under the fields." if placed else error.message
         status = error.status
+        # Chosen files are not kept on a refused form (a browser cannot refill a file field, and
+        # an applicant's ID and school records are not stored for an application never sent):
+        # the page names each file chosen so the applicant attaches the same ones again.
+        reattach = {admissions.DOCUMENT_FIELDS[kind]: name[:120] for kind, name, _ in attached}
     transferee = form.admission_type.data == "TRANSFEREE"
     return render_template("public/apply.html", form=form, transferee=transferee, failure=failure,
-                           minimum=settings.get("min_monthly_commitment"),
+                           reattach=reattach, minimum=settings.get("min_monthly_commitment"),
                            months=settings.get("installment_months")), status
 
 
@@ -199,7 +212,7 @@ def apply_transferee_fields():
     form = _application_form(formdata=request.args)
     transferee = request.args.get("admission_type") == "TRANSFEREE"
     return render("public/apply.html", "public/_transferee_fields.html", form=form, transferee=transferee,
-                  swapped=True, failure=None, minimum=settings.get("min_monthly_commitment"),
+                  swapped=True, failure=None, reattach={}, minimum=settings.get("min_monthly_commitment"),
                   months=settings.get("installment_months"))
 
 

@@ -43,5 +43,5 @@ def test_freshman_applies_with_documents_signs_in_and_sees_the_installment_plan(
     plan = page.locator("table.plan")
     assert "Installment plan" in plan.locator("caption").inner_text()
     assert plan.locator("tbody tr").count() == 6
-    assert "₱15,000.00" in plan.locator("tfoot").inner_text()
+    assert "₱\u00a015,000.00" in plan.locator("tfoot").inner_text()
     assert page.get_by_role("link", name="Valid ID").count() == 1

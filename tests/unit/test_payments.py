@@ -144,8 +144,8 @@ BAD_AMOUNTS = [
     ("0", "more than zero"), ("0.00", "more than zero"), ("-5", "more than zero"), ("-0.01", "more than zero"),
     ("abc", "like 1500"), ("1.005", "at most 2 decimals"), ("NaN", "like 1500"), ("nan", "like 1500"),
     ("Infinity", "like 1500"), ("1e6", "like 1500"), ("1E3", "like 1500"), ("", "Enter the amount"),
-    ("   ", "Enter the amount"), ("1000000.01", "at most PHP 1,000,000.00"), ("99999999999", "at most PHP"),
-    ("1" * 500, "at most PHP"), ("12,34", "like 1500"), ("0x10", "like 1500"), ("5000 pesos", "like 1500"),
+    ("   ", "Enter the amount"), ("1000000.01", "at most ₱\u00a01,000,000.00"), ("99999999999", "at most ₱"),
+    ("1" * 500, "at most ₱"), ("12,34", "like 1500"), ("0x10", "like 1500"), ("5000 pesos", "like 1500"),
 ]
 
 

@@ -118,7 +118,7 @@ def test_check2_first_month_unpaid_names_the_amount_still_due():
     w = _world(paid=False)
     pay_first_month(w.te, "1500.00")
     message = _refused("first_month_unpaid", w.te.id, w.it101.id, w.section.id, w.user)
-    assert "IT101" in message and "PHP 3,500.00" in message and "month 1" in message
+    assert "IT101" in message and "₱\u00a03,500.00" in message and "month 1" in message
     assert _count(SubjectEnrollment) == 0 and db.session.get(Offering, w.o101.id).enrolled_count == 0
 
 

@@ -219,3 +219,18 @@ def test_uploads_are_not_reachable_under_static(client, uploaded):
     _, docs = uploaded
     assert client.get(f"/static/{docs[0].stored_name}").status_code == 404
     assert client.get(f"/static/uploads/{docs[0].stored_name}").status_code == 404
+
+
+def test_a_refused_form_names_each_chosen_file_and_asks_to_attach_it_again(client, empty_uploads):
+    program = open_admissions()
+    response = _post(client, _form(program, mobile="12345", files={"good_moral_document": None}))
+    html = response.get_data(as_text=True)
+    assert response.status_code in (400, 422) and _students() == 0
+    assert "Your files were not kept: attach them again" in html
+    notice = html[html.index('id="reattach-notice"'):]
+    notice = notice[:notice.index("</div>")]
+    assert "id.png" in notice and "form138.pdf" in notice and "good-moral.jpg" not in notice
+    assert "Attach id.png again." in html
+    # Nothing of the applicant's is stored for an application that was not sent.
+    assert not any(p.is_file() for p in empty_uploads.rglob("*"))
+    assert db.session.scalar(select(func.count(ApplicationDocument.id))) == 0

@@ -59,7 +59,7 @@ def test_search_as_you_type_answers_a_partial_with_balances(as_role):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert student.student_number in html and "Dela Cruz, Maria" in html
-    assert "₱15,000.00" in html  # 6 × 2,500 still due
+    assert "₱\u00a015,000.00" in html  # 6 × 2,500 still due
     assert "No student matches" in client.get("/cashier/search?q=zzzz", headers=HX).get_data(as_text=True)
 
 
@@ -77,7 +77,7 @@ def test_student_panel_shows_months_balance_credit_permits_history_and_form(as_r
     enrollment = make_enrollment(commitment="1000.00")
     pay(enrollment, "6500.00")
     html = client.get(f"/cashier/students/{enrollment.student_id}").get_data(as_text=True)
-    for text in ("Month 6", "Credit balance", "₱500.00", "Prelim", "Issued", "OR-", "Record payment",
+    for text in ("Month 6", "Credit balance", "₱\u00a0500.00", "Prelim", "Issued", "OR-", "Record payment",
                  'name="idempotency_key"', 'aria-live="polite"'):
         assert text in html
     partial = client.get(f"/cashier/students/{enrollment.student_id}", headers=HX).get_data(as_text=True)
@@ -95,7 +95,7 @@ def test_preview_shows_where_the_typed_amount_goes(as_role):
     client, _ = as_role("cashier")
     enrollment = make_enrollment(commitment="1000.00")
     html = client.get(f"/cashier/enrollments/{enrollment.id}/preview?amount=1500", headers=HX).get_data(as_text=True)
-    assert "Month 1: ₱1,000.00" in html and "Month 2: ₱500.00" in html and "Prelim" in html
+    assert "Month 1: ₱\u00a01,000.00" in html and "Month 2: ₱\u00a0500.00" in html and "Prelim" in html
     bad = client.get(f"/cashier/enrollments/{enrollment.id}/preview?amount=1e6", headers=HX).get_data(as_text=True)
     assert "like 1500" in bad
     assert _count_payments() == 0
@@ -254,7 +254,7 @@ def test_receipt_page_prints_on_a_half_sheet_and_links_the_pdf(as_role):
     client, _ = as_role("cashier")
     result = pay(make_enrollment(commitment="1000.00"), "1234.50", method="GCASH", reference="GC-55")
     html = client.get(f"/receipts/{result.receipt_number}").get_data(as_text=True)
-    assert result.receipt_number in html and "₱1,234.50" in html and "GCash" in html and "GC-55" in html
+    assert result.receipt_number in html and "₱\u00a01,234.50" in html and "GCash" in html and "GC-55" in html
     assert "One thousand two hundred thirty-four pesos and 50/100" in html
     assert "css/print/receipt.css" in html  # the half sheet (8.5 × 5.5 in): tests/web/test_papers.py
     assert f"/receipts/{result.receipt_number}/pdf" in html
@@ -338,7 +338,7 @@ def test_end_of_day_lists_payments_and_reversals_with_totals_and_csv(as_role):
     third = pay(enrollment, "25.00", cashier=cashier)
     ledger.reverse_payment(third.payment_id, "=HYPERLINK(evil)", cashier)
     html = client.get("/cashier/end-of-day").get_data(as_text=True)
-    assert "Carla Diaz" in html and "Maya" in html and "₱150.00" in html and "-₱25.00" in html
+    assert "Carla Diaz" in html and "Maya" in html and "₱\u00a0150.00" in html and "\u2212₱\u00a025.00" in html
     csv = client.get("/cashier/end-of-day?format=csv")
     text = csv.get_data(as_text=True)
     assert csv.mimetype == "text/csv" and "attachment" in csv.headers["Content-Disposition"]

@@ -17,7 +17,7 @@ def test_student_payments_page_shows_months_totals_history_and_permits(login):
     ledger.reverse_payment(wrong.payment_id, "Keyed in twice", cashier)
     client = login(enrollment.student.user)
     html = client.get("/student/payments").get_data(as_text=True)
-    for text in ("Month 1", "Fully paid", "₱500.00 to go", "Balance", "₱4,500.00", wrong.receipt_number,
+    for text in ("Month 1", "Fully paid", "₱\u00a0500.00 to go", "Balance", "₱\u00a04,500.00", wrong.receipt_number,
                  "Reversed", "Keyed in twice", 'role="progressbar"', "Print permit", "Locked"):
         assert text in html, text
 

@@ -48,7 +48,7 @@ def test_student_record_shows_profile_plan_history_and_documents(registrar):
     make_enrollment(student, commitment="2750.00")
     html = client.get(f"/registrar/students/{student.id}").get_data(as_text=True)
     assert "Lourdes" in html and student.student_number in html
-    assert "Installment plan" in html and "₱2,750.00" in html
+    assert "Installment plan" in html and "₱\u00a02,750.00" in html
     assert client.get("/registrar/students/999999").status_code == 404
 
 

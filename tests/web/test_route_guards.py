@@ -20,8 +20,8 @@ ROLE_PREFIXES = {
     "/reports/": {r for r in Role if r is not Role.STUDENT},
 }
 # Routes anyone may open: public pages, sign-in and password recovery, health, static files, the public API.
-PUBLIC = re.compile(r"^/($|login|password/(forgot|reset/)|healthz|readyz|static/|apply|verify|api/v1/public/|"
-                    r"api/v1/schema|api/v1/docs|api/v1/redoc|api-token-auth|api/v1/auth/)")
+PUBLIC = re.compile(r"^/($|login|password/(forgot|reset/)|healthz|readyz|favicon\.ico|static/|apply|verify|"
+                    r"api/v1/public/|api/v1/schema|api/v1/docs|api/v1/redoc|api-token-auth|api/v1/auth/)")
 
 
 def _fill(rule) -> str:

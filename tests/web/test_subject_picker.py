@@ -67,7 +67,7 @@ def test_student_picker_before_month1_is_paid_says_so_and_offers_no_add_buttons(
     w.te.buckets[0].paid = 0
     db.session.commit()
     html = student_client.get("/student/subjects").get_data(as_text=True)
-    assert "first month is not paid yet" in html and "₱5,000.00 is due for month 1" in html
+    assert "first month is not paid yet" in html and "₱\u00a05,000.00 is due for month 1" in html
     assert 'class="add-form"' not in html and 'name="section_id"' not in html
 
 
@@ -173,7 +173,7 @@ def test_preview_marks_a_clash_before_submitting(w, student_client):
 
 def test_live_refresh_sends_every_card_and_the_counter_out_of_band(w, student_client):
     html = student_client.get(f"/student/enrollments/{w.te.id}/picker/live", headers=HX).get_data(as_text=True)
-    assert html.count('hx-swap-oob="true"') == 3  # two cards and the counter
+    assert html.count('hx-swap-oob="true"') == 4  # two cards, the counter and the block card
     assert f'id="subject-{w.it101.id}"' in html
 
 
@@ -246,8 +246,8 @@ def test_weekly_schedule_and_cor_show_subjects_schedule_units_and_assessment(w, 
     assert "My weekly schedule" in html and "IT101" in html and "8:00 AM–9:30 AM" in html
     cor = student_client.get("/student/registration").get_data(as_text=True)
     for text in ["Certificate of Registration", w.student.student_number, "IT101", "Programming 1", "BSIT-1A",
-                 "Mon 8:00 AM–9:30 AM", "Pedro Santos", "Total units", "₱5,000.00", "Month 6", "₱30,000.00",
-                 "₱25,000.00"]:
+                 "Mon 8:00 AM–9:30 AM", "Pedro Santos", "Total units", "₱\u00a05,000.00", "Month 6", "₱\u00a030,000.00",
+                 "₱\u00a025,000.00"]:
         assert text in cor, text
 
 

@@ -3,6 +3,7 @@ registration (COR) and rosters."""
 from __future__ import annotations
 
 from .advising import SubjectChoice, advise
+from .block import BlockResult, BlockSection, block_section, enroll_in_block
 from .commands import check_monthly_commitment, drop_subject, enroll_in_subject, open_term_enrollment
 from .cor import (
     class_roster,
@@ -16,14 +17,18 @@ from .records import student_of, subjects_of, term_enrollment_for, term_enrollme
 from .rules import Meeting
 
 __all__ = [
+    "BlockResult",
+    "BlockSection",
     "Meeting",
     "SubjectChoice",
     "advise",
+    "block_section",
     "check_monthly_commitment",
     "class_roster",
     "classes",
     "current_enrollment_id",
     "drop_subject",
+    "enroll_in_block",
     "enroll_in_subject",
     "find_students",
     "open_term_enrollment",

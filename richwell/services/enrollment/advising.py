@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, select, union_all
 
 from richwell.extensions import db
 from richwell.models import (
+    DAYS,
     Offering,
     Role,
     Section,
@@ -116,6 +117,11 @@ class SubjectChoice:
     @property
     def can_enroll(self) -> bool:
         return any(s.can_enroll for s in self.sections)
+
+    @property
+    def days(self) -> tuple[str, ...]:
+        """The weekdays its sections meet ('Mon', 'Wed'), for the picker's day filter."""
+        return tuple(DAYS[d] for d in sorted({m.day for s in self.sections for m in s.meetings}))
 
 
 @dataclass(frozen=True)

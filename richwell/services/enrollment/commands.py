@@ -24,7 +24,7 @@ from richwell.models import (
     TermEnrollment,
     User,
 )
-from richwell.services.platform import audit, notifications, settings
+from richwell.services.platform import audit, notifications, settings, wording
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.sql import cached_statement
@@ -79,7 +79,7 @@ def check_monthly_commitment(amount: Decimal) -> Decimal:
         raise ValidationError("The monthly commitment may have at most 2 decimals.", field="monthly_commitment")
     minimum = settings.get("min_monthly_commitment")
     if amount < minimum:
-        raise ValidationError(f"The monthly commitment must be at least PHP {minimum:,.2f}.",
+        raise ValidationError(f"The monthly commitment must be at least {wording.peso(minimum)}.",
                               field="monthly_commitment")
     if amount > settings.MAX_MONEY:
         raise ValidationError("The monthly commitment is larger than any real installment.",

@@ -11,6 +11,7 @@ from typing import SupportsInt
 
 from richwell.models import DAYS, Role, SubjectEnrollmentStatus, TermEnrollmentStatus, User
 from richwell.services.academics import CREDITED, MET, UnmetPrerequisite, fold_results
+from richwell.services.platform import wording
 from richwell.services.platform.errors import ValidationError
 from richwell.services.platform.limits import MAX_ID
 
@@ -107,8 +108,8 @@ def date_label(value: date) -> str:
 
 
 def pesos(amount: Decimal) -> str:
-    """'PHP 1,234.50'."""
-    return f"PHP {amount:,.2f}"
+    """'₱ 1,234.50' (the one money format, with a non-breaking space)."""
+    return wording.peso(amount)
 
 
 def professor_name(first: str | None, last: str | None) -> str:

@@ -33,7 +33,7 @@ from richwell.models import (
     TermEnrollmentStatus,
     User,
 )
-from richwell.services.platform import audit, clock, notifications
+from richwell.services.platform import audit, clock, notifications, wording
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.sql import cached_statement, insert_rows
@@ -283,7 +283,7 @@ def _record(locked: _Locked, value: Decimal, how: PaymentMethod, reference: str 
         "scope": scope, "key": key, "fingerprint": fingerprint, "payment_id": payment_id,
         "response": result.as_response(), "created_at": created})
     notifications.notify(locked.student_user_id, "payment_received",
-                         f"Payment of PHP {value:,.2f} received ({how.label}). "
+                         f"Payment of {wording.peso(value)} received ({how.label}). "
                          f"Official receipt {receipt_number}.", link=receipts.receipt_path(receipt_number))
     permits.notify_issued(locked.student_user_id, issued)
     audit.record(cashier, "payment.record", target_type="Payment", target_id=payment_id,

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, Protocol
 
 from richwell.models import PaymentMethod
+from richwell.services.platform import wording
 from richwell.services.platform.errors import DomainError, ValidationError
 from richwell.services.platform.limits import AMOUNT_TEXT_MAX, IDEMPOTENCY_KEY_RE, MAX_PAYMENT
 
@@ -77,7 +78,7 @@ def parse_amount(raw: object, field_name: str = "amount") -> Decimal:
     if not text:
         raise ValidationError("Enter the amount received.", field=field_name)
     if len(text) > AMOUNT_TEXT_MAX:
-        raise ValidationError(f"The amount may be at most PHP {MAX_PAYMENT:,.2f}.", field=field_name)
+        raise ValidationError(f"The amount may be at most {wording.peso(MAX_PAYMENT)}.", field=field_name)
     negative = text.startswith("-")
     if negative:
         text = text[1:].strip()
@@ -92,7 +93,7 @@ def parse_amount(raw: object, field_name: str = "amount") -> Decimal:
     if value != value.quantize(CENT):
         raise ValidationError("The amount may have at most 2 decimals (centavos).", field=field_name)
     if value > MAX_PAYMENT:
-        raise ValidationError(f"The amount may be at most PHP {MAX_PAYMENT:,.2f} per payment.",
+        raise ValidationError(f"The amount may be at most {wording.peso(MAX_PAYMENT)} per payment.",
                               field=field_name)
     return value.quantize(CENT)
 
