@@ -3,7 +3,14 @@ registration (COR) and rosters."""
 from __future__ import annotations
 
 from .advising import SubjectChoice, advise
-from .commands import check_monthly_commitment, drop_subject, enroll_in_subject, open_term_enrollment
+from .commands import (
+    Dropped,
+    Enrolled,
+    check_monthly_commitment,
+    drop_subject,
+    enroll_in_subject,
+    open_term_enrollment,
+)
 from .cor import (
     class_roster,
     classes,
@@ -15,6 +22,8 @@ from .records import student_of, subjects_of, term_enrollment_for, term_enrollme
 from .rules import Meeting
 
 __all__ = [
+    "Dropped",
+    "Enrolled",
     "Meeting",
     "SubjectChoice",
     "advise",
