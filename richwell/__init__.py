@@ -46,6 +46,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine, app.config["SQLITE_BEGIN_IMMEDIATE"])
+        else:
+            from richwell import pool
+
+            pool.configure(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
