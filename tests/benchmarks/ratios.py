@@ -81,7 +81,8 @@ def main() -> None:
 
     folder = tempfile.mkdtemp(prefix="richwell-ratios-")
     app = create_app({"RICHWELL_ENV": "testing", "SECRET_KEY": "ratios", "RATELIMIT_ENABLED": False,
-                      "RATELIMIT_STORAGE_URI": "memory://", "REDIS_URL": args.redis_url or None, "HUEY_IMMEDIATE": False,
+                      "RATELIMIT_STORAGE_URI": "memory://", "REDIS_URL": args.redis_url or None,
+                      "HUEY_IMMEDIATE": False,
                       "HUEY_SQLITE_PATH": f"{folder}/huey.db", "SQLITE_BEGIN_IMMEDIATE": True,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/ratios.db",
                       "UPLOAD_FOLDER": f"{folder}/uploads", "RECEIPT_FOLDER": f"{folder}/receipts"})
