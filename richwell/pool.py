@@ -9,7 +9,7 @@ handling). Connections are also recycled by age (`pool_recycle`, set in config).
 """
 from __future__ import annotations
 
-import time
+from time import monotonic  # bound here: a test that fakes time.monotonic must not reach the pool
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
@@ -23,12 +23,12 @@ def configure(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkin")
     def _returned(dbapi_connection, connection_record) -> None:
-        connection_record.info[_RETURNED] = time.monotonic()
+        connection_record.info[_RETURNED] = monotonic()
 
     @event.listens_for(engine, "checkout")
     def _check(dbapi_connection, connection_record, connection_proxy) -> None:
         returned = connection_record.info.get(_RETURNED)
-        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+        if returned is None or monotonic() - returned < IDLE_PING_SECONDS:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
