@@ -47,6 +47,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine, app.config["SQLITE_BEGIN_IMMEDIATE"])
+        else:
+            from richwell import pool
+
+            pool.configure(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -59,17 +63,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        from richwell.models import User
-
         try:
             user_id, version = (int(part) for part in session_id.split(":", 1))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
-        # A stale session version means logout, deactivation or a password change elsewhere.
-        if user is None or user.session_version != version or not user.is_active_account:
-            return None
-        return user
+        return accounts.user_for_session(user_id, version)
 
     from richwell import tasks
 

@@ -42,7 +42,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SECRET_KEY": secret,
         "TESTING": env == "testing",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping per checkout (richwell.pool pings only connections that sat idle);
+        # connections older than half an hour are replaced.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         # Serialise SQLite writers up front. Tests turn it off: there the test thread reads
         # while the browser-test server writes, and row-lock races are proven on PostgreSQL.
         "SQLITE_BEGIN_IMMEDIATE": _bool(os.environ.get("SQLITE_BEGIN_IMMEDIATE"), True),

@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+import redis
 from flask import current_app, has_app_context
 from huey import Huey, crontab
 from huey.exceptions import CancelExecution
@@ -58,6 +59,7 @@ class _QueueConfig(NamedTuple):
 
 
 _configured: _QueueConfig | None = None
+QUEUE_CONNECT_TIMEOUT, QUEUE_SOCKET_TIMEOUT = 1.0, 2.0  # seconds; the consumer's blocking read is 1 s
 
 
 def configure(app) -> None:
@@ -70,8 +72,13 @@ def configure(app) -> None:
         huey.name = wanted.name
         if wanted.redis_url:
             # The priority queue (a sorted set; Redis 5+): the stale sweep and a re-queued import
-            # chunk go before thousands of receipt PDFs waiting behind them.
-            huey.storage_class, huey.storage_kwargs = PriorityRedisStorage, {"url": wanted.redis_url}
+            # chunk go before thousands of receipt PDFs waiting behind them. Bounded waits: a
+            # payment queues its receipt PDF after its commit, inside the request; a slow or
+            # unreachable Redis costs it at most these seconds (the work is then left as a PENDING
+            # job run for the sweep, see `enqueue`).
+            connections = redis.ConnectionPool.from_url(wanted.redis_url, socket_connect_timeout=QUEUE_CONNECT_TIMEOUT,
+                                                        socket_timeout=QUEUE_SOCKET_TIMEOUT)
+            huey.storage_class, huey.storage_kwargs = PriorityRedisStorage, {"connection_pool": connections}
         else:
             Path(wanted.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
             huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": wanted.sqlite_path}

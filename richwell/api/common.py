@@ -7,15 +7,17 @@ Errors themselves are answered by `richwell.web.errors` (one JSON error path for
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import timezone
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import after_this_request, current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -35,6 +37,7 @@ AUTH_SCHEMES = ("token", "bearer")
 WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 SECURITY: list[dict[str, list[str]]] = [{"tokenAuth": []}, {"bearerAuth": []}]
 AUTH_CACHE = "richwell.api_auth"
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- who is calling
@@ -62,11 +65,27 @@ def _resolve() -> tuple[User | None, Refusal | None]:
                 "Send an API token: Authorization: Token <token> (or Bearer <token>)."))
         else:
             try:
-                result = (api_tokens.user_for_credential(credential), None)
+                caller = api_tokens.caller_for_credential(credential)
+                result = (caller.user, None)
+                if caller.used_at is not None:
+                    after_this_request(_recording_use(caller))
             except (api_tokens.Unauthenticated, api_tokens.PasswordChangeRequired) as refusal:
                 result = (None, refusal)
         request.environ[AUTH_CACHE] = result
     return request.environ[AUTH_CACHE]
+
+
+def _recording_use(caller: api_tokens.Caller):
+    """The token's last-used time, written once the request's own work is done (its own short
+    transaction); a failure there is logged and never spoils the answer."""
+    def record(response):
+        try:
+            api_tokens.record_use(caller)
+        except SQLAlchemyError:
+            log.warning("could not record the use of API token %s", caller.token_id, exc_info=True)
+        return response
+
+    return record
 
 
 def api_user() -> User:

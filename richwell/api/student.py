@@ -5,8 +5,6 @@ and dumps the result."""
 from __future__ import annotations
 
 import marshmallow as ma
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from richwell.api.common import (
     MAX_ID,
@@ -19,8 +17,7 @@ from richwell.api.common import (
     page_schema,
     paginate,
 )
-from richwell.extensions import db
-from richwell.models import Offering, Role, Semester, SubjectEnrollment
+from richwell.models import Role, Semester, SubjectEnrollmentStatus
 from richwell.models.finance import Exam, PaymentKind, PaymentMethod
 from richwell.services import enrollment as enrollment_service
 from richwell.services import finance, grades
@@ -85,6 +82,8 @@ class _SectionField(ma.fields.Nested):
     """The offering's section, or null when the subject is not in a section (e.g. credited)."""
 
     def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        if isinstance(obj, dict):  # an answer built from what the service returned
+            return obj["section"]
         return obj.offering.section if obj.offering is not None else None
 
 
@@ -129,12 +128,17 @@ def enrollment_subjects(enrollment_id: int):
     return enrollment_service.subjects_of(enrollment_id, api_user())
 
 
-def _subject_enrollment(subject_enrollment_id: int) -> SubjectEnrollment | None:
-    return db.session.scalar(
-        select(SubjectEnrollment).where(SubjectEnrollment.id == subject_enrollment_id)
-        .options(selectinload(SubjectEnrollment.subject),
-                 selectinload(SubjectEnrollment.offering).selectinload(Offering.section))
-        .execution_options(populate_existing=True))
+def _subject_answer(done: enrollment_service.Enrolled | enrollment_service.Dropped) -> dict:
+    """The subject-enrollment object of an add or a drop, from what the service returned
+    (the service read it all under its locks; nothing is read again)."""
+    dropped = isinstance(done, enrollment_service.Dropped)
+    return {"id": done.subject_enrollment_id,
+            "subject": {"id": done.subject_id, "code": done.subject_code, "title": done.subject_title,
+                        "units": done.units},
+            "section": None if done.section_id is None else {"id": done.section_id, "code": done.section_code},
+            "status": (SubjectEnrollmentStatus.DROPPED if dropped else SubjectEnrollmentStatus.ENROLLED).value,
+            "grade": done.grade if isinstance(done, enrollment_service.Dropped) else None, "is_retake": done.is_retake,
+            "is_irregular": done.is_irregular}
 
 
 # ---------------------------------------------------------------- advising, enrolling, dropping
@@ -222,7 +226,7 @@ def enroll_subject(body, enrollment_id: int):
     unit cap, seats, schedule); a refusal is 422 with the rule's code.
     """
     added = enrollment_service.enroll_in_subject(enrollment_id, body["subject_id"], body["section_id"], api_user())
-    return _subject_enrollment(added.subject_enrollment_id)
+    return _subject_answer(added)
 
 
 class DropSubjectSchema(ma.Schema):
@@ -243,7 +247,7 @@ def drop_subject(body, enrollment_id: int):
     """
     dropped = enrollment_service.drop_subject(body["subject_enrollment_id"], api_user(),
                                               term_enrollment_id=enrollment_id)
-    return _subject_enrollment(dropped.subject_enrollment_id)
+    return _subject_answer(dropped)
 
 
 # ---------------------------------------------------------------- payments and permits

@@ -57,6 +57,9 @@ class User(Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     # Bumped on logout, deactivation and password change: every other session ends.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped on password change, admin reset and deactivation (not on a plain sign-out): every
+    # opaque API token stamped with an older value stops working.
+    credentials_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

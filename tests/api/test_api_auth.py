@@ -150,8 +150,65 @@ def test_deactivated_accounts_token_is_401(client):
 def test_token_stops_while_a_password_change_is_forced(client):
     user = make_student().user
     secret = make_api_token(user)
-    accounts.reset_password(make_user(Role.ADMIN), user.id)
+    user.must_change_password = True  # forced without a new password (e.g. by a data fix)
+    db.session.commit()
     _error(client.get(PROFILE, headers=token_headers(secret)), 403, "password_change_required")
+
+
+@pytest.mark.parametrize("ending", ["password_change", "admin_reset", "deactivation"])
+def test_opaque_tokens_end_with_the_owners_credentials(client, ending):
+    """Issue 15: a password change, an admin reset or a deactivation ends every opaque token
+    made before it (401), like the JWTs; a token made afterwards works."""
+    user = make_student().user
+    secret = make_api_token(user)
+    assert client.get(PROFILE, headers=token_headers(secret)).status_code == 200
+    admin = make_user(Role.ADMIN)
+    if ending == "password_change":
+        accounts.change_password(user, DEFAULT_PASSWORD, "a-new-password-1", "a-new-password-1")
+    elif ending == "admin_reset":
+        accounts.reset_password(admin, user.id)
+    else:
+        accounts.set_active(admin, user.id, False)
+    _error(client.get(PROFILE, headers=token_headers(secret)), 401, "unauthenticated")
+    if ending == "deactivation":
+        accounts.set_active(admin, user.id, True)  # reactivating does not bring old tokens back
+        _error(client.get(PROFILE, headers=token_headers(secret)), 401, "unauthenticated")
+    if ending != "admin_reset":  # after a reset the password must be changed first (403)
+        fresh = make_api_token(user)
+        assert client.get(PROFILE, headers=token_headers(fresh)).status_code == 200
+
+
+def test_a_token_made_before_a_password_change_stops_but_the_other_users_do_not(client):
+    user, other = make_student().user, make_student().user
+    mine, theirs = make_api_token(user), make_api_token(other)
+    accounts.change_password(user, DEFAULT_PASSWORD, "a-new-password-1", "a-new-password-1")
+    _error(client.get(PROFILE, headers=token_headers(mine)), 401, "unauthenticated")
+    assert client.get(PROFILE, headers=token_headers(theirs)).status_code == 200
+
+
+def test_opaque_token_authentication_is_one_statement(app, client):
+    """The token, its owner and the liveness checks in one statement; the last-used write
+    (at most once a minute) comes after the request's own work, in a transaction of its own."""
+    from sqlalchemy import event
+
+    user = make_student().user
+    secret = make_api_token(user)
+    statements: list[str] = []
+
+    def log(conn, cursor, statement, *args):
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    client.get(PROFILE, headers=token_headers(secret))  # the first use: last-used is written
+    event.listen(db.engine, "before_cursor_execute", log)
+    try:
+        assert client.get(PROFILE, headers=token_headers(secret)).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", log)
+    lookups = [s for s in statements if "api_tokens" in s]
+    assert len(lookups) == 1 and "users" in lookups[0], statements
+    assert not any(s.lstrip().upper().startswith("UPDATE") for s in statements), statements
+    assert sum(1 for s in statements if "FROM users" in s or "JOIN users" in s) == 1, statements
 
 
 def test_last_use_is_recorded(client, monkeypatch):

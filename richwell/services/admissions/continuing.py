@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from richwell.extensions import db
 from richwell.models import (
@@ -52,13 +53,14 @@ def suggested_commitment(student_id: int) -> Decimal:
     return last if last is not None and last >= minimum else minimum
 
 
-def current_enrollment_of(student_id: int) -> TermEnrollment | None:
-    """The student's enrollment in the current term, if opened."""
-    term = current_term()
+def current_enrollment_of(student_id: int, term: Term | None = None) -> TermEnrollment | None:
+    """The student's enrollment in the current term (`term`, when the caller has read it
+    already), if opened, with its month buckets."""
+    term = term or current_term()
     if term is None:
         return None
-    return db.session.scalar(select(TermEnrollment).where(
-        TermEnrollment.student_id == student_id, TermEnrollment.term_id == term.id))
+    return db.session.scalars(select(TermEnrollment).options(joinedload(TermEnrollment.buckets)).where(
+        TermEnrollment.student_id == student_id, TermEnrollment.term_id == term.id)).unique().first()
 
 
 def open_own_enrollment(student_user: User, monthly_commitment: object) -> TermEnrollment:
@@ -115,10 +117,13 @@ def home_of(student_user: User) -> StudentHome | None:
     """The student's own home (only theirs: it is read from the signed-in account): profile,
     the current term's enrollment and plan, the admission review and its note, documents and
     credits. None when the account has no student record."""
-    student = student_user.student
+    # The student with the program the page shows, in one statement.
+    student = db.session.scalar(select(Student).options(joinedload(Student.program))
+                                .where(Student.user_id == student_user.id))
     if student is None:
         return None
-    return StudentHome(student=student, term=current_term(), enrollment=current_enrollment_of(student.id),
+    term = current_term()
+    return StudentHome(student=student, term=term, enrollment=current_enrollment_of(student.id, term),
                        review=review_of(student.id), documents=documents_of(student.id),
                        credits=credits_of(student.id), suggested_commitment=suggested_commitment(student.id))
 

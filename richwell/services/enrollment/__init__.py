@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from .advising import SubjectChoice, advise
 from .block import BlockResult, BlockSection, block_section, enroll_in_block
-from .commands import check_monthly_commitment, drop_subject, enroll_in_subject, open_term_enrollment
+from .commands import (
+    Dropped,
+    Enrolled,
+    check_monthly_commitment,
+    drop_subject,
+    enroll_in_subject,
+    open_term_enrollment,
+)
 from .cor import (
     class_roster,
     classes,
@@ -19,6 +26,8 @@ from .rules import Meeting
 __all__ = [
     "BlockResult",
     "BlockSection",
+    "Dropped",
+    "Enrolled",
     "Meeting",
     "SubjectChoice",
     "advise",

@@ -7,17 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Insert, Integer, Update, bindparam, insert, select, update
+from sqlalchemy import Insert, Integer, Select, Update, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
 from richwell.models import (
     MonthBucket,
-    Offering,
     Role,
     Student,
     StudentStatus,
-    Subject,
     SubjectEnrollment,
     SubjectEnrollmentStatus,
     Term,
@@ -40,6 +38,8 @@ from .queries import (
     off,
     run,
     se,
+    sec,
+    sub,
     te,
     week_meetings,
     week_with,
@@ -388,6 +388,28 @@ class Dropped:
     enrolled_units: int
     max_units: int
     timetable: tuple[Meeting, ...]
+    # The dropped row as the API answers it (read under the lock; nothing is read again).
+    section_id: int | None = None
+    section_code: str | None = None
+    is_retake: bool = False
+    is_irregular: bool = False
+    grade: str | None = None
+
+
+def _drop_row_statement() -> Select[Any]:
+    return (select(se.c.term_enrollment_id, se.c.status, se.c.offering_id, se.c.is_retake, se.c.is_irregular,
+                   se.c.grade, sub.c.id.label("subject_id"), sub.c.code, sub.c.title, sub.c.units,
+                   sec.c.id.label("section_id"), sec.c.code.label("section_code"))
+            .join(sub, sub.c.id == se.c.subject_id).outerjoin(off, off.c.id == se.c.offering_id)
+            .outerjoin(sec, sec.c.id == off.c.section_id).where(se.c.id == bindparam("se_id")))
+
+
+def _drop_statements() -> tuple[Update, Update]:
+    dropped = (update(se).where(se.c.id == bindparam("se_id"))
+               .values(status=SubjectEnrollmentStatus.DROPPED.value, dropped_at=bindparam("at"),
+                       drop_reason=bindparam("why")))
+    units = update(te).where(te.c.id == bindparam("te_id")).values(enrolled_units=bindparam("units"))
+    return dropped, units
 
 
 def _lock_for_drop(se_id: int, actor: User | None, term_enrollment_id: int | None) -> tuple[Standing, AnyRow]:
@@ -403,25 +425,22 @@ def _lock_for_drop(se_id: int, actor: User | None, term_enrollment_id: int | Non
     st = lock_standing(te_id)
     if st is None or not may_act_on(actor, st.student_user_id):
         raise missing if term_enrollment_id is None else NotFound(NO_ENROLLMENT)
-    row = db.session.execute(
-        select(SubjectEnrollment.term_enrollment_id, SubjectEnrollment.status, SubjectEnrollment.offering_id,
-               Subject.id.label("subject_id"), Subject.code, Subject.title, Subject.units)
-        .join(Subject, Subject.id == SubjectEnrollment.subject_id)
-        .where(SubjectEnrollment.id == se_id)).first()
+    row = run(cached_statement("enrollment.drop_row", _drop_row_statement), se_id=se_id).first()
     if row is None or row.term_enrollment_id != st.term_enrollment_id:
         raise NotFound("That subject enrollment does not exist.", field="subject_enrollment_id")
     return st, row
+
+
+def _free_seat_statement() -> Update:
+    return (update(off).where(off.c.id == bindparam("off_id"), off.c.enrolled_count > 0)
+            .values(enrolled_count=off.c.enrolled_count - 1).returning(off.c.enrolled_count, off.c.capacity))
 
 
 def _free_seat(offering_id: int | None) -> int | None:
     """Give the seat back; the seats now left (None without an offering)."""
     if offering_id is None:
         return None
-    seat = db.session.execute(
-        update(Offering).where(Offering.id == offering_id, Offering.enrolled_count > 0)
-        .values(enrolled_count=Offering.enrolled_count - 1)
-        .returning(Offering.enrolled_count, Offering.capacity)
-        .execution_options(synchronize_session=False)).first()
+    seat = run(cached_statement("enrollment.free_seat", _free_seat_statement), off_id=offering_id).first()
     return None if seat is None else max(seat.capacity - seat.enrolled_count, 0)
 
 
@@ -449,15 +468,11 @@ def drop_subject(subject_enrollment_id: RawId, actor: User | None, reason: str |
         if role == Role.STUDENT.value and today() > st.drop_deadline:
             raise DomainError(f"{subject} cannot be dropped: the drop deadline for {st.term_name} was "
                               f"{date_label(st.drop_deadline)}. Ask the registrar.", code="drop_deadline_passed")
-        db.session.execute(
-            update(SubjectEnrollment).where(SubjectEnrollment.id == se_id)
-            .values(status=SubjectEnrollmentStatus.DROPPED.value, dropped_at=now(), drop_reason=why)
-            .execution_options(synchronize_session=False))
+        mark_dropped, set_units = cached_statement("enrollment.drop", _drop_statements)
+        run(mark_dropped, se_id=se_id, at=now(), why=why)
         seats_left = _free_seat(row.offering_id)
         new_units = max(st.enrolled_units - row.units, 0)
-        db.session.execute(
-            update(TermEnrollment).where(TermEnrollment.id == st.term_enrollment_id)
-            .values(enrolled_units=new_units).execution_options(synchronize_session=False))
+        run(set_units, te_id=st.term_enrollment_id, units=new_units)
         audit.record(actor, "enrollment.subject_drop", target_type="SubjectEnrollment", target_id=se_id,
                      before={"status": row.status, "enrolled_units": st.enrolled_units},
                      after={"status": SubjectEnrollmentStatus.DROPPED.value, "student": st.student_number,
@@ -470,4 +485,5 @@ def drop_subject(subject_enrollment_id: RawId, actor: User | None, reason: str |
     return Dropped(subject_enrollment_id=se_id, term_enrollment_id=st.term_enrollment_id, subject_id=row.subject_id,
                    subject_code=row.code, subject_title=row.title, units=row.units, offering_id=row.offering_id,
                    seats_left=seats_left, enrolled_units=new_units, max_units=st.max_units,
-                   timetable=tuple(timetable))
+                   timetable=tuple(timetable), section_id=row.section_id, section_code=row.section_code,
+                   is_retake=row.is_retake, is_irregular=row.is_irregular, grade=row.grade)

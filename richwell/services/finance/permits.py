@@ -255,9 +255,10 @@ class ExamState:
     permit: ExamPermit | None
 
 
-def exam_states(enrollment: TermEnrollment) -> list[ExamState]:
-    """Each exam of the enrollment's term with its mapped month and permit state."""
-    mapping = exam_months(enrollment.term_id)
+def exam_states(enrollment: TermEnrollment, months: Mapping[str, int] | None = None) -> list[ExamState]:
+    """Each exam of the enrollment's term with its mapped month (`months`, when the caller has
+    read the term's mapping already) and permit state."""
+    mapping = months if months is not None else exam_months(enrollment.term_id)
     held = {p.exam: p for p in db.session.scalars(
         select(ExamPermit).where(ExamPermit.term_enrollment_id == enrollment.id))}
     states = []

@@ -10,10 +10,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, func, select, type_coerce
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from richwell.extensions import db
 from richwell.models import (
+    ExamMonthMapping,
     Money,
     MonthBucket,
     Payment,
@@ -113,12 +114,13 @@ def enrollments_of(student_id: int) -> list[TermEnrollment]:
 
 
 def history(enrollment_id: int) -> list[Payment]:
-    """The enrollment's ledger, newest first (payments and reversals, with allocations)."""
+    """The enrollment's ledger, newest first (payments and reversals, with allocations, the
+    reversal and the cashier: one statement)."""
     return list(db.session.scalars(
-        select(Payment).options(selectinload(Payment.allocations), selectinload(Payment.reversal),
-                                selectinload(Payment.cashier))
+        select(Payment).options(joinedload(Payment.allocations), joinedload(Payment.reversal),
+                                joinedload(Payment.cashier))
         .where(Payment.term_enrollment_id == enrollment_id)
-        .order_by(Payment.created_at.desc(), Payment.id.desc())))
+        .order_by(Payment.created_at.desc(), Payment.id.desc())).unique())
 
 
 def get_payment(payment_id: int) -> Payment:
@@ -153,7 +155,7 @@ class Account:
 
 def _student(student_id: int) -> Student:
     student: Student | None = db.session.scalar(
-        select(Student).options(selectinload(Student.user), selectinload(Student.program))
+        select(Student).options(joinedload(Student.user), joinedload(Student.program))
         .where(Student.id == student_id))
     if student is None:
         raise NotFound("That student does not exist.")
@@ -163,12 +165,21 @@ def _student(student_id: int) -> Student:
 def _account(student: Student, enrollment_id: int | None) -> Account:
     """The student's account for the chosen term enrollment (default: the current term's,
     else the latest)."""
-    enrollments = enrollments_of(student.id)
-    chosen = next((e for e in enrollments if e.id == enrollment_id), None) if enrollment_id else None
-    chosen = chosen or (enrollments[0] if enrollments else None)
+    rows = db.session.execute(
+        select(TermEnrollment, ExamMonthMapping).join(Term, Term.id == TermEnrollment.term_id)
+        .outerjoin(ExamMonthMapping, ExamMonthMapping.term_id == TermEnrollment.term_id)
+        .options(joinedload(TermEnrollment.buckets), contains_eager(TermEnrollment.term))
+        .where(TermEnrollment.student_id == student.id)
+        .order_by(Term.is_current.desc(), Term.start_date.desc())).unique().all()
+    enrollments = [row.TermEnrollment for row in rows]
+    chosen = next((r for r in rows if r.TermEnrollment.id == enrollment_id), None) if enrollment_id else None
+    chosen = chosen or (rows[0] if rows else None)
     if chosen is None:
         return Account(student, enrollments, None)
-    return Account(student, enrollments, chosen, permits.exam_states(chosen), history(chosen.id))
+    # The term's exam months came with the enrollments (no mapping row: the defaults).
+    months = chosen.ExamMonthMapping.as_dict() if chosen.ExamMonthMapping else permits.default_exam_months()
+    enrollment = chosen.TermEnrollment
+    return Account(student, enrollments, enrollment, permits.exam_states(enrollment, months), history(enrollment.id))
 
 
 def account(student_id: int, enrollment_id: int | None = None, *, viewer: User) -> Account:

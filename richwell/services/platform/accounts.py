@@ -7,7 +7,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
@@ -16,6 +16,8 @@ from richwell.models import Role, Student, User
 from . import audit
 from .clock import now
 from .errors import Conflict, DomainError, NotFound, ValidationError
+from .limits import MAX_ID
+from .sql import cached_statement
 from .unit_of_work import unit_of_work
 
 _hasher = PasswordHasher()
@@ -122,9 +124,30 @@ def authenticate(identifier: str, password: str) -> User | None:
     return user
 
 
+def _session_user_statement() -> Select[User]:
+    return select(User).where(User.id == bindparam("user_id"), User.session_version == bindparam("version"),
+                              User.is_active_account.is_(True))
+
+
+def user_for_session(user_id: int, version: int) -> User | None:
+    """The signed-in user of a web session, in one statement; None when the session version
+    is stale (sign-out, deactivation or a password change elsewhere) or the account closed."""
+    if not 0 < user_id <= MAX_ID or not -MAX_ID <= version <= MAX_ID:
+        return None
+    return db.session.scalar(cached_statement("accounts.session_user", _session_user_statement),
+                             {"user_id": user_id, "version": version})
+
+
 def end_other_sessions(user: User) -> None:
     """Bump the session version: every session holding the old one is signed out."""
     user.session_version = (user.session_version or 0) + 1
+
+
+def end_credentials(user: User) -> None:
+    """The password changed or the account closed: every session and every opaque API token
+    made before now ends (a plain sign-out ends sessions only: an integration keeps running)."""
+    end_other_sessions(user)
+    user.credentials_version = (user.credentials_version or 0) + 1
 
 
 def sign_out(user: User) -> None:
@@ -145,7 +168,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     with unit_of_work():
         user.password_hash = hash_password(new)
         user.must_change_password = False
-        end_other_sessions(user)
+        end_credentials(user)
         audit.record(user, "account.password_change", user)
 
 
@@ -214,7 +237,7 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     with unit_of_work():
         user.is_active_account = active
         if not active:
-            end_other_sessions(user)
+            end_credentials(user)
         audit.record(actor, "account.activate" if active else "account.deactivate", user,
                      before={"active": not active}, after={"active": active})
     return user
@@ -227,7 +250,7 @@ def reset_password(actor: User, user_id: int) -> str:
     with unit_of_work():
         user.password_hash = hash_password(password)
         user.must_change_password = True
-        end_other_sessions(user)
+        end_credentials(user)
         audit.record(actor, "account.password_reset", user)
     return password
 

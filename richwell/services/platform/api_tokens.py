@@ -3,8 +3,9 @@
 Rules (README "API"):
 - An opaque token is `rw_` + 43 random URL-safe characters. Only its sha256 is stored; the
   secret is shown once, when it is created. It expires after the setting `api_token_days`
-  and can be revoked by its owner. It is not tied to the web session: signing out of the
-  website does not break an integration.
+  and can be revoked by its owner. It carries the owner's credentials version: a password
+  change, an admin reset or a deactivation ends it. It is not tied to the web session:
+  signing out of the website does not break an integration.
 - A JWT pair (HS256, key derived from SECRET_KEY) carries the user's session version, so a
   password change, a reset, a deactivation or a sign-out everywhere ends it like a session.
   Access tokens live 15 minutes, refresh tokens 7 days.
@@ -17,11 +18,12 @@ import hashlib
 import re
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import jwt
 from flask import current_app
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, Update, bindparam, delete, or_, select, update
 
 from richwell.extensions import db
 from richwell.models import ApiToken, User
@@ -29,7 +31,7 @@ from richwell.models import ApiToken, User
 from . import accounts, audit, settings
 from .clock import now
 from .errors import DomainError, Forbidden, NotFound, ValidationError
-from .sql import rowcount
+from .sql import cached_statement, rowcount
 from .unit_of_work import unit_of_work
 
 TOKEN_PREFIX = "rw_"
@@ -108,7 +110,8 @@ def issue_token(user: User, name: str | None = None) -> tuple[ApiToken, str]:
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     issued = now()
     token = ApiToken(user_id=user.id, name=label, token_hash=hash_secret(secret), prefix=secret[:8],
-                     created_at=issued, expires_at=issued + timedelta(days=settings.get("api_token_days")))
+                     created_at=issued, expires_at=issued + timedelta(days=settings.get("api_token_days")),
+                     credentials_version=user.credentials_version)
     with unit_of_work():
         db.session.add(token)
         db.session.flush()
@@ -136,16 +139,53 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def _user_for_opaque(secret: str) -> User:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+@dataclass(frozen=True)
+class Caller:
+    """Who an Authorization credential belongs to. For an opaque token whose last-used time is
+    a minute or more old, `token_id` and `used_at` say what `record_use` should write."""
+
+    user: User
+    token_id: int | None = None
+    used_at: datetime | None = None
+
+
+def _token_statement() -> Select[User, int, datetime | None]:
+    # One statement: the owner's columns with the token's, only while the token is live and
+    # was made under the owner's current credentials (password, reset, deactivation).
+    return (select(User, ApiToken.id.label("token_id"), ApiToken.last_used_at.label("last_used_at"))
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+                   ApiToken.expires_at > bindparam("at"),
+                   ApiToken.credentials_version == User.credentials_version))
+
+
+def _caller_for_opaque(secret: str) -> Caller:
     at = now()
-    if token is None or not token.is_usable(at):
+    row = db.session.execute(cached_statement("api_tokens.lookup", _token_statement),
+                             {"token_hash": hash_secret(secret), "at": at}).first()
+    if row is None:
         raise Unauthenticated(INVALID_CREDENTIAL)
-    user = _check_usable_account(token.user)
-    if token.last_used_at is None or at - token.last_used_at >= LAST_USED_PRECISION:
-        with unit_of_work():
-            token.last_used_at = at
-    return user
+    user = _check_usable_account(row.User)
+    due = row.last_used_at is None or at - row.last_used_at >= LAST_USED_PRECISION
+    return Caller(user, row.token_id, at if due else None)
+
+
+def _touch_statement() -> Update:
+    token = ApiToken.__table__.c
+    return (update(ApiToken.__table__).where(token.id == bindparam("token_id"))
+            .where(or_(token.last_used_at.is_(None), token.last_used_at < bindparam("cutoff")))
+            .values(last_used_at=bindparam("used_at")))
+
+
+def record_use(caller: Caller) -> None:
+    """Write the token's last-used time when it is due (at most once a minute), in a short
+    transaction of its own: called after the request's work, never inside its transaction."""
+    if caller.token_id is None or caller.used_at is None:
+        return
+    with unit_of_work():
+        db.session.execute(cached_statement("api_tokens.touch", _touch_statement), {
+            "token_id": caller.token_id, "used_at": caller.used_at,
+            "cutoff": caller.used_at - LAST_USED_PRECISION})
 
 
 def issue_jwt_pair(user: User) -> dict[str, str]:
@@ -184,15 +224,22 @@ def refresh_access(refresh_token: str) -> dict[str, str]:
     return {"access": _encode(user, "access", ACCESS_LIFETIME)}
 
 
-def user_for_credential(credential: str) -> User:
-    """The user an Authorization credential belongs to: a JWT access token when it has the
-    JWT shape, an opaque token otherwise. Raises Unauthenticated or PasswordChangeRequired."""
+def caller_for_credential(credential: str) -> Caller:
+    """Who an Authorization credential belongs to: a JWT access token when it has the JWT
+    shape, an opaque token otherwise. Raises Unauthenticated or PasswordChangeRequired."""
     credential = (credential or "").strip()
     if not credential or len(credential) > CREDENTIAL_MAX:
         raise Unauthenticated(INVALID_CREDENTIAL)
     if JWT_SHAPE.match(credential):
-        return _user_for_jwt(credential, "access")
-    return _user_for_opaque(credential)
+        return Caller(_user_for_jwt(credential, "access"))
+    return _caller_for_opaque(credential)
+
+
+def user_for_credential(credential: str) -> User:
+    """The user of an Authorization credential (see caller_for_credential); records the use."""
+    caller = caller_for_credential(credential)
+    record_use(caller)
+    return caller.user
 
 
 def purge_dead_tokens() -> int:

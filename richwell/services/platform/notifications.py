@@ -46,6 +46,13 @@ def for_user(user_id: int, page: int = 1, per_page: int = PAGE_SIZE) -> Paginati
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
+def recent_for(user_id: int, limit: int = 5) -> list[Notification]:
+    """The user's newest notifications (no page count: one statement, for home pages)."""
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
 def mark_read(user_id: int, notification_id: int) -> Notification:
     """Mark one of the user's own notifications read (another user's answers not found)."""
     note = db.session.get(Notification, notification_id)

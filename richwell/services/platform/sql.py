@@ -129,7 +129,11 @@ def rowcount(result: Result[Unpack[tuple[Any, ...]]]) -> int:
 def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
     """INSERT `rows` (all with the same keys) as one statement. RETURNING makes SQLAlchemy send
     them as one multi-row INSERT from a cached statement ("insertmanyvalues"); a plain
-    executemany would reach PostgreSQL as one statement per row."""
-    if rows:
+    executemany would reach PostgreSQL as one statement per row. One row (the usual case: one
+    allocation, one notification, one audit entry) is a plain INSERT: batching machinery for a
+    single row costs more CPU than the statement."""
+    if len(rows) == 1:
+        db.session.execute(cached_statement("insert_one", lambda name: insert(table), table.name), rows[0])
+    elif rows:
         db.session.execute(cached_statement("insert", lambda name: insert(table).returning(table.c.id), table.name),
                            rows)

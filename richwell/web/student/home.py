@@ -36,7 +36,7 @@ def _page(open_form: OpenEnrollmentForm | None = None, documents_form: Documents
         open_form = OpenEnrollmentForm(formdata=None)
         if home is not None:
             open_form.monthly_commitment.data = f"{home.suggested_commitment:.2f}"
-    recent = notifications.for_user(user.id, page=1, per_page=5).items
+    recent = notifications.recent_for(user.id, 5)
     return render("student/home.html", "student/_term_enrollment.html", status=status, home=home,
                   open_form=open_form, documents_form=documents_form or DocumentsForm(formdata=None),
                   recent=recent, just_opened=just_opened)
