@@ -411,3 +411,15 @@ def test_each_month_shows_its_due_date_and_overdue_months_are_marked_for_cashier
     assert "overdue" not in first.group(1) and start.strftime("%b %d, %Y") in first.group(2)
     student_html = login(enrollment.student.user).get("/student/payments").get_data(as_text=True)
     assert "Overdue · 3 days" in student_html and month2.strftime("%b %d, %Y") in student_html
+
+
+def test_the_panel_reads_the_due_day_the_admin_set(as_role):
+    from richwell.services.finance import month_due_date
+    from richwell.services.platform import settings
+
+    settings.set_value(None, "installment_due_day", 20)
+    enrollment = make_enrollment(commitment="1000.00")
+    cashier, _ = as_role("cashier")
+    html = cashier.get(f"/cashier/students/{enrollment.student_id}").get_data(as_text=True)
+    row = re.search(r'<tr id="bucket-2" class="[^"]*">(.*?)</tr>', html, re.S)
+    assert month_due_date(enrollment.term.start_date, 2, 20).strftime("%b %d, %Y") in row.group(1)
