@@ -82,6 +82,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "no-reply@richwell.edu.ph",
+        # Operations (docs/DEPLOY.md): JSON request log lines, who may read /metrics, backups.
+        "REQUEST_LOG_JSON": _bool(os.environ.get("REQUEST_LOG_JSON"), env == "production"),
+        "METRICS_ALLOWED_NETWORKS": tuple(
+            part.strip() for part in os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+            if part.strip()),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "BACKUP_FOLDER": os.environ.get("BACKUP_FOLDER", str(INSTANCE / "backups")),
+        "BACKUP_KEEP_DAYS": int(os.environ.get("BACKUP_KEEP_DAYS") or 14),
     }
     config.update(overrides)
     return config
