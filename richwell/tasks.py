@@ -296,3 +296,16 @@ def sweep_exam_permits() -> int:
     from richwell.services import finance
 
     return finance.issue_missing_permits()
+
+
+# 03:30 Manila is 19:30 UTC the day before: after the nightly jobs, before the offices open.
+@job(periodic=crontab(hour="19", minute="30"), schedule="daily 03:30 Manila (19:30 UTC)", period=DAY,
+     time_limit=3600, retries=1)
+def nightly_backup() -> dict:
+    """One backup archive in BACKUP_FOLDER, then archives older than BACKUP_KEEP_DAYS removed."""
+    from richwell.services.platform import backups
+
+    config = current_app.config
+    return backups.scheduled_backup(config["BACKUP_FOLDER"],
+                                    {"uploads": config["UPLOAD_FOLDER"], "receipts": config["RECEIPT_FOLDER"]},
+                                    config["BACKUP_KEEP_DAYS"])
