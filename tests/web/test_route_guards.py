@@ -17,8 +17,9 @@ ROLE_PREFIXES = {
     "/admission/": {Role.ADMISSION},
     "/admin/": {Role.ADMIN},
 }
-# Routes anyone may open: public pages, sign-in, health, static files, the public API.
-PUBLIC = re.compile(r"^/($|login|healthz|readyz|static/|apply|verify|api/v1/public/|api/v1/schema|"
+# Routes anyone may open: public pages, sign-in, health, static files, the public API
+# (/metrics guards itself by address or bearer token: tests/ops/test_metrics.py).
+PUBLIC = re.compile(r"^/($|login|healthz|readyz|metrics|static/|apply|verify|api/v1/public/|api/v1/schema|"
                     r"api/v1/docs|api/v1/redoc|api-token-auth|api/v1/auth/)")
 
 
