@@ -79,5 +79,23 @@ def test_one_json_log_line_per_request_with_its_id(app, client, login, caplog):
     assert line["sql_statements"] >= 1 and line["duration_ms"] >= 0
 
     # A made-up id with spaces or control characters is replaced, never echoed.
-    response = client.get("/healthz", headers={"X-Request-ID": "bad id\r\nx"})
+    response = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_a_queued_task_carries_the_request_id_into_its_log(app, caplog):
+    from richwell import tasks
+    from richwell.services.platform import correlation
+
+    with caplog.at_level(logging.INFO, logger="richwell.tasks"):
+        correlation.bind("req-queued-0001")
+        try:
+            tasks.enqueue(tasks.ping)  # immediate in tests: queued and run at once
+        finally:
+            correlation.bind(None)
+        # As a consumer runs it: no request around, the id arrives with the message.
+        tasks.ping.func(_request_id="req-carried-0002")
+    lines = [r.msg for r in caplog.records if r.name == "richwell.tasks" and isinstance(r.msg, dict)]
+    assert [(line["task"], line["request_id"], line["outcome"]) for line in lines] == [
+        ("ping", "req-queued-0001", "succeeded"), ("ping", "req-carried-0002", "succeeded")]
+    assert correlation.current() is None
