@@ -124,9 +124,9 @@ class PortalCollector(Collector):
         yield runs
 
         since = GaugeMetricFamily("richwell_periodic_job_seconds_since_success",
-                                  "Seconds since each periodic job last succeeded (-1: never)", labels=["job"])
+                                  "Seconds since each periodic job last succeeded (-1: never)", labels=["task"])
         period = GaugeMetricFamily("richwell_periodic_job_period_seconds", "How often each periodic job runs",
-                                   labels=["job"])
+                                   labels=["task"])
         for periodic in jobs.periodic_states():
             finished = periodic.last_success.finished_at if periodic.last_success else None
             since.add_metric([periodic.name], (now - finished).total_seconds() if finished else -1)

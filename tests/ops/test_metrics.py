@@ -37,7 +37,7 @@ def test_counters_move_after_a_payment(app, client):
     assert after[key] == before.get(key, 0) + 1
     assert after["richwell_http_request_duration_seconds_count{endpoint=public.healthz}"] >= 1
     assert "richwell_queue_pending{}" in after and "richwell_queue_up{}" in after
-    assert any(name.startswith("richwell_periodic_job_seconds_since_success{job=nightly_backup")
+    assert any(name.startswith("richwell_periodic_job_seconds_since_success{task=nightly_backup")
                for name in after)
 
 
