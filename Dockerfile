@@ -41,7 +41,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     WEB_BIND=0.0.0.0:8000
 WORKDIR /app
-USER richwell
+USER 10001:10001
 EXPOSE 8000
 # /healthz touches nothing: the process answers. Readiness (/readyz) is for the proxy and operators.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
@@ -54,11 +54,12 @@ FROM debian:bookworm-slim AS proxy
 RUN apt-get update \
  && apt-get install -y --no-install-recommends caddy \
  && rm -rf /var/lib/apt/lists/* \
+ && groupmod --gid 10002 caddy && usermod --uid 10002 --gid 10002 caddy \
  && mkdir -p /data/caddy /config/caddy \
  && chown -R caddy:caddy /data/caddy /config/caddy
 COPY static /srv/static
 COPY deploy/Caddyfile /etc/caddy/Caddyfile
 ENV XDG_DATA_HOME=/data XDG_CONFIG_HOME=/config
-USER caddy
+USER 10002:10002
 EXPOSE 8080 8443
 ENTRYPOINT ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
