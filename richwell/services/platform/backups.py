@@ -93,7 +93,7 @@ def _dump_postgres(url: str, out: Path) -> dict[str, int]:
             target, env = _libpq(url)
             done = subprocess.run(["pg_dump", "-Fc", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
                                    "-f", str(out), target], env=env, capture_output=True, text=True)
-            conn.rollback()
+            # The read-only snapshot ends when the connection is given back (reset on return).
     finally:
         engine.dispose()
     if done.returncode != 0:
