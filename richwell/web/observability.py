@@ -16,8 +16,10 @@ from typing import Any
 from flask import Flask, g, request
 from flask.wrappers import Response
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 
+from richwell.extensions import login_manager
 from richwell.services.platform import correlation
 from richwell.web import metrics
 
@@ -67,17 +69,45 @@ def _count_statements() -> None:
             g.sql_count += 1
 
 
+def _role_text(role: Any) -> str | None:
+    return getattr(role, "value", role)
+
+
 def _user_fields() -> tuple[int | None, str | None]:
-    # Flask-Login keeps the loaded user on g; never load one just for the log line.
+    """Who made the request, without a query: a commit expires the user object, and reading
+    its attributes then would cost one more SELECT per request just for the log line."""
+    remembered = g.get("log_user")
+    if remembered is not None:
+        return remembered
     user = g.get("_login_user")
     if user is None or not getattr(user, "is_authenticated", False):
         return None, None
-    role = getattr(user, "role", None)
-    return user.id, getattr(role, "value", role)
+    state = sa_inspect(user, raiseerr=False)
+    if state is None:
+        return getattr(user, "id", None), _role_text(getattr(user, "role", None))
+    identity = state.identity
+    return (identity[0] if identity else None), _role_text(state.dict.get("role"))
+
+
+def _remember_loaded_user() -> None:
+    """Wrap the user loader once so the log line knows the user as loaded (id and role)."""
+    original = login_manager._user_callback
+    if original is None or getattr(original, "remembers_for_log", False):
+        return
+
+    def load(user_id: str) -> Any:
+        user = original(user_id)
+        if user is not None:
+            g.log_user = (user.id, _role_text(user.role))
+        return user
+
+    load.remembers_for_log = True  # type: ignore[attr-defined]
+    login_manager.user_loader(load)
 
 
 def register(app: Flask) -> None:
     _count_statements()
+    _remember_loaded_user()
     if app.config.get("REQUEST_LOG_JSON"):
         configure_json_logging(log, logging.getLogger("richwell.tasks"))
     metrics.register(app)

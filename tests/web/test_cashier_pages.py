@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
@@ -253,7 +254,8 @@ def test_receipt_page_prints_on_a_half_sheet_and_links_the_pdf(as_role):
     html = client.get(f"/receipts/{result.receipt_number}").get_data(as_text=True)
     assert result.receipt_number in html and "₱1,234.50" in html and "GCash" in html and "GC-55" in html
     assert "One thousand two hundred thirty-four pesos and 50/100" in html
-    assert "size: 8.5in 5.5in" in html
+    assert "css/receipt.css" in html  # the half-sheet print rules (a file: the CSP allows no inline style)
+    assert "size: 8.5in 5.5in" in (Path(__file__).resolve().parents[2] / "static/css/receipt.css").read_text()
     assert f"/receipts/{result.receipt_number}/pdf" in html
 
 
