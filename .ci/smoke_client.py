@@ -10,7 +10,9 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import ssl
+import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -93,6 +95,12 @@ payments = re.search(r"^richwell_payments_recorded_total ([0-9.e+]+)$", text, re
 check(status == 200 and payments is not None and float(payments.group(1)) >= 1,
       f"/metrics with the token shows the payment ({payments.group(1) if payments else '-'})")
 
-status, _, _ = call("/apply", b"x" * (21 * 1024 * 1024), {"Content-Type": "application/octet-stream"})
-check(status == 413, f"a 21 MiB body is refused with 413 ({status})")
+# curl, not urllib: the proxy answers 413 and closes while a client may still be sending.
+with tempfile.NamedTemporaryFile(suffix=".bin") as big:
+    big.write(b"x" * (21 * 1024 * 1024))
+    big.flush()
+    code = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                           "-H", "Content-Type: application/octet-stream", "--data-binary", f"@{big.name}",
+                           base + "/apply"], capture_output=True, text=True).stdout
+check(code == "413", f"a 21 MiB body is refused by the proxy with 413 ({code})")
 print("smoke client: all checks passed")
