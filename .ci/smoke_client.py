@@ -32,9 +32,9 @@ def call(path: str, data: dict | bytes | None = None, headers: dict | None = Non
     request = urllib.request.Request(base + path, data=body, headers={"Referer": base + "/", **(headers or {})})
     try:
         with opener.open(request, timeout=60) as response:
-            return response.status, dict(response.headers), response.read().decode("utf-8", "replace")
+            return response.status, response.headers, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode("utf-8", "replace")
+        return error.code, error.headers, error.read().decode("utf-8", "replace")
 
 
 def check(condition: bool, what: str) -> None:
@@ -43,7 +43,7 @@ def check(condition: bool, what: str) -> None:
         sys.exit(1)
 
 
-def headers_ok(headers: dict, where: str) -> None:
+def headers_ok(headers, where: str) -> None:  # an email.message.Message: names match in any case
     csp = headers.get("Content-Security-Policy", "")
     check("frame-ancestors 'none'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp,
           f"{where}: CSP without unsafe-inline/unsafe-eval")
