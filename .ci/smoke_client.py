@@ -86,7 +86,8 @@ status, headers, _ = call("/static/js/app.js?v=smoke")
 check(status == 200 and "immutable" in headers.get("Cache-Control", ""),
       f"static file from the proxy, long cache ({headers.get('Cache-Control')})")
 status, headers, _ = call("/static/css/app.css", headers={"Accept-Encoding": "gzip"})
-check(headers.get("Content-Encoding") in {"gzip", "zstd"}, f"compressed static file ({headers.get('Content-Encoding')})")
+check(headers.get("Content-Encoding") in {"gzip", "zstd"},
+      f"compressed static file ({headers.get('Content-Encoding')})")
 
 status, _, _ = call("/metrics")
 check(status == 403, f"/metrics without the token from an unlisted address: {status}")

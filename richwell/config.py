@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
 DEV_SECRET = "richwell-development-only-secret"  # never valid in production
+MIN_SECRET_LENGTH = 32  # session cookies and CSRF tokens are signed with it
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +34,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if env == "production":
             raise ConfigError("SECRET_KEY must be set in production")
         secret = DEV_SECRET
+    if env == "production" and (secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH):
+        raise ConfigError(f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} random "
+                          "characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'richwell.db'}"
     redis_url = os.environ.get("REDIS_URL") or None
