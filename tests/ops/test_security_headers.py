@@ -71,9 +71,19 @@ def test_static_files_are_fingerprinted_and_not_no_store(app, client):
 
 def test_hsts_only_in_production(app, database_url, monkeypatch):
     assert "Strict-Transport-Security" not in app.test_client().get("/healthz").headers
-    production = create_app({"RICHWELL_ENV": "production", "SECRET_KEY": "x" * 40,
-                             "SQLALCHEMY_DATABASE_URI": database_url, "REQUEST_LOG_JSON": False})
-    hsts = production.test_client().get("/healthz").headers.get("Strict-Transport-Security", "")
+    from richwell import tasks
+
+    queue = {name: app.config[name] for name in ("HUEY_IMMEDIATE", "HUEY_NAME", "HUEY_SQLITE_PATH", "REDIS_URL")}
+    try:
+        production = create_app({"RICHWELL_ENV": "production", "SECRET_KEY": "x" * 40,
+                                 "SQLALCHEMY_DATABASE_URI": database_url, "REQUEST_LOG_JSON": False, **queue})
+        hsts = production.test_client().get("/healthz").headers.get("Strict-Transport-Security", "")
+        with production.app_context():
+            from richwell.extensions import db
+
+            db.engine.dispose()
+    finally:
+        tasks.configure(app)  # the one queue object is the test app's again
     assert "max-age=31536000" in hsts
 
 
