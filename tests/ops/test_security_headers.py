@@ -93,3 +93,17 @@ def test_the_htmx_config_turns_eval_off(app, client, login):
     login(make_user(Role.CASHIER))
     html = client.get("/cashier/").get_data(as_text=True)
     assert '"allowEval": false' in html and '"includeIndicatorStyles": false' in html
+
+
+def test_no_template_has_inline_script_style_or_handlers():
+    """The CSP would block them in the browser; catch them here with the file and line."""
+    import re
+    from pathlib import Path
+
+    inline = re.compile(r"<script>|<script\s[^>]*>\s*[^<\s]|<style[\s>]|\sstyle=\"|\son[a-z]+=\"|hx-on|hx-vars|js:")
+    found = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "templates").rglob("*.html")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if inline.search(line.replace("data-style=", "")):
+                found.append(f"{path.name}:{number}: {line.strip()[:100]}")
+    assert found == []
