@@ -89,12 +89,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
         set_acting_context(ActingContext(ip=request.remote_addr, impersonator_id=session.get("impersonator_id")))
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    from richwell.web import assets, hardening, observability
+
+    assets.register(app)
+    hardening.register(app)
+    observability.register(app)
 
     return app
 

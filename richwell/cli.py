@@ -40,6 +40,66 @@ def register(app: Flask) -> None:
             click.echo(f"  {role:<16} {login}")
 
     register_jobs(app)
+    register_backup(app)
+
+
+def register_backup(app: Flask) -> None:
+    backup_cli = click.Group("backup", help="Back up, verify and restore the database and the files.")
+
+    def _folders() -> dict[str, str]:
+        return {"uploads": app.config["UPLOAD_FOLDER"], "receipts": app.config["RECEIPT_FOLDER"]}
+
+    @backup_cli.command("create")
+    @click.option("--output", type=click.Path(dir_okay=False),
+                  help="Archive path (default: BACKUP_FOLDER/richwell-<time>.tar.gz).")
+    def create(output: str | None):
+        """Write one archive: database, uploads, receipts, and a manifest of checksums and row counts."""
+        from pathlib import Path
+
+        from richwell.services.platform import backups
+
+        target = Path(output) if output else Path(app.config["BACKUP_FOLDER"]) / backups.archive_name()
+        try:
+            report = backups.create(backups.current_url(), _folders(), target)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Backup written: {report.path} ({report.dialect}, {len(report.tables)} tables, "
+                   f"{sum(report.tables.values())} rows, {report.files} files)")
+
+    @backup_cli.command("verify")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+    def verify(archive: str):
+        """Check every checksum and that the database part is readable."""
+        from pathlib import Path
+
+        from richwell.services.platform import backups
+
+        try:
+            manifest = backups.verify(Path(archive))
+        except backups.BackupError as error:
+            raise click.ClickException(f"{archive} is NOT usable: {error}") from None
+        click.echo(f"{archive} is intact: {manifest['dialect']} backup of {manifest['created_at']}, "
+                   f"{len(manifest['tables'])} tables, {len(manifest['members']) - 1} files")
+
+    @backup_cli.command("restore")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--database-url", help="Restore into this database (default: the app's DATABASE_URL).")
+    @click.option("--force", is_flag=True, help="Replace everything in a database that is not empty.")
+    def restore(archive: str, database_url: str | None, force: bool):
+        """Restore an archive into an empty database (verified first; refuses a non-empty one)."""
+        from pathlib import Path
+
+        from richwell.services.platform import backups
+
+        url = database_url or backups.current_url()
+        try:
+            report = backups.restore(Path(archive), url, _folders(), force=force)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Restored {sum(report.tables.values())} rows in {len(report.tables)} tables and "
+                   f"{report.files} files; row counts match the manifest.")
+
+    app.cli.add_command(backup_cli)
 
 
 def _when(value: datetime | None) -> str:

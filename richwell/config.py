@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
 DEV_SECRET = "richwell-development-only-secret"  # never valid in production
+MIN_SECRET_LENGTH = 32  # session cookies and CSRF tokens are signed with it
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +34,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         if env == "production":
             raise ConfigError("SECRET_KEY must be set in production")
         secret = DEV_SECRET
+    if env == "production" and (secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH):
+        raise ConfigError(f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} random "
+                          "characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'richwell.db'}"
     redis_url = os.environ.get("REDIS_URL") or None
@@ -101,6 +105,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "no-reply@richwell.edu.ph",
+        # Operations (docs/DEPLOY.md): JSON request log lines, who may read /metrics, backups.
+        "REQUEST_LOG_JSON": _bool(os.environ.get("REQUEST_LOG_JSON"), env == "production"),
+        "METRICS_ALLOWED_NETWORKS": tuple(
+            part.strip() for part in os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+            if part.strip()),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "BACKUP_FOLDER": os.environ.get("BACKUP_FOLDER", str(INSTANCE / "backups")),
+        "BACKUP_KEEP_DAYS": int(os.environ.get("BACKUP_KEEP_DAYS") or 14),
     }
     config.update(overrides)
     return config

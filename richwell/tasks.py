@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ from huey import Huey, crontab
 from huey.exceptions import CancelExecution
 from huey.storage import PriorityRedisStorage, SqliteStorage
 
-from richwell.services.platform import queue
+from richwell.services.platform import correlation, queue
 
 # Declared before any app exists (tasks are decorated at import), so it starts in memory and
 # immediate; create_app points it at the app's queue (configure). The consumer runs
@@ -109,7 +110,7 @@ def job(*, retries: int = 3, retry_delay: int = 30, time_limit: int = 600, perio
         name = fn.__name__
 
         @functools.wraps(fn)
-        def run(*args, task=None):
+        def run(*args, task=None, _request_id=None):
             def tracked():
                 from richwell.services.platform import jobs
 
@@ -122,10 +123,26 @@ def job(*, retries: int = 3, retry_delay: int = 30, time_limit: int = 600, perio
                         raise CancelExecution(f"{type(exc).__name__}: {exc}", retry=False) from exc
                     raise
 
+            def logged():
+                # The request that queued this task (if any) names it in the task's log lines.
+                request_id = _request_id or correlation.current()
+                outer = correlation.current()
+                correlation.bind(request_id)
+                started = time.monotonic()
+                outcome = "failed"
+                try:
+                    result = tracked()
+                    outcome = "succeeded"
+                    return result
+                finally:
+                    log.info({"task": name, "queue_id": task.id if task else None, "request_id": request_id,
+                              "outcome": outcome, "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+                    correlation.bind(outer)
+
             if has_app_context():
-                return tracked()
+                return logged()
             with _app().app_context():
-                return tracked()
+                return logged()
 
         if periodic is not None:
             PERIODIC[name] = (schedule or "", period or DAY)
@@ -183,7 +200,8 @@ def enqueue(task, *args):
     is unreachable the web keeps working: the work is left as a PENDING job run that the stale
     sweep queues once Redis is back."""
     try:
-        return task(*args)
+        request_id = correlation.current()
+        return task(*args, _request_id=request_id) if request_id else task(*args)
     except Exception as exc:  # noqa: BLE001 - Redis down, network, anything: never fail the request
         from richwell.services.platform import jobs
 
@@ -358,3 +376,16 @@ def build_report_export(export_id: int) -> str | None:
     from richwell.services import reports
 
     return reports.build_export(export_id)
+
+
+# 03:30 Manila is 19:30 UTC the day before: after the nightly jobs, before the offices open.
+@job(periodic=crontab(hour="19", minute="30"), schedule="daily 03:30 Manila (19:30 UTC)", period=DAY,
+     time_limit=3600, retries=1)
+def nightly_backup() -> dict:
+    """One backup archive in BACKUP_FOLDER, then archives older than BACKUP_KEEP_DAYS removed."""
+    from richwell.services.platform import backups
+
+    config = current_app.config
+    return backups.scheduled_backup(config["BACKUP_FOLDER"],
+                                    {"uploads": config["UPLOAD_FOLDER"], "receipts": config["RECEIPT_FOLDER"]},
+                                    config["BACKUP_KEEP_DAYS"])

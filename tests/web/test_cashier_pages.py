@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
@@ -257,6 +258,7 @@ def test_receipt_page_prints_on_a_half_sheet_and_links_the_pdf(as_role):
     assert result.receipt_number in html and "₱\u00a01,234.50" in html and "GCash" in html and "GC-55" in html
     assert "One thousand two hundred thirty-four pesos and 50/100" in html
     assert "css/print/receipt.css" in html  # the half sheet (8.5 × 5.5 in): tests/web/test_papers.py
+    assert "size: 8.5in 5.5in" in (Path(__file__).resolve().parents[2] / "static/css/print/receipt.css").read_text()
     assert f"/receipts/{result.receipt_number}/pdf" in html
 
 

@@ -19,8 +19,9 @@ ROLE_PREFIXES = {
     # Dashboards and reports: staff only here; which staff role sees which is the service's 403.
     "/reports/": {r for r in Role if r is not Role.STUDENT},
 }
-# Routes anyone may open: public pages, sign-in and password recovery, health, static files, the public API.
-PUBLIC = re.compile(r"^/($|login|password/(forgot|reset/)|healthz|readyz|favicon\.ico|static/|apply|verify|"
+# Routes anyone may open: public pages, sign-in and password recovery, health, static files, the
+# public API (/metrics guards itself by address or bearer token: tests/ops/test_metrics.py).
+PUBLIC = re.compile(r"^/($|login|password/(forgot|reset/)|healthz|readyz|metrics|favicon\.ico|static/|apply|verify|"
                     r"api/v1/public/|api/v1/schema|api/v1/docs|api/v1/redoc|api-token-auth|api/v1/auth/)")
 
 
