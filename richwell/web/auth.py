@@ -12,6 +12,7 @@ from richwell.services.platform import accounts
 from richwell.services.platform.errors import DomainError
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for
+from richwell.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -27,13 +28,6 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])
     new_password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
     confirm_password = PasswordField("Repeat the new password", validators=[DataRequired(), Length(max=128)])
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only local paths: never bounce a fresh login to another site.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def _login_limit() -> str:
@@ -55,7 +49,7 @@ def login():
             if user.must_change_password:
                 flash("Choose your own password before you continue.", "info")
                 return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
+            return redirect(safe_next(request.args.get("next")) or home_url_for(user))
         form.password.errors = []
         return render_template("auth/login.html", form=form, failure=GENERIC_FAILURE), 200
     if request.method == "POST":
