@@ -7,8 +7,9 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from richwell.config import ROOT, load_config
+from richwell.config import ROOT, ConfigError, load_config
 
 
 def _configure_sqlite(engine, immediate: bool) -> None:
@@ -36,6 +37,12 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 instance_path=str(ROOT / "instance"))
     app.config.update(load_config(config_overrides))
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops < 0:
+        raise ConfigError("TRUSTED_PROXY_HOPS must be 0 or more")
+    if hops:
+        # The real client address (limits, audit) and scheme from the trusted proxies only.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from richwell import models  # noqa: F401  (every table registered before migrate)

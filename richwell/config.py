@@ -21,6 +21,15 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"expected a whole number, not {value!r}") from None
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config dict from environment variables, then apply overrides."""
     overrides = dict(overrides or {})
@@ -63,7 +72,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        # Failed sign-ins, counted per account and per client address separately: one account
+        # guessed from many addresses is slowed, a lab of 40 students behind one address is not.
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "100 per minute;1000 per hour"),
+        # Reverse proxies in front of the app (0: none). With N, the N-th address from the
+        # right of X-Forwarded-For (and the scheme) is the client's; never trust more hops
+        # than really exist, or any client can pick its own address.
+        "TRUSTED_PROXY_HOPS": _int(os.environ.get("TRUSTED_PROXY_HOPS"), 0),
         # API (README "API"): per address when anonymous, per user with a credential.
         "API_RATE_LIMIT_ANONYMOUS": os.environ.get("API_RATE_LIMIT_ANONYMOUS", "100 per hour"),
         "API_RATE_LIMIT_AUTHENTICATED": os.environ.get("API_RATE_LIMIT_AUTHENTICATED", "1000 per hour"),

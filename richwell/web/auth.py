@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 from richwell.extensions import limiter
 from richwell.services.platform import accounts
 from richwell.services.platform.errors import DomainError
+from richwell.services.platform.limits import SIGN_IN_ACCOUNT_SCOPE, sign_in_account_key
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for
 from richwell.web.redirects import safe_next
@@ -30,12 +31,32 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = PasswordField("Repeat the new password", validators=[DataRequired(), Length(max=128)])
 
 
-def _login_limit() -> str:
+def _account_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    return sign_in_account_key(request.form.get("identifier"))
+
+
+def _address_key() -> str:
+    return "login-address:" + (request.remote_addr or "")
+
+
+def _failed(response) -> bool:
+    # Only failures count: a computer lab signing in correctly never spends its budget.
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302,
+@limiter.shared_limit(_account_limit, scope=SIGN_IN_ACCOUNT_SCOPE, key_func=_account_key, methods=["POST"],
+                      deduct_when=_failed,
+                      error_message="Too many sign-in attempts for this account. Wait a minute, then try again.")
+@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed,
                error_message="Too many sign-in attempts. Wait a minute, then try again.")
 def login():
     if current_user.is_authenticated and request.method == "GET":
