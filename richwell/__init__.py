@@ -90,11 +90,23 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     cli.register(app)
 
+    from richwell.web.impersonation import check_impersonator
+
+    # First: an impersonation whose admin's session has ended ends before anything runs.
+    app.before_request(check_impersonator)
+
     @app.before_request
     def _acting_context():
         from richwell.services.platform.context import ActingContext, set_acting_context
 
         set_acting_context(ActingContext(ip=request.remote_addr, impersonator_id=session.get("impersonator_id")))
+
+    @app.teardown_request
+    def _forget_acting_context(_error):
+        # The request's actor and impersonator must not leak into later work on this thread.
+        from richwell.services.platform.context import ActingContext, set_acting_context
+
+        set_acting_context(ActingContext())
 
     @app.after_request
     def _security_headers(response):

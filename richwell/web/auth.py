@@ -11,6 +11,7 @@ from richwell.extensions import limiter
 from richwell.services.platform import accounts
 from richwell.services.platform.errors import DomainError
 from richwell.services.platform.limits import SIGN_IN_ACCOUNT_SCOPE, sign_in_account_key
+from richwell.web import impersonation
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for
 from richwell.web.redirects import safe_next
@@ -91,6 +92,7 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    impersonation.refuse_while_impersonating()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
@@ -114,8 +116,12 @@ def stop_impersonation():
     admin_id = session.get("impersonator_id")
     if not admin_id:
         abort(400)
-    admin = accounts.stop_impersonation(admin_id, current_user._get_current_object())
-    session.clear()
+    admin = accounts.stop_impersonation(admin_id, current_user._get_current_object(),
+                                        session.get("impersonator_version"))
+    impersonation.end_session()
+    if admin is None:  # the admin's sessions ended meanwhile: they stay ended
+        flash("Impersonation ended. Your own session had ended too: sign in again.", "info")
+        return redirect(url_for("auth.login"))
     login_user(admin)
     flash("Impersonation ended.", "info")
     return redirect(url_for("admin.users"))

@@ -13,9 +13,11 @@ from richwell.services.platform.errors import DomainError, NotFound
 from richwell.web.forms import apply_errors
 from richwell.web.guards import require_login
 from richwell.web.htmx import is_partial_request, render
+from richwell.web.impersonation import refuse_while_impersonating
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 bp.before_request(require_login)
+bp.before_request(refuse_while_impersonating)  # a token would outlive the impersonation
 
 
 class TokenForm(FlaskForm):

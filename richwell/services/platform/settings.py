@@ -50,8 +50,10 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in [
                 Decimal("1000.00"), help="The smallest installment an applicant may choose."),
     SettingSpec("inc_expiry_major_months", "INC expiry, major subjects (months)", "int", 6, 1, 36),
     SettingSpec("inc_expiry_minor_months", "INC expiry, minor subjects (months)", "int", 12, 1, 36),
-    SettingSpec("impersonation_enabled", "Impersonation allowed", "bool", True,
-                help="Lets an admin act as another user (logged, bannered)."),
+    # Off until an admin switches it on (issue 15): acting as someone else is a power to grant.
+    SettingSpec("impersonation_enabled", "Impersonation allowed", "bool", False,
+                help="Lets an admin act as another user (logged, bannered; no API tokens or password "
+                     "changes while acting)."),
     SettingSpec("api_token_days", "API token lifetime (days)", "int", 30, 1, 365),
 ]}
 

@@ -1,8 +1,8 @@
 """Admin: staff accounts (create, deactivate, reset password) and impersonation."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from wtforms import SelectField, StringField
@@ -13,6 +13,7 @@ from richwell.models import STAFF_ROLES, Role, User
 from richwell.services.platform import accounts, settings
 from richwell.services.platform.errors import DomainError
 from richwell.services.platform.limits import STAFF_PAGE_SIZE
+from richwell.web import impersonation
 from richwell.web.admin.blueprint import bp
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for
@@ -114,9 +115,6 @@ def impersonate(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("admin.users"))
-    session.clear()
-    login_user(target)
-    session["impersonator_id"] = admin.id
-    session["impersonator_email"] = admin.email
+    impersonation.begin(admin, target)
     flash(f"You are now acting as {target.email}. Every action is logged.", "warning")
     return redirect(home_url_for(target))
