@@ -30,7 +30,7 @@ from richwell.services.platform.limits import MAX_ID, MAX_PAGE, PAGE_SIZE
 MAX_MONEY = Decimal("1000000.00")
 SURROGATE = re.compile("[\ud800-\udfff]")
 STORABLE_PATTERN = r"^[^\x00]*$"  # documented, so "valid" input is storable (no NUL)
-MONEY_TEXT = re.compile(r"^\d{1,10}(\.\d{1,20})?$")
+MONEY_TEXT = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,20})?$")
 AUTH_SCHEMES = ("token", "bearer")
 WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 SECURITY: list[dict[str, list[str]]] = [{"tokenAuth": []}, {"bearerAuth": []}]
@@ -196,7 +196,8 @@ class Money(ma.fields.Field):
     """Pesos as a JSON string with exactly 2 decimals ("5000.00"); never a float either way."""
 
     def __init__(self, **kwargs):
-        metadata = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "5000.00", **kwargs.pop("metadata", {})}
+        metadata = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "5000.00",
+                    **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
     default_error_messages = {

@@ -67,7 +67,7 @@ def whole_number(raw: object, field: str, label: str, low: int, high: int) -> in
         value = raw
     else:
         text = str(raw if raw is not None else "").strip()
-        if not re.fullmatch(r"[+-]?\d{1,6}", text):
+        if not re.fullmatch(r"[+-]?[0-9]{1,6}", text):
             raise ValidationError(message, field=field)
         value = int(text)
     if not low <= value <= high:

@@ -15,7 +15,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-MOBILE_RE = re.compile(r"^(09\d{9}|\+639\d{9})$")
+MOBILE_RE = re.compile(r"^(09[0-9]{9}|\+639[0-9]{9})$")
 MIN_AGE = 14
 ADDRESS_MAX = 500
 SCHOOL_MAX = 200

@@ -26,7 +26,7 @@ _DUMMY_HASH: str | None = None
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 NAME_MAX = 100
-STUDENT_NUMBER_RE = re.compile(r"^\d{4}-\d{5}$")
+STUDENT_NUMBER_RE = re.compile(r"^[0-9]{4}-[0-9]{5}$")
 
 
 def configure_hasher(fast: bool) -> None:

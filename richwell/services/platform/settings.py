@@ -12,6 +12,7 @@ from richwell.models import Setting, User
 from . import audit
 from .errors import ValidationError
 from .limits import MAX_PAYMENT
+from .text import is_whole_number
 from .unit_of_work import after_commit, unit_of_work
 
 #: What a setting holds: a switch, a whole number, or an amount of money.
@@ -133,7 +134,7 @@ def parse(key: str, raw: object) -> SettingValue:
         return str(raw).strip().lower() in {"1", "true", "on", "yes", "y"}
     text = str(raw if raw is not None else "").strip()
     if spec.kind == "int":
-        if not text.lstrip("-").isdigit() or len(text) > 6:
+        if not is_whole_number(text) or len(text) > 6:
             raise ValidationError(f"{spec.label} must be a whole number.", field=key)
         number = int(text)
         if (spec.minimum is not None and number < spec.minimum) or (
@@ -142,7 +143,7 @@ def parse(key: str, raw: object) -> SettingValue:
                 f"{spec.label} must be between {spec.minimum} and {spec.maximum}.", field=key)
         return number
     try:
-        value = Decimal(text)
+        value = Decimal(text) if text.isascii() else Decimal("NaN")  # "１００" is not ASCII
     except InvalidOperation:
         raise ValidationError(f"{spec.label} must be an amount like 1500.00.", field=key) from None
     if not value.is_finite() or value <= 0 or value > MAX_MONEY:
