@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError("SECRET_KEY must be set in production")
         secret = DEV_SECRET
 
+    public_base_url = overrides.get("PUBLIC_BASE_URL") or os.environ.get("PUBLIC_BASE_URL") or ""
+    if not public_base_url:
+        if env == "production":
+            raise ConfigError("PUBLIC_BASE_URL must be set in production (e.g. https://portal.example.edu.ph): "
+                              "QR codes, printed links and mail are built on it")
+        public_base_url = "http://localhost" if env == "testing" else "http://127.0.0.1:5000"
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", public_base_url):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://portal.example.edu.ph, "
+                          f"not {public_base_url!r}")
+
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'richwell.db'}"
     redis_url = os.environ.get("REDIS_URL") or None
 
@@ -56,6 +67,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # while the browser-test server writes, and row-lock races are proven on PostgreSQL.
         "SQLITE_BEGIN_IMMEDIATE": _bool(os.environ.get("SQLITE_BEGIN_IMMEDIATE"), True),
         "REDIS_URL": redis_url,
+        # Every absolute link (QR codes, printed addresses, mail, API pages) starts here.
+        "PUBLIC_BASE_URL": public_base_url.rstrip("/"),
         # Sessions: cookie flags; Secure only where HTTPS is guaranteed (production).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -21,7 +21,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from richwell.extensions import db, limiter
 from richwell.models import Role, User
-from richwell.services.platform import api_tokens
+from richwell.services.platform import api_tokens, links
 from richwell.services.platform.errors import Forbidden, ValidationError
 from richwell.services.platform.limits import MAX_ID, MAX_PAGE, PAGE_SIZE
 
@@ -291,7 +291,7 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
 def _page_url(number: int) -> str:
     args = request.args.to_dict(flat=False)
     args["page"] = [str(number)]
-    return f"{request.base_url}?{urlencode(args, doseq=True)}"
+    return f"{links.public_url(request.script_root + request.path)}?{urlencode(args, doseq=True)}"
 
 
 def paginate(statement, page: int) -> dict:
