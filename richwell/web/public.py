@@ -25,6 +25,7 @@ from richwell.services import admissions, finance, grades
 from richwell.services.platform import settings
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import discard
+from richwell.web.downloads import as_attachment
 from richwell.web.forms import apply_errors
 from richwell.web.guards import home_url_for, require_login
 from richwell.web.htmx import render
@@ -204,10 +205,10 @@ def application_document(document_id: int):
         document, path = admissions.document_for_viewer(current_user, document_id)
     except NotFound:
         abort(404)
-    response = send_file(path, mimetype=document.content_type, download_name=document.original_name,
-                         as_attachment=request.args.get("download") == "1", max_age=0)
+    served = admissions.document_download(document)  # our name and the sniffed type, never the uploader's
+    response = send_file(path, mimetype=served.content_type, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return as_attachment(response, served.filename, served.content_type)
 
 
 # Public verification of printed codes (the QR on a permit points here). Rate-limited per

@@ -12,6 +12,7 @@ from wtforms import TextAreaField
 
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict, DomainError, NotFound
+from richwell.web.downloads import as_attachment
 from richwell.web.forms import apply_errors
 from richwell.web.guards import require_login
 
@@ -45,8 +46,8 @@ def pdf(receipt_number: str):
     """The receipt as PDF: the stored file, regenerated on the spot when missing."""
     payment = _receipt(receipt_number)
     path = finance.pdf_for(payment)
-    return send_file(path, mimetype="application/pdf", as_attachment=False,
-                     download_name=f"{payment.receipt_number}.pdf", max_age=0)
+    response = send_file(path, mimetype="application/pdf", max_age=0)
+    return as_attachment(response, f"receipt-{payment.receipt_number}.pdf", "application/pdf")
 
 
 @bp.route("/<receipt_number>/reverse", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask import make_response, render_template, url_for
 from richwell.models import Transcript
 from richwell.services import grades
 from richwell.services.platform import links
+from richwell.web.downloads import as_attachment
 
 
 def verify_url(code: str) -> str:
@@ -23,8 +24,6 @@ def transcript_page(transcript: Transcript, pdf_url: str, back_url: str):
 def transcript_pdf(transcript: Transcript):
     body = grades.transcript_pdf(transcript, verify_url(transcript.code))
     response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    filename = f"transcript-{transcript.snapshot['student']['number']}-{transcript.id}.pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
-    return response
+    filename = f"transcript-{transcript.snapshot['student']['number']}-{transcript.id}.pdf"
+    return as_attachment(response, filename, "application/pdf")
