@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -12,7 +11,7 @@ from richwell.services.platform import accounts
 from richwell.services.platform.errors import DomainError
 from richwell.services.platform.limits import SIGN_IN_ACCOUNT_SCOPE, sign_in_account_key
 from richwell.web import impersonation
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.guards import home_url_for
 from richwell.web.redirects import safe_next
 
@@ -21,12 +20,12 @@ bp = Blueprint("auth", __name__)
 GENERIC_FAILURE = "That sign-in did not work. Check your email or student number and password."
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     identifier = StringField("Email or student number", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])
     new_password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
     confirm_password = PasswordField("Repeat the new password", validators=[DataRequired(), Length(max=128)])

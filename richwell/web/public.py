@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import text
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
@@ -26,7 +25,7 @@ from richwell.services.platform import settings
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import discard
 from richwell.web.downloads import as_attachment
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors, search_text
 from richwell.web.guards import home_url_for, require_login
 from richwell.web.htmx import render
 
@@ -79,7 +78,7 @@ APPLICATION_FIELDS = ("first_name", "middle_name", "last_name", "birthdate", "se
                       "monthly_commitment")
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(PortalForm):
     """Rendering and CSRF only: every rule lives in services.admissions."""
 
     first_name = StringField("First name", render_kw={"autocomplete": "given-name", "maxlength": 100})
@@ -220,7 +219,7 @@ VERIFY_LIMIT = "60 per minute"
 @limiter.limit(VERIFY_LIMIT)
 def verify_form():
     """The public form: type a code, land on its verification page."""
-    code = (request.args.get("code") or "").strip()[:40]
+    code = search_text("code", 40)
     if code:
         return redirect(url_for("public.verify", code=finance.normalize_code(code) or code))
     return render_template("verify/public.html", code="", result=None, action=url_for("public.verify_form"))

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict, DomainError, NotFound
 from richwell.web.downloads import as_attachment
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.guards import require_login
 
 bp = Blueprint("receipts", __name__, url_prefix="/receipts")
 bp.before_request(require_login)
 
 
-class ReversalForm(FlaskForm):
+class ReversalForm(PortalForm):
     reason = TextAreaField("Reason for the reversal")
 
 

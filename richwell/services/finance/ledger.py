@@ -37,6 +37,7 @@ from richwell.services.platform import audit, clock, notifications
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.sql import cached_statement, insert_rows
+from richwell.services.platform.text import check_text
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import permits, receipts
@@ -327,6 +328,7 @@ def _replay_or_refuse(scope: str, key: str, fingerprint: str, *, record: Idempot
 
 def _reason_for_reversal(reason: object) -> str:
     why = " ".join(str(reason or "").split())
+    check_text(why, "reason", "The reason")
     if len(why) < 5:
         raise ValidationError("Give the reason for the reversal (at least 5 characters).", field="reason")
     if len(why) > 500:
