@@ -84,7 +84,8 @@ def test_unknown_user_actions_answer_gracefully(admin_client):
 def test_settings_change_is_audited_with_before_and_after(admin_client):
     client, admin = admin_client
     form = {"max_units": "27", "installment_months": "6", "min_monthly_commitment": "1500.50",
-            "installment_due_day": "15", "inc_expiry_major_months": "6", "inc_expiry_minor_months": "12", "api_token_days": "30",
+            "installment_due_day": "15", "inc_expiry_major_months": "6", "inc_expiry_minor_months": "12",
+            "api_token_days": "30",
             "enrollment_link_enabled": "on", "impersonation_enabled": "on"}
     response = client.post("/admin/settings", data=form)
     assert response.status_code == 302

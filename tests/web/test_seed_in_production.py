@@ -38,7 +38,7 @@ def test_forced_in_production_it_needs_a_password(production):
 
 
 def test_forced_in_production_existing_accounts_keep_their_passwords(production):
-    admin = make_user(Role.ADMIN, email="admin@richwell.edu.ph", password="the-real-admin-pw")
+    make_user(Role.ADMIN, email="admin@richwell.edu.ph", password="the-real-admin-pw")
     cashier = make_user(Role.CASHIER, email="cashier@richwell.edu.ph", password="cashiers-own-pw")
     with unit_of_work():
         db.session.get(User, cashier.id).must_change_password = True
