@@ -24,6 +24,8 @@ from richwell.models.finance import (
     PaymentMethod,
     PermitStatus,
     ReceiptCounter,
+    ReversalRequest,
+    ReversalRequestStatus,
 )
 from richwell.models.grades import (
     ChangeRequestKind,
@@ -89,6 +91,8 @@ __all__ = [
     "TranscriptKind",
     "DEFAULT_EXAM_MONTHS", "Exam", "ExamMonthMapping", "ExamPermit", "IdempotencyRecord", "Payment",
     "PaymentAllocation", "PaymentKind", "PaymentMethod", "PermitStatus", "ReceiptCounter",
+    "ReversalRequest",
+    "ReversalRequestStatus",
     "ImportRowStatus", "ImportStatus", "JobOutcome", "JobRun", "OutboxEmail", "OutboxStatus", "PaymentImport",
     "PaymentImportRow", "PaymentReminder",
 ]

@@ -51,13 +51,18 @@ def pdf(receipt_number: str):
 
 @bp.route("/<receipt_number>/reverse", methods=["GET", "POST"])
 def reverse(receipt_number: str):
-    """Void a payment with a reason (cashier or admin)."""
+    """Void a payment with a reason, or, where the reversal policy wants a second person (another
+    cashier's payment, an earlier day's), send the request to an administrator."""
     payment = _receipt(receipt_number, to_reverse=True)
+    alone = finance.may_reverse_alone(payment, current_user)
     form = ReversalForm()
     status = 200
     if form.validate_on_submit():
         try:
-            finance.reverse_payment(payment.id, form.reason.data, current_user)
+            if alone:
+                finance.reverse_payment(payment.id, form.reason.data, current_user)
+            else:
+                finance.request_reversal(payment.id, form.reason.data, current_user)
         except Conflict as error:
             flash(error.message, "error")
             return redirect(url_for("receipts.show", receipt_number=receipt_number))
@@ -66,9 +71,10 @@ def reverse(receipt_number: str):
                 flash(error.message, "error")
             status = error.status
         else:
-            flash(f"Receipt {receipt_number} was reversed.", "success")
+            flash(f"Receipt {receipt_number} was reversed." if alone else
+                  f"Your request to reverse receipt {receipt_number} was sent to an administrator.", "success")
             return redirect(url_for("receipts.show", receipt_number=receipt_number))
     elif form.is_submitted():
         status = 400
-    return render_template("receipts/reverse.html", form=form, payment=payment,
+    return render_template("receipts/reverse.html", form=form, payment=payment, alone=alone,
                            data=finance.receipt_data(payment)), status

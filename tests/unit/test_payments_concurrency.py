@@ -158,7 +158,7 @@ def test_two_cashiers_reversing_the_same_payment_at_once_reverse_it_once(app):
     target = pay(enrollment, "1000.00").payment_id
 
     def work(i):
-        return ledger.reverse_payment(target, f"Duplicate receipt {i}", db.session.get(User, cashier_ids[i % 2]))
+        return ledger.reverse_payment(target, f"Duplicate receipt number {i}", db.session.get(User, cashier_ids[i % 2]))
 
     results, errors = run_together(app, 6, work)
     assert len(results) == 1

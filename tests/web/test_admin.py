@@ -86,6 +86,7 @@ def test_settings_change_is_audited_with_before_and_after(admin_client):
     form = {"max_units": "27", "installment_months": "6", "min_monthly_commitment": "1500.50",
             "installment_due_day": "15", "inc_expiry_major_months": "6", "inc_expiry_minor_months": "12",
             "api_token_days": "30",
+            "reversal_reason_min": "15", "reversal_needs_approval": "on",
             "enrollment_link_enabled": "on", "impersonation_enabled": "on"}
     response = client.post("/admin/settings", data=form)
     assert response.status_code == 302
@@ -109,6 +110,7 @@ def test_bad_setting_values_change_nothing(admin_client, key, value, message):
     client, _ = admin_client
     form = {"max_units": "30", "installment_months": "6", "min_monthly_commitment": "1000.00",
             "inc_expiry_major_months": "6", "inc_expiry_minor_months": "12", "api_token_days": "30",
+            "reversal_reason_min": "15", "reversal_needs_approval": "on",
             "impersonation_enabled": "on", key: value}
     form["installment_months"] = "5"  # a valid change alongside must not land either
     response = client.post("/admin/settings", data=form)

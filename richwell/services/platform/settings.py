@@ -19,9 +19,9 @@ from .unit_of_work import after_commit, unit_of_work
 SettingValue = bool | int | Decimal
 #: The settings of each kind by name (checked against SPECS by the tests), so that
 #: `get("max_units")` is known to be an int where it is used.
-BoolSetting = Literal["enrollment_link_enabled", "impersonation_enabled"]
+BoolSetting = Literal["enrollment_link_enabled", "impersonation_enabled", "reversal_needs_approval"]
 IntSetting = Literal["max_units", "installment_months", "inc_expiry_major_months", "inc_expiry_minor_months",
-                     "api_token_days", "installment_due_day"]
+                     "api_token_days", "installment_due_day", "reversal_reason_min"]
 MoneySetting = Literal["min_monthly_commitment"]
 
 
@@ -56,6 +56,12 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in [
                 help="Lets an admin act as another user (logged, bannered; no API tokens or password "
                      "changes while acting)."),
     SettingSpec("api_token_days", "API token lifetime (days)", "int", 30, 1, 365),
+    # The reversal policy (issue 15): a second person for anything but a cashier's own
+    # payment of the same day, and a reason worth reading.
+    SettingSpec("reversal_needs_approval", "Reversals need an administrator's approval", "bool", True,
+                help="While on, a cashier reverses alone only their own payments of the same day (Manila); "
+                     "any other reversal is a request an administrator approves or rejects."),
+    SettingSpec("reversal_reason_min", "Shortest reversal reason (characters)", "int", 15, 15, 200),
 ]}
 
 _CACHE_KEY = "richwell_settings"
