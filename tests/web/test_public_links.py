@@ -71,3 +71,19 @@ def test_production_needs_a_public_base_url(monkeypatch):
     monkeypatch.setenv("PUBLIC_BASE_URL", "javascript:alert(1)")
     with pytest.raises(ConfigError):
         load_config({"RICHWELL_ENV": "production", "SECRET_KEY": "k"})
+
+
+def test_mailed_notifications_link_to_the_public_base_url(public_base):
+    from richwell.models import OutboxEmail, Role
+    from richwell.services.platform import notifications, outbox
+    from richwell.services.platform.unit_of_work import unit_of_work
+    from tests.factories import make_user
+
+    user = make_user(Role.STUDENT)
+    with unit_of_work():
+        notifications.notify(user.id, "announcement", "Enrollment opens Monday.", "/student/")
+        notifications.notify(user.id, "announcement", "No link here.")
+    assert outbox.collect() == 2
+    bodies = sorted(m.body for m in db.session.query(OutboxEmail))
+    assert bodies == ["Enrollment opens Monday.\n\nOpen it on the portal: https://portal.richwell.edu.ph/student/",
+                      "No link here."]
