@@ -3,6 +3,7 @@ two GPA recomputations (full and per student) and two reminder runs side by side
 from __future__ import annotations
 
 import threading
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from richwell.extensions import db
 from richwell.models import Student, TermGpa
 from richwell.services.grades import gpa
-from tests.factories import add_to_class, make_class, make_student, make_term
+from tests.factories import add_to_class, make_class, make_enrollment, make_student, make_term
 
 pytestmark = pytest.mark.postgres
 
@@ -66,3 +67,29 @@ def test_two_gpa_recomputations_at_once_both_finish(app, round_):
         expected = gpa.compute_for_student(student.id).cumulative_gpa
         assert db.session.get(Student, student.id).cumulative_gpa == expected
         assert expected in {Decimal("2.56"), Decimal("1.63")}
+
+
+def test_two_reminder_runs_at_once_remind_each_enrollment_once(app, monkeypatch):
+    from richwell.models import Notification, PaymentReminder
+    from richwell.services import finance
+    from richwell.services.platform import clock
+    from tests.unit.test_jobs import _enrollment_with_term_start
+
+    day = date(2026, 9, 25)  # a term starting in August: month 3 falls due in October
+    monkeypatch.setattr(clock, "today", lambda: day)
+    first = _enrollment_with_term_start(date(2026, 8, 10), paid_months=2)
+    owing = [first]
+    for _ in range(7):
+        enrollment = make_enrollment(term=first.term)
+        for bucket in enrollment.buckets[:2]:
+            bucket.paid = bucket.required
+        owing.append(enrollment)
+    db.session.commit()
+    results = _race(app, finance.send_payment_reminders, finance.send_payment_reminders,
+                    finance.send_payment_reminders)
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(results) == len(owing)  # one run reminded them; the others found nothing left
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(PaymentReminder)) == len(owing)
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.kind == "payment_reminder")) == len(owing)
