@@ -101,13 +101,13 @@ def _parsers():
     from richwell.services.academics import rules as academics_rules
     from richwell.services.admissions import rules as admissions_rules
     from richwell.services.enrollment import rules as enrollment_rules
-    from richwell.services.finance import ledger
+    from richwell.services.finance import reversal_policy
     from richwell.services.grades import rules as grades_rules
 
     return [
         ("reason", lambda raw: enrollment_rules.check_reason(raw, "reason")),
         ("reason", lambda raw: grades_rules.check_reason(raw)),
-        ("reason", lambda raw: ledger._reason_for_reversal(raw)),
+        ("reason", lambda raw: reversal_policy.reversal_reason(raw)),
         ("title", lambda raw: academics_rules.optional_text(raw, "title", "title", 200)),
         ("address", lambda raw: admissions_rules.parse_text(raw, "address", "address", 500)),
     ]
