@@ -8,8 +8,9 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from richwell.config import ROOT, load_config
+from richwell.config import ROOT, ConfigError, load_config
 
 
 def _configure_sqlite(engine, immediate: bool) -> None:
@@ -37,6 +38,12 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 instance_path=str(ROOT / "instance"))
     app.config.update(load_config(config_overrides))
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops < 0:
+        raise ConfigError("TRUSTED_PROXY_HOPS must be 0 or more")
+    if hops:
+        # The real client address (limits, audit) and scheme from the trusted proxies only.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from richwell import models  # noqa: F401  (every table registered before migrate)
@@ -83,6 +90,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     cli.register(app)
 
+    from richwell.web.impersonation import check_impersonator
+
+    # First: an impersonation whose admin's session has ended ends before anything runs.
+    app.before_request(check_impersonator)
+
     @app.before_request
     def _acting_context():
         from richwell.services.platform.context import ActingContext, set_acting_context
@@ -94,6 +106,13 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     assets.register(app)
     hardening.register(app)
     observability.register(app)
+
+    @app.teardown_request
+    def _forget_acting_context(_error):
+        # The request's actor and impersonator must not leak into later work on this thread.
+        from richwell.services.platform.context import ActingContext, set_acting_context
+
+        set_acting_context(ActingContext())
 
     return app
 

@@ -28,14 +28,26 @@ def register(app: Flask) -> None:
         click.echo(f"Administrator {user.email} created.")
 
     @app.cli.command("seed-demo")
-    @click.option("--password", default="richwell-demo", show_default=True,
-                  help="Password for every demo account.")
-    def seed_demo(password: str):
+    @click.option("--password", default=None, help="Password for the demo accounts [richwell-demo].")
+    @click.option("--force-production", is_flag=True,
+                  help="Seed a production database anyway: new demo accounts only get --password; "
+                       "accounts that already exist keep theirs.")
+    def seed_demo(password: str | None, force_production: bool):
         """Fill the database with demo data (idempotent) and print the logins."""
         from richwell.seed import run
 
-        logins = run(password)
-        click.echo("Demo logins (password: %s):" % password)
+        production = app.config["RICHWELL_ENV"] == "production"
+        if production and not force_production:
+            raise click.ClickException(
+                "seed-demo refuses to run in production: it creates demo accounts with a known "
+                "password. Use --force-production (with --password) if you really mean it.")
+        if production and not password:
+            raise click.ClickException("In production give the new demo accounts a password: --password P.")
+        password = password or "richwell-demo"
+        # In production nobody's password changes, the admin's included (issue 15).
+        logins = run(password, keep_passwords=production)
+        click.echo("Demo logins (password: %s%s):" % (
+            password, "; accounts that existed before kept their own" if production else ""))
         for role, login in logins:
             click.echo(f"  {role:<16} {login}")
 

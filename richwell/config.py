@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,15 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"expected a whole number, not {value!r}") from None
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config dict from environment variables, then apply overrides."""
     overrides = dict(overrides or {})
@@ -38,6 +48,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise ConfigError(f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_LENGTH} random "
                           "characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
+    public_base_url = overrides.get("PUBLIC_BASE_URL") or os.environ.get("PUBLIC_BASE_URL") or ""
+    if not public_base_url:
+        if env == "production":
+            raise ConfigError("PUBLIC_BASE_URL must be set in production (e.g. https://portal.example.edu.ph): "
+                              "QR codes, printed links and mail are built on it")
+        public_base_url = "http://localhost" if env == "testing" else "http://127.0.0.1:5000"
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", public_base_url):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://portal.example.edu.ph, "
+                          f"not {public_base_url!r}")
+
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'richwell.db'}"
     redis_url = os.environ.get("REDIS_URL") or None
 
@@ -53,6 +73,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # while the browser-test server writes, and row-lock races are proven on PostgreSQL.
         "SQLITE_BEGIN_IMMEDIATE": _bool(os.environ.get("SQLITE_BEGIN_IMMEDIATE"), True),
         "REDIS_URL": redis_url,
+        # Every absolute link (QR codes, printed addresses, mail, API pages) starts here.
+        "PUBLIC_BASE_URL": public_base_url.rstrip("/"),
         # Sessions: cookie flags; Secure only where HTTPS is guaranteed (production).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -75,7 +97,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {},
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        # Failed sign-ins, counted per account and per client address separately: one account
+        # guessed from many addresses is slowed, a lab of 40 students behind one address is not.
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "100 per minute;1000 per hour"),
+        # Reverse proxies in front of the app (0: none). With N, the N-th address from the
+        # right of X-Forwarded-For (and the scheme) is the client's; never trust more hops
+        # than really exist, or any client can pick its own address.
+        "TRUSTED_PROXY_HOPS": _int(os.environ.get("TRUSTED_PROXY_HOPS"), 0),
         # API (README "API"): per address when anonymous, per user with a credential.
         "API_RATE_LIMIT_ANONYMOUS": os.environ.get("API_RATE_LIMIT_ANONYMOUS", "100 per hour"),
         "API_RATE_LIMIT_AUTHENTICATED": os.environ.get("API_RATE_LIMIT_AUTHENTICATED", "1000 per hour"),

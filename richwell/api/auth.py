@@ -2,16 +2,36 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import current_app, request
 
 from richwell.api.common import Blueprint, Text, token_endpoint_limit
 from richwell.extensions import limiter
 from richwell.services.platform import api_tokens
+from richwell.services.platform.limits import SIGN_IN_ACCOUNT_SCOPE, sign_in_account_key
 
 bp = Blueprint("api_auth", __name__, tag="Sign in", description="Sign in: API tokens and JWTs.")
 
 # Stricter than the API-wide limit: these routes check passwords.
 _strict = limiter.limit(token_endpoint_limit, override_defaults=False,
                         error_message="Too many sign-in attempts. Wait a minute, then try again.")
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    body = request.get_json(silent=True)
+    return sign_in_account_key(body.get("username") if isinstance(body, dict) else None)
+
+
+# The sign-in page's per-account budget, shared: guessing one account from many addresses
+# is slowed whichever door it knocks on. Only refusals spend it.
+_per_account = limiter.shared_limit(_account_limit, scope=SIGN_IN_ACCOUNT_SCOPE, key_func=_account_key,
+                                    override_defaults=False,
+                                    deduct_when=lambda response: response.status_code >= 400,
+                                    error_message="Too many sign-in attempts for this account. "
+                                                  "Wait a minute, then try again.")
 
 
 class CredentialsSchema(ma.Schema):
@@ -41,6 +61,7 @@ class AccessSchema(ma.Schema):
 
 @bp.route("/api-token-auth/", methods=["POST"])
 @_strict
+@_per_account
 @bp.arguments(CredentialsSchema)
 @bp.response(200, TokenSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
@@ -59,6 +80,7 @@ def token_auth(credentials):
 
 @bp.route("/api/v1/auth/jwt/", methods=["POST"])
 @_strict
+@_per_account
 @bp.arguments(CredentialsSchema)
 @bp.response(200, JwtPairSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")

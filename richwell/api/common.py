@@ -23,7 +23,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from richwell.extensions import db, limiter
 from richwell.models import Role, User
-from richwell.services.platform import api_tokens
+from richwell.services.platform import api_tokens, links
 from richwell.services.platform.errors import Forbidden, ValidationError
 from richwell.services.platform.limits import MAX_ID, MAX_PAGE, PAGE_SIZE
 
@@ -32,7 +32,7 @@ from richwell.services.platform.limits import MAX_ID, MAX_PAGE, PAGE_SIZE
 MAX_MONEY = Decimal("1000000.00")
 SURROGATE = re.compile("[\ud800-\udfff]")
 STORABLE_PATTERN = r"^[^\x00]*$"  # documented, so "valid" input is storable (no NUL)
-MONEY_TEXT = re.compile(r"^\d{1,10}(\.\d{1,20})?$")
+MONEY_TEXT = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,20})?$")
 AUTH_SCHEMES = ("token", "bearer")
 WWW_AUTHENTICATE = 'Token realm="api", Bearer realm="api"'
 SECURITY: list[dict[str, list[str]]] = [{"tokenAuth": []}, {"bearerAuth": []}]
@@ -215,7 +215,8 @@ class Money(ma.fields.Field):
     """Pesos as a JSON string with exactly 2 decimals ("5000.00"); never a float either way."""
 
     def __init__(self, **kwargs):
-        metadata = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "example": "5000.00", **kwargs.pop("metadata", {})}
+        metadata = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "5000.00",
+                    **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
     default_error_messages = {
@@ -309,7 +310,7 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
 def _page_url(number: int) -> str:
     args = request.args.to_dict(flat=False)
     args["page"] = [str(number)]
-    return f"{request.base_url}?{urlencode(args, doseq=True)}"
+    return f"{links.public_url(request.script_root + request.path)}?{urlencode(args, doseq=True)}"
 
 
 def paginate(statement, page: int) -> dict:

@@ -33,6 +33,8 @@ from richwell.models.finance import (
     PaymentMethod,
     PermitStatus,
     ReceiptCounter,
+    ReversalRequest,
+    ReversalRequestStatus,
 )
 from richwell.models.grades import (
     ChangeRequestKind,
@@ -99,6 +101,8 @@ __all__ = [
     "TranscriptKind",
     "DEFAULT_EXAM_MONTHS", "Exam", "ExamMonthMapping", "ExamPermit", "IdempotencyRecord", "Payment",
     "PaymentAllocation", "PaymentKind", "PaymentMethod", "PermitStatus", "ReceiptCounter",
+    "ReversalRequest",
+    "ReversalRequestStatus",
     "ImportRowStatus", "ImportStatus", "JobOutcome", "JobRun", "OutboxEmail", "OutboxStatus", "PaymentImport",
     "PaymentImportRow", "PaymentReminder",
     "ExportStatus", "ReportExport",

@@ -249,3 +249,39 @@ Index("ix_users_name_words_trgm", NAME_WORDS.label("name_words"), postgresql_usi
       postgresql_ops={"name_words": "gin_trgm_ops"}, _table=_USERS).ddl_if(dialect="postgresql")
 Index("ix_students_student_number_prefix", Student.student_number,
       postgresql_ops={"student_number": "text_pattern_ops"})
+
+
+class ReversalRequestStatus(str, enum.Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class ReversalRequest(Model):
+    """A cashier's request to reverse a payment the policy does not let them reverse alone
+    (another cashier's, or an earlier day's): an administrator approves it (the reversal is
+    made then) or rejects it with a note. At most one waits per payment."""
+
+    __tablename__ = "reversal_requests"
+    __table_args__ = (
+        # One waiting request per payment; decided ones stay as history.
+        Index("uq_reversal_requests_pending_payment", "payment_id", unique=True,
+              sqlite_where=literal_column("status = 'PENDING'"),
+              postgresql_where=literal_column("status = 'PENDING'")),
+        CheckConstraint("status IN ('PENDING', 'APPROVED', 'REJECTED')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=ReversalRequestStatus.PENDING.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    reversal_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+
+    payment: Mapped[Payment] = relationship(foreign_keys=[payment_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -10,8 +10,10 @@ from richwell.seed import students as student_records
 STEPS = [staff.seed, academics.seed, student_records.seed, payments.seed, grades.seed, documents.seed]
 
 
-def run(password: str) -> list[tuple[str, str]]:
+def run(password: str, *, keep_passwords: bool = False) -> list[tuple[str, str]]:
+    """Every step in order. `keep_passwords`: accounts that already exist keep their password
+    (and their active and must-change flags); only new demo accounts get `password`."""
     logins: list[tuple[str, str]] = []
     for step in STEPS:
-        logins.extend(step(password) or [])
+        logins.extend(step(password, keep_passwords=keep_passwords) or [])
     return logins

@@ -136,7 +136,7 @@ CURRENT = ("2026-2027", "FIRST")
 PREVIOUS = ("2025-2026", "SECOND")
 
 
-def seed(password: str) -> list[tuple[str, str]]:
+def seed(password: str, *, keep_passwords: bool = False) -> list[tuple[str, str]]:
     professors = _professors(password)
     programs = {code: _program(code, name) for code, name in PROGRAMS}
     for code, program in programs.items():

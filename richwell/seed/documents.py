@@ -11,7 +11,8 @@ from richwell.services import documents
 from richwell.services.platform.errors import DomainError
 
 
-def seed(password: str) -> list[tuple[str, str]]:
+def seed(password: str, *, keep_passwords: bool = False) -> list[tuple[str, str]]:
+    """Creates no account, so `password` and `keep_passwords` (the other steps' arguments) are unused."""
     registrar = db.session.scalar(select(User).where(User.role == Role.REGISTRAR.value).order_by(User.id))
     if registrar is None or db.session.scalar(select(DocumentRelease.id).limit(1)) is not None:
         return []

@@ -18,7 +18,7 @@ def _key(enrollment_id: int, step: str) -> str:
     return "seed-" + hashlib.sha256(f"{enrollment_id}:{step}".encode()).hexdigest()[:24]
 
 
-def seed(password: str) -> list[tuple[str, str]]:
+def seed(password: str, *, keep_passwords: bool = False) -> list[tuple[str, str]]:
     cashier = db.session.scalar(select(User).where(User.role == Role.CASHIER.value,
                                                    User.is_active_account.is_(True)).order_by(User.id))
     if cashier is None:

@@ -18,14 +18,14 @@ STAFF = [
 ]
 
 
-def seed(password: str) -> list[tuple[str, str]]:
+def seed(password: str, *, keep_passwords: bool = False) -> list[tuple[str, str]]:
     for email, first, last, role in STAFF:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
             accounts.create_user(email=email, first_name=first, last_name=last, role=role,
                                  password=password)
-        else:
-            # Re-running keeps accounts usable with the password just given.
+        elif not keep_passwords:
+            # Re-running in development keeps accounts usable with the password just given.
             with unit_of_work():
                 user.password_hash = accounts.hash_password(password)
                 user.is_active_account = True

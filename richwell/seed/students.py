@@ -99,7 +99,7 @@ def _credit_subjects(program: Program) -> list[Subject]:
                                    .order_by(Subject.semester, Subject.code).limit(3)))
 
 
-def seed(password: str) -> list[tuple[str, str]]:
+def seed(password: str, *, keep_passwords: bool = False) -> list[tuple[str, str]]:
     programs = [_program(code, name) for code, name in PROGRAMS]
     _ensure_current_term()
     registrar = _staff("registrar@richwell.edu.ph")

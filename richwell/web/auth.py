@@ -3,45 +3,60 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from richwell.extensions import limiter
 from richwell.services.platform import accounts
 from richwell.services.platform.errors import DomainError
-from richwell.web.forms import apply_errors
+from richwell.services.platform.limits import SIGN_IN_ACCOUNT_SCOPE, sign_in_account_key
+from richwell.web import impersonation
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.guards import home_url_for
+from richwell.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
 GENERIC_FAILURE = "That sign-in did not work. Check your email or student number and password."
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     identifier = StringField("Email or student number", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])
     new_password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
     confirm_password = PasswordField("Repeat the new password", validators=[DataRequired(), Length(max=128)])
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only local paths: never bounce a fresh login to another site.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
-def _login_limit() -> str:
+def _account_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    return sign_in_account_key(request.form.get("identifier"))
+
+
+def _address_key() -> str:
+    return "login-address:" + (request.remote_addr or "")
+
+
+def _failed(response) -> bool:
+    # Only failures count: a computer lab signing in correctly never spends its budget.
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302,
+@limiter.shared_limit(_account_limit, scope=SIGN_IN_ACCOUNT_SCOPE, key_func=_account_key, methods=["POST"],
+                      deduct_when=_failed,
+                      error_message="Too many sign-in attempts for this account. Wait a minute, then try again.")
+@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed,
                error_message="Too many sign-in attempts. Wait a minute, then try again.")
 def login():
     if current_user.is_authenticated and request.method == "GET":
@@ -55,7 +70,7 @@ def login():
             if user.must_change_password:
                 flash("Choose your own password before you continue.", "info")
                 return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(request.args.get("next")) or home_url_for(user))
+            return redirect(safe_next(request.args.get("next")) or home_url_for(user))
         form.password.errors = []
         return render_template("auth/login.html", form=form, failure=GENERIC_FAILURE), 200
     if request.method == "POST":
@@ -76,6 +91,7 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    impersonation.refuse_while_impersonating()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
@@ -99,8 +115,12 @@ def stop_impersonation():
     admin_id = session.get("impersonator_id")
     if not admin_id:
         abort(400)
-    admin = accounts.stop_impersonation(admin_id, current_user._get_current_object())
-    session.clear()
+    admin = accounts.stop_impersonation(admin_id, current_user._get_current_object(),
+                                        session.get("impersonator_version"))
+    impersonation.end_session()
+    if admin is None:  # the admin's sessions ended meanwhile: they stay ended
+        flash("Impersonation ended. Your own session had ended too: sign in again.", "info")
+        return redirect(url_for("auth.login"))
     login_user(admin)
     flash("Impersonation ended.", "info")
     return redirect(url_for("admin.users"))

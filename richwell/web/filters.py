@@ -26,6 +26,7 @@ def manila(value, fmt: str = "%b %d, %Y %I:%M %p") -> str:
 
 def register(app) -> None:
     from richwell.web import schedule_grid
+    from richwell.web.forms import search_error
 
     app.add_template_filter(peso, "peso")
     app.add_template_filter(manila, "manila")
@@ -33,3 +34,4 @@ def register(app) -> None:
     app.add_template_filter(wording.status_kind, "status_kind")
     app.add_template_filter(schedule_grid.clock_label, "clock")
     app.add_template_global(schedule_grid.layout, "weekly_grid_layout")
+    app.add_template_global(search_error, "search_error")

@@ -1,7 +1,7 @@
 """The one role guard: anonymous → sign-in (HTML) or 401 (API); wrong role → 403."""
 from __future__ import annotations
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from richwell.models import Role
@@ -26,6 +26,12 @@ def unauthenticated_response():
     return redirect(login_url)
 
 
+def _must_change_password() -> bool:
+    # An admin impersonating may not change the user's password, so is not sent there.
+    return (bool(current_user.must_change_password) and request.endpoint not in PASSWORD_CHANGE_EXEMPT
+            and session.get("impersonator_id") is None)
+
+
 def require_roles(*roles: Role):
     """A before_request hook for a blueprint: only these roles get through."""
     allowed = {Role(r).value for r in roles}
@@ -33,7 +39,7 @@ def require_roles(*roles: Role):
     def guard():
         if not current_user.is_authenticated:
             return unauthenticated_response()
-        if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_EXEMPT:
+        if _must_change_password():
             return redirect(url_for("auth.change_password"))
         if current_user.role not in allowed:
             abort(403)
@@ -46,7 +52,7 @@ def require_login():
     """Any signed-in user (notification center and the like)."""
     if not current_user.is_authenticated:
         return unauthenticated_response()
-    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_EXEMPT:
+    if _must_change_password():
         return redirect(url_for("auth.change_password"))
     return None
 

@@ -46,6 +46,7 @@ MORE: dict[str, list[tuple[str, str]]] = {
     Role.REGISTRAR.value: _REGISTRAR_MORE,
     Role.HEAD_REGISTRAR.value: _REGISTRAR_MORE,
     Role.ADMIN.value: [("Exam months", "admin.exam_months"), ("Find receipt", "admin.find_receipt"),
+                       ("Reversal requests", "admin.reversals"),
                        ("Month-1 override", "admin.enrollment_search"), ("Dashboard", "reports.dashboard"),
                        ("Reports", "reports.index"), ("Document releases", "admin.documents_list")],
 }

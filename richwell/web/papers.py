@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import make_response
 
 from richwell.services.platform import papers, school
+from richwell.web.downloads import as_attachment
 
 
 def pdf_response(body: bytes, filename: str):
-    """A PDF shown in the browser (its own name when saved)."""
+    """A paper's PDF, downloaded under the portal's own (safe) name, never cached."""
     response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return as_attachment(response, filename, "application/pdf")
 
 
 def register(app) -> None:

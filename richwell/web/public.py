@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import text
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
@@ -28,7 +27,8 @@ from richwell.services import admissions, documents, finance
 from richwell.services.platform import outages, settings
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import discard
-from richwell.web.forms import apply_errors
+from richwell.web.downloads import as_attachment
+from richwell.web.forms import PortalForm, apply_errors, search_text
 from richwell.web.guards import home_url_for, require_login
 from richwell.web.htmx import render
 
@@ -105,7 +105,7 @@ APPLICATION_FIELDS = ("first_name", "middle_name", "last_name", "birthdate", "se
                       "monthly_commitment")
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(PortalForm):
     """Rendering and CSRF only: every rule lives in services.admissions."""
 
     first_name = StringField("First name", render_kw={"autocomplete": "given-name", "maxlength": 100})
@@ -236,10 +236,10 @@ def application_document(document_id: int):
         document, content = admissions.document_for_viewer(current_user, document_id)
     except NotFound:
         abort(404)
-    response = send_file(io.BytesIO(content), mimetype=document.content_type, download_name=document.original_name,
-                         as_attachment=request.args.get("download") == "1", max_age=0)
+    served = admissions.document_download(document)  # our name and the sniffed type, never the uploader's
+    response = send_file(io.BytesIO(content), mimetype=served.content_type, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return as_attachment(response, served.filename, served.content_type)
 
 
 # Public verification of printed codes (the QR on a permit points here). Rate-limited per
@@ -251,7 +251,7 @@ VERIFY_LIMIT = "60 per minute"
 @limiter.limit(VERIFY_LIMIT)
 def verify_form():
     """The public form: type a code, land on its verification page."""
-    code = (request.args.get("code") or "").strip()[:40]
+    code = search_text("code", 40)
     if code:
         return redirect(url_for("public.verify", code=finance.normalize_code(code) or code))
     return render_template("verify/public.html", code="", result=None, action=url_for("public.verify_form"))

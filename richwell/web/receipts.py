@@ -9,21 +9,21 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict, DomainError, NotFound
 from richwell.web import confirm
+from richwell.web.downloads import as_attachment
 from richwell.web.filters import peso
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.guards import require_login
 
 bp = Blueprint("receipts", __name__, url_prefix="/receipts")
 bp.before_request(require_login)
 
 
-class ReversalForm(FlaskForm):
+class ReversalForm(PortalForm):
     reason = TextAreaField("Reason for the reversal")
 
 
@@ -49,14 +49,16 @@ def pdf(receipt_number: str):
     """The receipt as PDF: the stored file, regenerated on the spot when missing."""
     payment = _receipt(receipt_number)
     content = finance.pdf_for(payment)
-    return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=False,
-                     download_name=f"{payment.receipt_number}.pdf", max_age=0)
+    response = send_file(io.BytesIO(content), mimetype="application/pdf", max_age=0)
+    return as_attachment(response, f"receipt-{payment.receipt_number}.pdf", "application/pdf")
 
 
 @bp.route("/<receipt_number>/reverse", methods=["GET", "POST"])
 def reverse(receipt_number: str):
-    """Void a payment with a reason (cashier or admin)."""
+    """Void a payment with a reason, or, where the reversal policy wants a second person (another
+    cashier's payment, an earlier day's), send the request to an administrator."""
     payment = _receipt(receipt_number, to_reverse=True)
+    alone = finance.may_reverse_alone(payment, current_user)
     form = ReversalForm()
     status = 200
     if form.validate_on_submit() and not confirm.confirmed("payment.reverse", payment.id):
@@ -64,7 +66,10 @@ def reverse(receipt_number: str):
                            receipt=receipt_number, amount=peso(payment.amount))
     if form.validate_on_submit():
         try:
-            finance.reverse_payment(payment.id, form.reason.data, current_user)
+            if alone:
+                finance.reverse_payment(payment.id, form.reason.data, current_user)
+            else:
+                finance.request_reversal(payment.id, form.reason.data, current_user)
         except Conflict as error:
             flash(error.message, "error")
             return redirect(url_for("receipts.show", receipt_number=receipt_number))
@@ -73,9 +78,10 @@ def reverse(receipt_number: str):
                 flash(error.message, "error")
             status = error.status
         else:
-            flash(f"Receipt {receipt_number} was reversed.", "success")
+            flash(f"Receipt {receipt_number} was reversed." if alone else
+                  f"Your request to reverse receipt {receipt_number} was sent to an administrator.", "success")
             return redirect(url_for("receipts.show", receipt_number=receipt_number))
     elif form.is_submitted():
         status = 400
-    return render_template("receipts/reverse.html", form=form, payment=payment,
+    return render_template("receipts/reverse.html", form=form, payment=payment, alone=alone,
                            data=finance.receipt_data(payment)), status

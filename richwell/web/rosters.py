@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from richwell.services.enrollment import class_roster
 from richwell.services.platform.errors import NotFound
+from richwell.web.downloads import as_attachment
 
 CSV_HEADER = ["No.", "Student number", "Last name", "First name", "Middle name", "Program", "Year", "Status",
               "Retake", "Irregular"]
@@ -43,7 +44,4 @@ def roster_csv(offering_id: int):
                                             "yes" if s.is_retake else "", "yes" if s.is_irregular else "")])
     response = make_response(out.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    filename = f"roster-{roster.subject_code}-{roster.section_code}.csv"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
-    return response
+    return as_attachment(response, f"roster-{roster.subject_code}-{roster.section_code}.csv")

@@ -3,22 +3,23 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from richwell.services.platform import api_tokens, settings
 from richwell.services.platform.clock import now
 from richwell.services.platform.errors import DomainError, NotFound
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.guards import require_login
 from richwell.web.htmx import is_partial_request, render
+from richwell.web.impersonation import refuse_while_impersonating
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 bp.before_request(require_login)
+bp.before_request(refuse_while_impersonating)  # a token would outlive the impersonation
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PortalForm):
     name = StringField("What is it for?", validators=[Optional(), Length(max=api_tokens.TOKEN_NAME_MAX)])
 
 

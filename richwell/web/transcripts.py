@@ -2,16 +2,17 @@
 and the PDF of an issued transcript, with the verification code and its QR."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, url_for
 
 from richwell.models import Transcript
 from richwell.services import grades
+from richwell.services.platform import links
 from richwell.web.papers import pdf_response
 
 
 def verify_url(code: str) -> str:
     """The public verification address printed in the QR (the public page owns /verify/<code>)."""
-    return f"{request.url_root.rstrip('/')}/verify/{code}"
+    return links.public_url(url_for("public.verify", code=code))
 
 
 def transcript_page(transcript: Transcript, pdf_url: str, back_url: str):

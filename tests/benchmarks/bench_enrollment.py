@@ -224,7 +224,8 @@ def free_port() -> int:
 def start_server(url: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     """gunicorn wsgi:app: gthread workers, or sync workers when threads is 1."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "RICHWELL_ENV": "production", "SECRET_KEY": SECRET,
+    env = {"PUBLIC_BASE_URL": "http://127.0.0.1", **os.environ, "DATABASE_URL": url, "RICHWELL_ENV": "production",
+           "SECRET_KEY": SECRET,
            "RATELIMIT_ENABLED": "0", "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")}
     kind = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     cmd = [str(Path(sys.executable).with_name("gunicorn")), "-c", "tests/benchmarks/gunicorn_bench.py",

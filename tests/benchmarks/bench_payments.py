@@ -463,7 +463,8 @@ def main() -> None:
     print(f"Preparing {args.database_url.rsplit('/', 1)[-1]}: {args.enrollments} enrollments, "
           f"{args.clients} cashiers …", flush=True)
     pairs, emails = prepare_database(args.database_url, args.enrollments, args.clients)
-    env = dict(os.environ, RICHWELL_ENV="production", SECRET_KEY=secrets.token_hex(16),
+    env = dict({"PUBLIC_BASE_URL": "http://127.0.0.1"}, **os.environ, RICHWELL_ENV="production",
+               SECRET_KEY=secrets.token_hex(16),
                DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, RATELIMIT_ENABLED="0",
                HUEY_IMMEDIATE="0", RECEIPT_FOLDER="/tmp/bench_payments_receipts")
     server = start_server(args, env)

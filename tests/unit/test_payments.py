@@ -21,7 +21,7 @@ from richwell.models import (
 )
 from richwell.services.finance import ledger, queries, rules
 from richwell.services.finance.rules import BucketState, allocate_sequentially, deallocate_latest_first
-from richwell.services.platform import clock
+from richwell.services.platform import clock, settings
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from tests.factories import make_cashier, make_enrollment, make_student, make_user, new_key, pay
 
@@ -344,7 +344,7 @@ def test_reversal_revokes_a_permit_whose_month_is_no_longer_fully_paid_and_tells
     cashier = make_cashier()
     pay(enrollment, "1000.00", cashier=cashier)
     second = pay(enrollment, "1500.00", cashier=cashier)
-    ledger.reverse_payment(second.payment_id, "Check bounced", cashier)
+    ledger.reverse_payment(second.payment_id, "Check bounced at the bank", cashier)
     permits = _permits(enrollment.id)
     assert permits["PRELIM"].status == "ISSUED"
     assert permits["MIDTERM"].status == "REVOKED" and permits["MIDTERM"].revoked_at is not None
@@ -356,12 +356,12 @@ def test_reversal_keeps_the_original_in_the_ledger_marked_reversed():
     enrollment = make_enrollment()
     cashier = make_cashier()
     result = pay(enrollment, "100.00", cashier=cashier)
-    reversal = ledger.reverse_payment(result.payment_id, "Wrong student", cashier)
+    reversal = ledger.reverse_payment(result.payment_id, "Recorded for the wrong student", cashier)
     db.session.expire_all()
     original = db.session.get(Payment, result.payment_id)
     assert original.amount == D("100.00") and original.receipt_number == result.receipt_number
     assert original.reversal.id == reversal.id
-    assert reversal.receipt_number is None and reversal.reason == "Wrong student"
+    assert reversal.receipt_number is None and reversal.reason == "Recorded for the wrong student"
     assert [p.id for p in queries.history(enrollment.id)] == [reversal.id, original.id]
 
 
@@ -380,9 +380,9 @@ def test_a_payment_cannot_be_reversed_twice():
     enrollment = make_enrollment()
     cashier = make_cashier()
     result = pay(enrollment, "100.00", cashier=cashier)
-    ledger.reverse_payment(result.payment_id, "Wrong amount", cashier)
+    ledger.reverse_payment(result.payment_id, "Wrong amount typed at the counter", cashier)
     with pytest.raises(Conflict) as caught:
-        ledger.reverse_payment(result.payment_id, "Wrong amount again", cashier)
+        ledger.reverse_payment(result.payment_id, "Wrong amount typed at the counter again", cashier)
     assert "already reversed" in caught.value.message
     assert _count(Payment) == 2
     assert _buckets(enrollment.id)[0] == (1, D("0.00"))
@@ -391,29 +391,31 @@ def test_a_payment_cannot_be_reversed_twice():
 def test_a_reversal_cannot_itself_be_reversed():
     enrollment = make_enrollment()
     cashier = make_cashier()
-    reversal = ledger.reverse_payment(pay(enrollment, "100.00", cashier=cashier).payment_id, "Oops typo", cashier)
+    reversal = ledger.reverse_payment(pay(enrollment, "100.00", cashier=cashier).payment_id,
+                                      "Typo in the amount at the counter", cashier)
     with pytest.raises(DomainError):
-        ledger.reverse_payment(reversal.id, "Undo the undo", cashier)
+        ledger.reverse_payment(reversal.id, "Undo the undo of the typo here", cashier)
 
 
 @pytest.mark.parametrize("role,allowed", [(Role.CASHIER, True), (Role.ADMIN, True), (Role.REGISTRAR, False),
                                           (Role.STUDENT, False)])
 def test_only_a_cashier_or_admin_reverses(role, allowed):
-    result = pay(make_enrollment(), "100.00")
     actor = make_user(role)
+    # The cashier's own payment of today (the reversal policy's case for reversing alone).
+    result = pay(make_enrollment(), "100.00", cashier=actor if role is Role.CASHIER else None)
     if allowed:
-        assert ledger.reverse_payment(result.payment_id, "Customer refund", actor).amount == D("-100.00")
+        assert ledger.reverse_payment(result.payment_id, "Customer refund approved today", actor).amount == D("-100.00")
     else:
         with pytest.raises(Forbidden):
-            ledger.reverse_payment(result.payment_id, "Customer refund", actor)
+            ledger.reverse_payment(result.payment_id, "Customer refund approved today", actor)
 
 
 def test_reversal_is_audited_with_its_reason():
     cashier = make_cashier()
     result = pay(make_enrollment(), "100.00", cashier=cashier)
-    ledger.reverse_payment(result.payment_id, "Check bounced", cashier)
+    ledger.reverse_payment(result.payment_id, "Check bounced at the bank", cashier)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.reverse"))
-    assert entry.reason == "Check bounced" and entry.actor_id == cashier.id
+    assert entry.reason == "Check bounced at the bank" and entry.actor_id == cashier.id
     assert entry.after["receipt_number"] == result.receipt_number
 
 
@@ -422,7 +424,7 @@ def test_paying_again_after_a_reversal_issues_the_permit_again_with_a_new_code()
     cashier = make_cashier()
     first = pay(enrollment, "1000.00", cashier=cashier)
     old_code = _permits(enrollment.id)["PRELIM"].code
-    ledger.reverse_payment(first.payment_id, "Fake bill", cashier)
+    ledger.reverse_payment(first.payment_id, "Fake bill found in the cash", cashier)
     assert _permits(enrollment.id)["PRELIM"].status == "REVOKED"
     assert pay(enrollment, "1000.00", cashier=cashier).permits_issued == ["PRELIM"]
     permit = _permits(enrollment.id)["PRELIM"]
@@ -450,7 +452,8 @@ def test_end_of_day_totals_by_method_and_by_cashier():
     pay(enrollment, "100.00", cashier=ana)
     pay(enrollment, "250.50", cashier=ben, method="GCASH", reference="GC-1")
     third = pay(enrollment, "40.00", cashier=ana)
-    ledger.reverse_payment(third.payment_id, "Duplicate entry", ben)
+    settings.set_value(None, "reversal_needs_approval", False)  # Ben may reverse Ana's payment
+    ledger.reverse_payment(third.payment_id, "Duplicate entry of the same slip", ben)
     day = queries.end_of_day()
     assert day.total.count == 4
     assert day.total.payments == D("390.50") and day.total.reversals == D("-40.00") and day.total.net == D("350.50")

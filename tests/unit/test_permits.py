@@ -119,7 +119,7 @@ def test_student_sees_each_exam_as_locked_issued_or_revoked():
     cashier = make_cashier()
     pay(enrollment, "1000.00", cashier=cashier)
     second = pay(enrollment, "1000.00", cashier=cashier)
-    ledger.reverse_payment(second.payment_id, "Counterfeit bill", cashier)
+    ledger.reverse_payment(second.payment_id, "Counterfeit bill found in cash", cashier)
     assert _states(enrollment) == {"PRELIM": "issued", "MIDTERM": "revoked", "PREFINAL": "locked",
                                    "FINAL": "locked"}
 
@@ -150,7 +150,7 @@ def test_a_revoked_permit_verifies_as_not_valid():
     cashier = make_cashier()
     first = pay(enrollment, "1000.00", cashier=cashier)
     code = db.session.scalar(select(ExamPermit.code))
-    ledger.reverse_payment(first.payment_id, "Wrong student paid", cashier)
+    ledger.reverse_payment(first.payment_id, "Wrong student paid at counter", cashier)
     result = verification.verify(code)
     assert result["valid"] is False and result["status"] == "Revoked"
 

@@ -15,6 +15,6 @@ def test_the_typed_names_of_the_settings_match_their_specs():
 
 def test_a_setting_reads_as_its_kind(app):
     assert settings.get("max_units") == 30 and type(settings.get("max_units")) is int
-    assert settings.get("impersonation_enabled") is True
+    assert settings.get("impersonation_enabled") is False  # off until an admin allows it
     assert settings.get("min_monthly_commitment") == Decimal("1000.00")
     assert settings.typed("max_units", "27") == 27 and settings.typed("max_units", None) == 30

@@ -84,8 +84,9 @@ def test_unknown_user_actions_answer_gracefully(admin_client):
 def test_settings_change_is_audited_with_before_and_after(admin_client):
     client, admin = admin_client
     form = {"max_units": "27", "installment_months": "6", "min_monthly_commitment": "1500.50",
-            "inc_expiry_major_months": "6", "inc_expiry_minor_months": "12", "api_token_days": "30",
-            "installment_due_day": "15",
+            "installment_due_day": "15", "inc_expiry_major_months": "6", "inc_expiry_minor_months": "12",
+            "api_token_days": "30",
+            "reversal_reason_min": "15", "reversal_needs_approval": "on",
             "enrollment_link_enabled": "on", "impersonation_enabled": "on"}
     response = client.post("/admin/settings", data=form)
     assert response.status_code == 302
@@ -93,7 +94,8 @@ def test_settings_change_is_audited_with_before_and_after(admin_client):
     assert settings.get("min_monthly_commitment") == Decimal("1500.50")
     assert settings.get("enrollment_link_enabled") is True
     entries = {e.target_id: e for e in db.session.query(AuditEntry).filter_by(action="settings.change")}
-    assert set(entries) == {"max_units", "min_monthly_commitment", "enrollment_link_enabled"}
+    assert set(entries) == {"max_units", "min_monthly_commitment", "enrollment_link_enabled",
+                            "impersonation_enabled"}  # off by default (issue 15)
     assert entries["max_units"].before == {"max_units": 30} and entries["max_units"].after == {"max_units": 27}
     assert entries["max_units"].actor_id == admin.id
 
@@ -109,6 +111,7 @@ def test_bad_setting_values_change_nothing(admin_client, key, value, message):
     form = {"max_units": "30", "installment_months": "6", "min_monthly_commitment": "1000.00",
             "inc_expiry_major_months": "6", "inc_expiry_minor_months": "12", "api_token_days": "30",
             "installment_due_day": "15",
+            "reversal_reason_min": "15", "reversal_needs_approval": "on",
             "impersonation_enabled": "on", key: value}
     form["installment_months"] = "5"  # a valid change alongside must not land either
     response = client.post("/admin/settings", data=form)
@@ -120,6 +123,7 @@ def test_bad_setting_values_change_nothing(admin_client, key, value, message):
 
 def test_impersonation_start_banner_and_stop_are_audited(app, admin_client):
     client, admin = admin_client
+    settings.set_value(None, "impersonation_enabled", True)
     target = make_user(Role.CASHIER, email="target@richwell.edu.ph")
     response = client.post(f"/admin/users/{target.id}/impersonate")
     assert response.status_code == 302 and response.headers["Location"] == "/cashier/"
@@ -130,13 +134,14 @@ def test_impersonation_start_banner_and_stop_are_audited(app, admin_client):
     client.post("/impersonation/stop")
     assert client.get("/admin/").status_code == 200
     actions = [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
-    assert actions == ["impersonation.start", "impersonation.stop"]
+    assert actions == ["settings.change", "impersonation.start", "impersonation.stop"]
     start = db.session.query(AuditEntry).filter_by(action="impersonation.start").one()
     assert start.actor_id == admin.id and start.target_id == str(target.id)
 
 
 def test_impersonation_refused_when_setting_off_or_target_admin(admin_client):
     client, _ = admin_client
+    settings.set_value(None, "impersonation_enabled", True)
     other_admin = make_user(Role.ADMIN)
     client.post(f"/admin/users/{other_admin.id}/impersonate")
     assert client.get("/admin/").status_code == 200  # still themselves

@@ -140,6 +140,7 @@ def test_session_cookie_flags(app):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     prod = create_app({"RICHWELL_ENV": "production", "SECRET_KEY": "x" * 32,
+                       "PUBLIC_BASE_URL": "https://portal.richwell.edu.ph",
                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     # Building an app points the one global queue at its mode; put the tests' immediate mode back.

@@ -14,11 +14,11 @@ def test_student_payments_page_shows_months_totals_history_and_permits(login):
     cashier = make_cashier()
     pay(enrollment, "1500.00", cashier=cashier)
     wrong = pay(enrollment, "200.00", cashier=cashier)
-    ledger.reverse_payment(wrong.payment_id, "Keyed in twice", cashier)
+    ledger.reverse_payment(wrong.payment_id, "Keyed in twice at the counter", cashier)
     client = login(enrollment.student.user)
     html = client.get("/student/payments").get_data(as_text=True)
     for text in ("Month 1", "Fully paid", "₱\u00a0500.00 to go", "Balance", "₱\u00a04,500.00", wrong.receipt_number,
-                 "Reversed", "Keyed in twice", 'role="progressbar"', "Print permit", "Locked"):
+                 "Reversed", "Keyed in twice at the counter", 'role="progressbar"', "Print permit", "Locked"):
         assert text in html, text
 
 
@@ -51,7 +51,7 @@ def test_a_revoked_permit_cannot_be_printed(login):
     enrollment = make_enrollment(commitment="1000.00")
     cashier = make_cashier()
     result = pay(enrollment, "1000.00", cashier=cashier)
-    ledger.reverse_payment(result.payment_id, "Bounced check", cashier)
+    ledger.reverse_payment(result.payment_id, "Bounced check from the bank", cashier)
     permit = db.session.scalar(select(ExamPermit))
     assert login(enrollment.student.user).get(f"/student/permits/{permit.id}").status_code == 404
 

@@ -6,9 +6,10 @@ from richwell.extensions import db
 from richwell.models import ApiToken
 
 
-def test_nul_in_the_sign_in_identifier_is_a_generic_failure(client):
+def test_nul_in_the_sign_in_identifier_is_refused_at_the_field(client):
+    # Issue 15: the shared text rule refuses it before any account is looked up.
     response = client.post("/login", data={"identifier": "a\x00b@richwell.edu.ph", "password": "whatever-1"})
-    assert response.status_code == 200 and b"That sign-in did not work" in response.data
+    assert response.status_code == 400 and b"contains a control character" in response.data
 
 
 def test_control_characters_in_a_token_name_are_refused_at_the_field(as_role):

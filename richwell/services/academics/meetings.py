@@ -53,7 +53,7 @@ def parse_day(raw: object) -> int:
         value = raw
     else:
         text = str(raw if raw is not None else "").strip()
-        if not re.fullmatch(r"\d", text):
+        if not re.fullmatch(r"[0-9]", text):
             raise ValidationError("Choose the day of the week.", field="day")
         value = int(text)
     if not 0 <= value <= 6:
@@ -66,7 +66,7 @@ def parse_time(raw: object, name: str, label: str) -> time:
     if isinstance(raw, time):
         return raw.replace(second=0, microsecond=0)
     text = str(raw if raw is not None else "").strip()
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2})?", text)
+    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})(?::[0-9]{2})?", text)
     if not text:
         raise ValidationError(f"Enter the {label} time.", field=name)
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from richwell.models import Semester
 from richwell.services.platform.errors import ValidationError
+from richwell.services.platform.text import check_text
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ def optional_text(raw: object, field: str, label: str, max_len: int) -> str | No
     text = " ".join(str(raw if raw is not None else "").split())
     if not text:
         return None
+    check_text(text, field, f"The {label}")
     if len(text) > max_len:
         raise ValidationError(f"The {label} may be at most {max_len} characters.", field=field)
     return text
@@ -67,7 +69,7 @@ def whole_number(raw: object, field: str, label: str, low: int, high: int) -> in
         value = raw
     else:
         text = str(raw if raw is not None else "").strip()
-        if not re.fullmatch(r"[+-]?\d{1,6}", text):
+        if not re.fullmatch(r"[+-]?[0-9]{1,6}", text):
             raise ValidationError(message, field=field)
         value = int(text)
     if not low <= value <= high:

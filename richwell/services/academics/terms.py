@@ -16,7 +16,7 @@ from richwell.services.platform.unit_of_work import unit_of_work
 
 from .rules import FieldErrors, optional_text, parse_semester
 
-ACADEMIC_YEAR_RE = re.compile(r"^(\d{4})\s*[-–—/]\s*(\d{4})$")
+ACADEMIC_YEAR_RE = re.compile(r"^([0-9]{4})\s*[-–—/]\s*([0-9]{4})$")
 DATE_FIELDS = ("start_date", "end_date", "enrollment_open", "enrollment_close", "drop_deadline", "grade_deadline")
 DATE_LABELS = {
     "start_date": "first day of the term", "end_date": "last day of the term",

@@ -15,6 +15,7 @@ from .credits import (
 )
 from .queries import (
     active_programs,
+    document_download,
     document_for_viewer,
     documents_of,
     get_application,
@@ -56,6 +57,7 @@ __all__ = [
     "create_transferee",
     "dispute_credit",
     "disputed_credits",
+    "document_download",
     "document_for_viewer",
     "documents_of",
     "get_application",

@@ -110,7 +110,7 @@ def _parse_grade(raw: object, counted_in_gpa: bool) -> str:
     if not counted_in_gpa:
         return text  # another school's scale (A, 95, 1.5 …) is recorded as written
     try:
-        value = Decimal(text)
+        value = Decimal(text) if text.isascii() else Decimal("NaN")
         grade = f"{value:.2f}" if value.is_finite() and 0 < value < 10 else None
     except (InvalidOperation, ValueError):
         grade = None

@@ -2,6 +2,7 @@
 documents, and the programs an applicant may choose."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -45,6 +46,25 @@ def documents_of(student_id: int) -> list[ApplicationDocument]:
 def review_of(student_id: int) -> AdmissionReview | None:
     """The admission review of a student's documents (None for students created before reviews)."""
     return db.session.scalar(select(AdmissionReview).where(AdmissionReview.student_id == student_id))
+
+
+@dataclass(frozen=True)
+class DocumentDownload:
+    """How a stored document leaves the portal: our own file name and the sniffed type."""
+
+    filename: str
+    content_type: str
+
+
+def document_download(document: ApplicationDocument) -> DocumentDownload:
+    """The portal's name for a document, `application-<kind>-<student number>.<ext>` (never the
+    uploader's name), and the content type its bytes showed at upload."""
+    kind = uploads.served_as(document.content_type)
+    kind_name = document.kind.lower().replace("_", "-")
+    number = document.student.student_number
+    if kind is None:
+        return DocumentDownload(f"application-{kind_name}-{number}.bin", "application/octet-stream")
+    return DocumentDownload(f"application-{kind_name}-{number}.{kind.extension}", kind.content_type)
 
 
 def document_for_viewer(viewer: User | None, document_id: int) -> tuple[ApplicationDocument, bytes]:

@@ -10,12 +10,13 @@ from typing import ParamSpec, TypeVar
 from richwell.models import AdmissionType, DocumentKind, Role, User
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import Forbidden, ValidationError
+from richwell.services.platform.text import check_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-MOBILE_RE = re.compile(r"^(09\d{9}|\+639\d{9})$")
+MOBILE_RE = re.compile(r"^(09[0-9]{9}|\+639[0-9]{9})$")
 MIN_AGE = 14
 ADDRESS_MAX = 500
 SCHOOL_MAX = 200
@@ -118,6 +119,7 @@ def parse_text(raw: object, field: str, label: str, limit: int, required: bool =
         if required:
             raise ValidationError(f"Enter the {label}.", field=field)
         return None
+    check_text(value, field, f"The {label}")
     if len(value) > limit:
         raise ValidationError(f"The {label} may be at most {limit} characters.", field=field)
     return value

@@ -51,6 +51,15 @@ def sniff(data: bytes) -> FileType | None:
     return None
 
 
+def served_as(stored_content_type: str) -> FileType | None:
+    """The format a stored document is served as: the type its content showed at upload (one of
+    ours), or None for anything else (served as opaque bytes)."""
+    for kind in SIGNATURES:
+        if kind.content_type == stored_content_type:
+            return kind
+    return None
+
+
 def read_limited(source: UploadSource, limit: int = MAX_UPLOAD_BYTES) -> bytes:
     """The bytes of `source` (bytes or a readable stream), reading at most limit + 1 so an
     oversized stream is recognised without being read whole."""

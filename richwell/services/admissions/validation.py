@@ -106,7 +106,7 @@ def parse_commitment(raw: object, field: str = "monthly_commitment") -> Decimal:
     if not text:
         raise ValidationError("Enter the monthly commitment.", field=field)
     try:
-        amount = Decimal(text) if len(text) <= AMOUNT_TEXT_MAX else None
+        amount = Decimal(text) if len(text) <= AMOUNT_TEXT_MAX and text.isascii() else None
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():

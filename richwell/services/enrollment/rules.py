@@ -14,6 +14,7 @@ from richwell.services.academics import CREDITED, MET, UnmetPrerequisite, fold_r
 from richwell.services.platform import wording
 from richwell.services.platform.errors import ValidationError
 from richwell.services.platform.limits import MAX_ID
+from richwell.services.platform.text import check_text
 
 # The acting "role" when no user acts: seed scripts and background jobs.
 SYSTEM = "system"
@@ -85,6 +86,7 @@ def check_reason(raw: str | None, field_name: str) -> str | None:
     text = (raw or "").strip()
     if not text:
         return None
+    check_text(text, field_name, "The reason")
     if len(text) > REASON_MAX:
         raise ValidationError(f"Keep the reason under {REASON_MAX} characters.", field=field_name)
     return text

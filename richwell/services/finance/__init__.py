@@ -45,6 +45,15 @@ from .receipts import (
 from .reminders import (
     send_payment_reminders,
 )
+from .reversal_policy import (
+    may_reverse_alone,
+)
+from .reversal_requests import (
+    WaitingRequest,
+    decide_reversal,
+    request_reversal,
+    waiting_requests,
+)
 from .rules import (
     PaymentResult,
     ReversalResult,
@@ -55,6 +64,11 @@ from .rules import (
 
 __all__ = [
     "DaySummary",
+    "WaitingRequest",
+    "decide_reversal",
+    "may_reverse_alone",
+    "request_reversal",
+    "waiting_requests",
     "PaymentResult",
     "ReversalResult",
     "account",

@@ -35,12 +35,14 @@ from richwell.models import (
 )
 from richwell.services.platform import audit, clock, notifications, wording
 from richwell.services.platform.clock import MANILA
-from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound
 from richwell.services.platform.sql import cached_statement, insert_rows
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import permits, receipts
 from .queries import result_for
+from .reminders import STUDENT_PAYMENTS_PATH
+from .reversal_policy import require_reversal_alone, reversal_reason
 from .rules import (
     AllocationPlan,
     MonthAmount,
@@ -325,22 +327,14 @@ def _replay_or_refuse(scope: str, key: str, fingerprint: str, *, record: Idempot
 # --------------------------------------------------------------------------- reversing a payment
 
 
-def _reason_for_reversal(reason: object) -> str:
-    why = " ".join(str(reason or "").split())
-    if len(why) < 5:
-        raise ValidationError("Give the reason for the reversal (at least 5 characters).", field="reason")
-    if len(why) > 500:
-        raise ValidationError("Keep the reason under 500 characters.", field="reason")
-    return why
-
-
 def reverse_payment(payment_id: int, reason: object, actor: User) -> ReversalResult:
-    """Void a payment (cashier or admin, reason required): its money comes back out of the
-    credit balance first, then the buckets from the latest month backwards; a permit whose
-    mapped month is no longer fully paid is revoked (student notified). The original stays in
-    the ledger, marked reversed; a payment is reversed at most once. Audited."""
+    """Void a payment (reason required; who may do it alone: `reversal_policy`): its money comes
+    back out of the credit balance first, then the buckets from the latest month backwards; a
+    permit whose mapped month is no longer fully paid is revoked. The student is always told
+    (amount, receipt number, reason). The original stays in the ledger, marked reversed; a
+    payment is reversed at most once. Audited."""
     _require_role(actor, Role.CASHIER, Role.ADMIN, doing="reverse payments")
-    why = _reason_for_reversal(reason)
+    why = reversal_reason(reason)
     receipt_number: str | None = None
     try:
         with unit_of_work():
@@ -351,6 +345,7 @@ def reverse_payment(payment_id: int, reason: object, actor: User) -> ReversalRes
                 raise DomainError("A reversal cannot itself be reversed; record a new payment instead.",
                                   code="reversal_of_reversal")
             receipt_number = original.receipt_number
+            require_reversal_alone(original, actor)
             reversal = _reverse(original, why, actor)
     except IntegrityError:
         # Another reversal of this payment committed first (the unique reverses_id said so).
@@ -378,6 +373,9 @@ def _reverse(original: Payment, why: str, actor: User) -> ReversalResult:
     db.session.flush()
     _insert_allocations(reversal.id, locked, plan)
     permits.notify_revoked(locked.student_user_id, revoked, original.receipt_number)
+    notifications.notify(locked.student_user_id, "payment_reversed",
+                         f"Your payment of PHP {original.amount:,.2f} (receipt {original.receipt_number}) "
+                         f"was reversed: {why}", STUDENT_PAYMENTS_PATH)
     audit.record(actor, "payment.reverse", original, reason=why,
                  before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
                          "credit_balance": locked.credit_balance},

@@ -64,7 +64,7 @@ METHODS = {"GCASH": "GCASH", "BANK_TRANSFER": "BANK_TRANSFER", "BANK TRANSFER": 
            "BANK": "BANK_TRANSFER"}
 COLUMNS = ("reference", "student_number", "amount", "date")
 HEADER_HELP = "The first line must name the columns: reference, student number, amount, date (and optionally method)."
-STUDENT_NUMBER_RE = re.compile(r"^\d{4}-\d{5}$")
+STUDENT_NUMBER_RE = re.compile(r"^[0-9]{4}-[0-9]{5}$")
 R = ImportRowStatus
 
 

@@ -30,6 +30,7 @@ from richwell.models import (
 from richwell.services.platform import audit, clock, notifications, settings
 from richwell.services.platform.errors import Forbidden, NotFound, ValidationError
 from richwell.services.platform.sql import cached_statement
+from richwell.services.platform.text import is_whole_number
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from .access import visible_enrollment
@@ -72,7 +73,7 @@ def _parse_exam_months(months: Mapping[str, object], top: int) -> dict[str, int]
         value = months.get(exam)
         raw = str(value if value is not None else "").strip()
         label = Exam(exam).label
-        if not raw.isdigit() or len(raw) > 2 or not 1 <= int(raw) <= top:
+        if not is_whole_number(raw) or len(raw) > 2 or not 1 <= int(raw) <= top:
             raise ValidationError(f"{label}: choose a month from 1 to {top}.", field=exam.lower())
         parsed[exam] = int(raw)
     for earlier, later in zip(EXAM_ORDER, EXAM_ORDER[1:]):

@@ -23,7 +23,7 @@ from .access import is_finance_staff, sees_student
 
 log = logging.getLogger(__name__)
 
-RECEIPT_NUMBER_RE = re.compile(r"^OR-\d{4}-\d{6}$")
+RECEIPT_NUMBER_RE = re.compile(r"^OR-[0-9]{4}-[0-9]{6}$")
 RECEIPT_AREA = "receipts"
 
 

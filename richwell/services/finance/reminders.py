@@ -18,6 +18,7 @@ from richwell.models import MonthBucket, Notification, PaymentReminder, Student,
 from richwell.models.enrollment import TermEnrollmentStatus
 from richwell.services.platform import audit, clock, settings
 from richwell.services.platform.clock import now
+from richwell.services.platform.sql import batch_lock
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from .rules import month_due_date
@@ -43,6 +44,7 @@ def send_payment_reminders(on: date | None = None) -> int:
     due_month = first_of_next_month(on)
     stamp = now()  # one stamp for the run: it finds the run's reminders again for their notifications
     with unit_of_work():
+        batch_lock("payment_reminders")  # two runs at once would both find the same enrollments
         terms = list(db.session.scalars(select(Term).where(Term.end_date >= on).order_by(Term.id)))
         return sum(_remind_term(term, due_month, stamp) for term in terms)
 

@@ -24,7 +24,7 @@ from richwell.services.platform.limits import AMOUNT_TEXT_MAX, IDEMPOTENCY_KEY_R
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # Plain decimal strings only (optionally with thousands commas): no exponents, no NaN/Infinity.
-_AMOUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_AMOUNT_RE = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
 _REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-_/#.]{0,59}$")
 AMOUNT_HELP = "Enter the amount in pesos, like 1500 or 1500.50."
 

@@ -55,7 +55,7 @@ from richwell.models import (
 )
 from richwell.services.platform.clock import now
 from richwell.services.platform.errors import NotFound
-from richwell.services.platform.sql import greatest, hundredths, least
+from richwell.services.platform.sql import batch_lock, greatest, hundredths, least
 from richwell.services.platform.unit_of_work import queue_task, unit_of_work
 
 from .rules import NUMERIC_GRADES
@@ -306,8 +306,10 @@ def _statements(scope: Scope) -> list[Executable]:
 
 def recompute_all(student_ids: Iterable[int] | None = None) -> None:
     """Store term GPAs, cumulative GPA and year level for every student (or the given ones)
-    with a handful of set-based statements: no Python loop per student. One transaction."""
+    with a handful of set-based statements: no Python loop per student. One transaction, and
+    one recomputation at a time (two would delete and insert the same term rows at once)."""
     with unit_of_work():
+        batch_lock("gpa")
         if student_ids is None:
             _run(_statements(_everyone))
             return

@@ -31,7 +31,7 @@ from richwell.models import (
 from richwell.services.admissions import loa_periods
 from richwell.services.platform import audit
 from richwell.services.platform.clock import now, today
-from richwell.services.platform.sql import day_number, greatest, least
+from richwell.services.platform.sql import batch_lock, day_number, greatest, least
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import gpa
@@ -88,6 +88,7 @@ def expire_incs(on: date | None = None) -> int:
     idempotent (a second run finds nothing), one transaction. Returns how many expired."""
     on = on or today()
     with unit_of_work():
+        batch_lock("inc")
         return _expire(on, now())
 
 
@@ -142,6 +143,7 @@ def warn_incs(on: date | None = None) -> int:
     Set-based and idempotent, one transaction. Returns how many were warned."""
     on = on or today()
     with unit_of_work():
+        batch_lock("inc")
         return _warn(on, now())
 
 

@@ -22,6 +22,7 @@ from richwell.models import (
 )
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError, ValidationError
+from richwell.services.platform.text import check_text
 
 # --- the scale --------------------------------------------------------------------------
 
@@ -92,6 +93,7 @@ def check_reason(raw: str | None, field: str = "reason", label: str = "a reason"
     text = (raw or "").strip()
     if not text:
         raise ValidationError(f"Give {label}.", field=field)
+    check_text(text, field, "The text")
     if len(text) > REASON_MAX:
         raise ValidationError(f"Keep it under {REASON_MAX} characters.", field=field)
     return text

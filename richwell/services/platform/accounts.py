@@ -15,7 +15,8 @@ from richwell.models import Role, Student, User
 
 from . import audit
 from .clock import now
-from .errors import Conflict, DomainError, NotFound, ValidationError
+from .context import acting_context
+from .errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from .limits import MAX_ID
 from .sql import cached_statement
 from .unit_of_work import unit_of_work
@@ -27,7 +28,7 @@ _DUMMY_HASH: str | None = None
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 NAME_MAX = 100
-STUDENT_NUMBER_RE = re.compile(r"^\d{4}-\d{5}$")
+STUDENT_NUMBER_RE = re.compile(r"^[0-9]{4}-[0-9]{5}$")
 
 
 def configure_hasher(fast: bool) -> None:
@@ -156,8 +157,16 @@ def sign_out(user: User) -> None:
         end_other_sessions(user)
 
 
+def refuse_while_impersonating(doing: str) -> None:
+    """Some acts belong to the account's owner alone: an admin acting as someone may not do them."""
+    if acting_context().impersonator_id is not None:
+        raise Forbidden(f"You cannot {doing} while impersonating someone. Stop impersonating first.",
+                        code="impersonating")
+
+
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
-    """The user changes their own password; other sessions end."""
+    """The user changes their own password; other sessions end. Never while impersonated."""
+    refuse_while_impersonating("change the password")
     if not verify_password(user, current or ""):
         raise ValidationError("Your current password is not right.", field="current_password")
     check_password_strength(new)
@@ -273,9 +282,21 @@ def start_impersonation(admin: User, target_id: int) -> User:
     return target
 
 
-def stop_impersonation(admin_id: int, target: User | None) -> User:
-    """End impersonation and hand the session back to the admin; audited."""
-    admin = get_user(admin_id)
+def impersonator_still_signed_in(admin_id: int, session_version: object) -> User | None:
+    """The admin behind an impersonation, while the session they left is still valid: still an
+    active admin, same session version (no sign-out, password change or reset since)."""
+    admin = db.session.get(User, admin_id)
+    if (admin is None or admin.role != Role.ADMIN.value or not admin.is_active_account
+            or admin.session_version != session_version):
+        return None
+    return admin
+
+
+def stop_impersonation(admin_id: int, target: User | None, session_version: object) -> User | None:
+    """End impersonation; audited. The admin's session comes back only if it is still valid:
+    sessions ended meanwhile (sign-out elsewhere, password change, reset) stay ended (None)."""
+    admin = impersonator_still_signed_in(admin_id, session_version)
     with unit_of_work():
-        audit.record(admin, "impersonation.stop", target)
+        audit.record(admin or db.session.get(User, admin_id), "impersonation.stop", target,
+                     after={"admin_session": "resumed" if admin else "ended"})
     return admin

@@ -104,7 +104,9 @@ def check_token_name(raw: str | None) -> str:
 
 def issue_token(user: User, name: str | None = None) -> tuple[ApiToken, str]:
     """A new opaque token for this user, valid for `api_token_days`; only its hash is kept,
-    so the returned secret is the one and only time it can be shown."""
+    so the returned secret is the one and only time it can be shown. Never while impersonated:
+    a token would outlive the impersonation and act as the user unaudited."""
+    accounts.refuse_while_impersonating("create an API token")
     _check_usable_account(user)
     label = check_token_name(name)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

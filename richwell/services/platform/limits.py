@@ -19,3 +19,15 @@ PAGE_SIZE = 20
 STAFF_PAGE_SIZE = 25
 #: The highest page number accepted (beyond it every list is empty anyway).
 MAX_PAGE = 1_000_000
+
+
+#: Flask-Limiter scope of the per-account sign-in budget, shared by the sign-in page and the
+#: API's credential endpoints.
+SIGN_IN_ACCOUNT_SCOPE = "sign-in-account"
+
+
+def sign_in_account_key(identifier: object) -> str:
+    """The per-account sign-in bucket of an identifier as typed (a known account or not), read
+    the way sign-in reads it (spaces and case do not make a new bucket)."""
+    text = identifier.strip().lower()[:254] if isinstance(identifier, str) else ""
+    return "login-account:" + text

@@ -18,6 +18,7 @@ KINDS = {
     "welcome", "payment_received", "permit_issued", "permit_revoked", "grade_posted",
     "inc_warning", "inc_expired", "payment_reminder", "announcement", "document_released",
     "document_revoked", "document_request", "application_reviewed", "schedule_conflict", "account", "enrollment",
+    "payment_reversed", "reversal_request",
 }
 
 

@@ -16,12 +16,13 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import case, func, insert, literal, select
 
 from richwell.extensions import db
 from richwell.models import Notification, OutboxEmail, OutboxStatus, User
 
 from .clock import now
+from .links import public_base_url
 from .sql import rowcount
 from .unit_of_work import queue_task, unit_of_work
 
@@ -41,7 +42,12 @@ def collect() -> int:
     """Copy notifications of the last 7 days that have no outbox row yet. Returns how many."""
     stamp = now()
     missing = ~select(OutboxEmail.id).where(OutboxEmail.notification_id == Notification.id).exists()
-    rows = (select(Notification.id, User.email, literal(SUBJECT), Notification.message,
+    # A notification's link is a site path; the mail carries it as an absolute link on the
+    # portal's public address (PUBLIC_BASE_URL), never one built from a request.
+    body = case((Notification.link.like("/%"),
+                 Notification.message + literal("\n\nOpen it on the portal: " + public_base_url()) + Notification.link),
+                else_=Notification.message)
+    rows = (select(Notification.id, User.email, literal(SUBJECT), body,
                    literal(OutboxStatus.PENDING.value), literal(0),
                    literal(stamp, OutboxEmail.__table__.c.created_at.type))
             .join(User, User.id == Notification.user_id)

@@ -15,6 +15,7 @@ from richwell.models import Setting, User
 from . import audit
 from .errors import ValidationError
 from .limits import MAX_PAYMENT
+from .text import is_whole_number
 from .unit_of_work import after_commit, unit_of_work
 
 #: What a setting holds: a switch, a whole number, an amount of money, or a line of text
@@ -22,9 +23,9 @@ from .unit_of_work import after_commit, unit_of_work
 SettingValue = bool | int | Decimal | str
 #: The settings of each kind by name (checked against SPECS by the tests), so that
 #: `get("max_units")` is known to be an int where it is used.
-BoolSetting = Literal["enrollment_link_enabled", "impersonation_enabled"]
+BoolSetting = Literal["enrollment_link_enabled", "impersonation_enabled", "reversal_needs_approval"]
 IntSetting = Literal["max_units", "installment_months", "inc_expiry_major_months", "inc_expiry_minor_months",
-                     "api_token_days", "installment_due_day"]
+                     "api_token_days", "installment_due_day", "reversal_reason_min"]
 MoneySetting = Literal["min_monthly_commitment"]
 TextSetting = Literal["school_name", "school_address", "school_tin", "school_receipt_permit",
                       "school_registrar_name", "school_seal_path", "paper_size"]
@@ -57,8 +58,10 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in [
                 Decimal("1000.00"), help="The smallest installment an applicant may choose."),
     SettingSpec("inc_expiry_major_months", "INC expiry, major subjects (months)", "int", 6, 1, 36),
     SettingSpec("inc_expiry_minor_months", "INC expiry, minor subjects (months)", "int", 12, 1, 36),
-    SettingSpec("impersonation_enabled", "Impersonation allowed", "bool", True,
-                help="Lets an admin act as another user (logged, bannered)."),
+    # Off until an admin switches it on (issue 15): acting as someone else is a power to grant.
+    SettingSpec("impersonation_enabled", "Impersonation allowed", "bool", False,
+                help="Lets an admin act as another user (logged, bannered; no API tokens or password "
+                     "changes while acting)."),
     SettingSpec("api_token_days", "API token lifetime (days)", "int", 30, 1, 365),
     # The school's details printed on official papers (read through platform.school.details()).
     SettingSpec("school_name", "School name (official papers)", "text", "Richwell Colleges", 1, 120),
@@ -73,6 +76,12 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in [
                 help="A PNG or JPEG file under static/ (e.g. img/richwell-seal.png); blank for none."),
     SettingSpec("paper_size", "Paper for CORs and transcripts", "choice", "A4",
                 choices=("A4", "Letter"), help="Portrait; receipts always print on a half letter sheet."),
+    # The reversal policy (issue 15): a second person for anything but a cashier's own
+    # payment of the same day, and a reason worth reading.
+    SettingSpec("reversal_needs_approval", "Reversals need an administrator's approval", "bool", True,
+                help="While on, a cashier reverses alone only their own payments of the same day (Manila); "
+                     "any other reversal is a request an administrator approves or rejects."),
+    SettingSpec("reversal_reason_min", "Shortest reversal reason (characters)", "int", 15, 15, 200),
 ]}
 
 TEXT_KINDS = frozenset({"text", "choice", "image"})
@@ -161,7 +170,7 @@ def parse(key: str, raw: object) -> SettingValue:
     if spec.kind in TEXT_KINDS:
         return _parse_text(spec, text)
     if spec.kind == "int":
-        if not text.lstrip("-").isdigit() or len(text) > 6:
+        if not is_whole_number(text) or len(text) > 6:
             raise ValidationError(f"{spec.label} must be a whole number.", field=key)
         number = int(text)
         if (spec.minimum is not None and number < spec.minimum) or (
@@ -170,7 +179,7 @@ def parse(key: str, raw: object) -> SettingValue:
                 f"{spec.label} must be between {spec.minimum} and {spec.maximum}.", field=key)
         return number
     try:
-        value = Decimal(text)
+        value = Decimal(text) if text.isascii() else Decimal("NaN")  # "１００" is not ASCII
     except InvalidOperation:
         raise ValidationError(f"{spec.label} must be an amount like 1500.00.", field=key) from None
     if not value.is_finite() or value <= 0 or value > MAX_MONEY:

@@ -7,11 +7,12 @@ statement on both engines instead of a Python loop per row.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
-from sqlalchemy import CursorResult, Integer, Numeric, Result, Table, insert
+from sqlalchemy import CursorResult, Integer, Numeric, Result, Table, insert, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -137,3 +138,14 @@ def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
     elif rows:
         db.session.execute(cached_statement("insert", lambda name: insert(table).returning(table.c.id), table.name),
                            rows)
+
+
+def batch_lock(name: str) -> None:
+    """Let one batch of `name` run at a time (GPA recomputation, reminders …): on PostgreSQL a
+    transaction-level advisory lock, held until the caller's commit or rollback, so a second
+    run waits for the first and then works on what it left (never on the same rows at once).
+    SQLite already runs one writer at a time. Call it first in the batch's unit of work."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

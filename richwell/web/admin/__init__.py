@@ -7,6 +7,7 @@ from richwell.web.admin import (  # noqa: F401
     home,
     jobs,
     programs,
+    reversals,
     settings_page,
     users,
 )

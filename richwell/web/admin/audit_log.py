@@ -11,6 +11,7 @@ from richwell.models import AuditEntry, User
 from richwell.services.platform import audit, audit_view
 from richwell.services.platform.clock import MANILA
 from richwell.web.admin.blueprint import bp
+from richwell.web.forms import search_text
 
 
 def _parse_date(raw: str | None) -> date | None:
@@ -22,8 +23,8 @@ def _parse_date(raw: str | None) -> date | None:
 
 @bp.get("/audit")
 def audit_log():
-    actor = (request.args.get("actor") or "").strip()[:254]
-    action = (request.args.get("action") or "").strip()[:60]
+    actor = search_text("actor", 254)
+    action = search_text("action", 60)
     start = _parse_date(request.args.get("from"))
     end = _parse_date(request.args.get("to"))
     query = audit.visible_entries(current_user)

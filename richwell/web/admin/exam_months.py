@@ -5,7 +5,6 @@ from collections.abc import Mapping
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from richwell.extensions import db
@@ -14,9 +13,10 @@ from richwell.services import finance
 from richwell.services.platform import settings
 from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
+from richwell.web.forms import PortalForm, search_text
 
 
-class MappingForm(FlaskForm):
+class MappingForm(PortalForm):
     """CSRF only; the four month fields are read from the request."""
 
 
@@ -50,7 +50,7 @@ def exam_months():
 @bp.get("/receipts")
 def find_receipt():
     """Open a receipt by its number (to reprint or reverse it)."""
-    number = (request.args.get("number") or "").strip().upper()[:20]
+    number = search_text("number", 20).upper()
     missing = False
     if number:
         try:

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 
 from richwell.services.platform import jobs, outbox
 from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
+from richwell.web.forms import PortalForm
 
 
-class JobsForm(FlaskForm):
+class JobsForm(PortalForm):
     """CSRF only: the buttons carry what to do."""
 
 

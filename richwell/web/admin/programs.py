@@ -3,22 +3,21 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
 from richwell.services import academics
 from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(PortalForm):
     code = StringField("Code", render_kw={"maxlength": 20, "autocapitalize": "characters"})
     name = StringField("Name", render_kw={"maxlength": 200})
     years = StringField("Years", default="4", render_kw={"inputmode": "numeric", "maxlength": 2})
 
 
-class ProgramEditForm(FlaskForm):
+class ProgramEditForm(PortalForm):
     name = StringField("Name", render_kw={"maxlength": 200})
     years = StringField("Years", render_kw={"inputmode": "numeric", "maxlength": 2})
     is_active = BooleanField("Active (offered to applicants and in new terms)")

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from richwell.services.platform import settings
 from richwell.services.platform.errors import DomainError
 from richwell.web.admin.blueprint import bp
+from richwell.web.forms import PortalForm
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(PortalForm):
     """CSRF only; the fields come from the settings registry."""
 
 

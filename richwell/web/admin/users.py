@@ -1,9 +1,8 @@
 """Admin: staff accounts (create, deactivate, reset password) and impersonation."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
-from flask_wtf import FlaskForm
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -13,25 +12,25 @@ from richwell.models import STAFF_ROLES, Role, User
 from richwell.services.platform import accounts, settings
 from richwell.services.platform.errors import DomainError
 from richwell.services.platform.limits import STAFF_PAGE_SIZE
-from richwell.web import confirm
+from richwell.web import confirm, impersonation
 from richwell.web.admin.blueprint import bp
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors, search_text
 from richwell.web.guards import home_url_for
 
 
-class StaffForm(FlaskForm):
+class StaffForm(PortalForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254)])
     first_name = StringField("First name", validators=[DataRequired(), Length(max=100)])
     last_name = StringField("Last name", validators=[DataRequired(), Length(max=100)])
     role = SelectField("Role", choices=[(r.value, r.label) for r in STAFF_ROLES])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """CSRF-only form for the row buttons."""
 
 
 def _users_page(form: StaffForm, status: int = 200, new_password: tuple | None = None):
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_text("q", 100)
     role = request.args.get("role") or ""
     query = select(User).order_by(User.role, User.last_name, User.first_name)
     if role in {r.value for r in Role}:
@@ -119,9 +118,6 @@ def impersonate(user_id: int):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("admin.users"))
-    session.clear()
-    login_user(target)
-    session["impersonator_id"] = admin.id
-    session["impersonator_email"] = admin.email
+    impersonation.begin(admin, target)
     flash(f"You are now acting as {target.email}. Every action is logged.", "warning")
     return redirect(home_url_for(target))

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 
 from richwell.services import admissions
 from richwell.services.platform.errors import DomainError
 from richwell.web.admission.blueprint import bp
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.htmx import render
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(PortalForm):
     status = RadioField("Documents are", choices={"COMPLETE": "Complete", "INCOMPLETE": "Incomplete"},
                         validate_choice=False)
     note = TextAreaField("Note to the student (required when incomplete)", render_kw={"rows": 3, "maxlength": 2000})

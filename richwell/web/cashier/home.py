@@ -1,15 +1,16 @@
 """Cashier terminal: find a student as you type (number prefix or any name part)."""
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import redirect, url_for
 
 from richwell.services import finance
 from richwell.web.cashier.blueprint import bp
+from richwell.web.forms import search_text
 from richwell.web.htmx import render
 
 
 def _query() -> str:
-    return (request.args.get("q") or "").strip()[:60]
+    return search_text("q", 60)
 
 
 @bp.get("/")

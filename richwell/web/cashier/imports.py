@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import abort, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField
 
@@ -11,10 +10,10 @@ from richwell.services import finance
 from richwell.services.platform.errors import DomainError, NotFound
 from richwell.web import htmx
 from richwell.web.cashier.blueprint import bp
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     file = FileField("CSV file")
     method = SelectField("Paid by", choices=[("GCASH", "GCash"), ("BANK_TRANSFER", "Bank transfer")],
                          validate_choice=False)

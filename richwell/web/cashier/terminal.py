@@ -6,20 +6,20 @@ from dataclasses import dataclass, field
 
 from flask import redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 
 from richwell.models import PaymentMethod
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict, DomainError, NotFound
 from richwell.web.cashier.blueprint import bp
+from richwell.web.forms import PortalForm
 from richwell.web.htmx import is_partial_request, render
 
 METHODS = [(m.value, m.label) for m in PaymentMethod]
 FIELDS = {"amount", "method", "reference_number"}
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(PortalForm):
     """Reads the counter's post (and checks its CSRF token). The service validates every value
     and its messages land at the fields; the one-time key makes a second submit of the same
     form a replay, never a second payment."""

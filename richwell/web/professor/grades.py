@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from richwell.services import grades
 from richwell.services.platform.errors import DomainError, NotFound, ValidationError
 from richwell.web import confirm
+from richwell.web.forms import PortalForm
 from richwell.web.htmx import is_partial_request, refusal, render
 from richwell.web.professor.blueprint import bp
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """CSRF only; the grade values are read from the row names (grade-<id>)."""
 
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from richwell.services import admissions
 from richwell.services.academics import current_term
 from richwell.services.platform import settings
 from richwell.services.platform.errors import DomainError
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.htmx import render
 from richwell.web.registrar.blueprint import bp
 
 
-class BulkOpenForm(FlaskForm):
+class BulkOpenForm(PortalForm):
     program_id = SelectField("Program", validate_choice=False)
     year_level = SelectField("Year level", choices={str(n): f"Year {n}" for n in range(1, 6)},
                              validate_choice=False)

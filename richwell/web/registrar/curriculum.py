@@ -3,19 +3,18 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from richwell.models import Subject
 from richwell.services import academics
 from richwell.services.platform.errors import DomainError
 from richwell.web import htmx
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.registrar import prerequisite_graph
 from richwell.web.registrar.blueprint import bp
 
 
-class SubjectForm(FlaskForm):
+class SubjectForm(PortalForm):
     code = StringField("Code", render_kw={"maxlength": 20, "autocapitalize": "characters"})
     title = StringField("Title", render_kw={"maxlength": 200})
     units = StringField("Units", render_kw={"inputmode": "numeric", "maxlength": 3})
@@ -35,11 +34,11 @@ class SubjectForm(FlaskForm):
         return self
 
 
-class PrerequisiteForm(FlaskForm):
+class PrerequisiteForm(PortalForm):
     prerequisite_id = SelectField("Prerequisite", validate_choice=False)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """CSRF only, for the unlink buttons."""
 
 

@@ -2,7 +2,7 @@
 Certificate of Registration, and class rosters (print and CSV)."""
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import abort, render_template, url_for
 from flask_login import current_user
 
 from richwell.models import Role
@@ -10,6 +10,7 @@ from richwell.services.enrollment import classes, find_students, registration
 from richwell.services.enrollment import registration_pdf as enrollment_pdf
 from richwell.services.platform.errors import NotFound
 from richwell.web import rosters as roster_views
+from richwell.web.forms import search_text
 from richwell.web.papers import pdf_response
 from richwell.web.picker import Picker, grid_entries
 from richwell.web.registrar.blueprint import bp
@@ -19,7 +20,7 @@ picker = Picker(bp, Role.REGISTRAR.value, "registrar/enrollment.html", "registra
 
 @bp.get("/enrollment")
 def enrollment_search():
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_text("q", 100)
     return render_template("enrollment/find_student.html", q=q, students=find_students(q, current_user),
                            page_endpoint="registrar.enrollment", search_endpoint="registrar.enrollment_search",
                            heading="Enroll a student")
@@ -52,7 +53,7 @@ def registration_pdf(te_id: int):
 
 @bp.get("/rosters")
 def class_rosters():
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_text("q", 100)
     return render_template("enrollment/classes.html", q=q, lines=classes(current_user, q), prefix="registrar")
 
 

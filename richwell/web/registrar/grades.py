@@ -6,18 +6,18 @@ from datetime import date
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from richwell.models import ChangeRequestStatus, Role
 from richwell.services import grades
 from richwell.services.platform.errors import DomainError
 from richwell.web import confirm
 from richwell.web import transcripts as transcript_pages
+from richwell.web.forms import PortalForm, search_text
 from richwell.web.htmx import render
 from richwell.web.registrar.blueprint import bp
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """CSRF only; values are read from the request."""
 
 
@@ -30,7 +30,7 @@ def _date(raw: str | None) -> date | None:
 
 @bp.get("/grades")
 def grade_queue():
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_text("q", 100)
     return render("registrar/grade_queue.html", submitted=grades.sheets_with_status("SUBMITTED"),
                   closed=grades.open_past_deadline(), q=q, found=grades.search_students(q) if q else [],
                   pending=len(grades.requests_for(current_user)), form=ActionForm())

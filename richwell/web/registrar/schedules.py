@@ -11,6 +11,7 @@ from richwell.models import Role, Section, User
 from richwell.services import academics
 from richwell.services.platform.errors import NotFound
 from richwell.web import htmx
+from richwell.web.forms import search_text
 from richwell.web.registrar.blueprint import bp
 
 
@@ -27,7 +28,7 @@ def schedules():
     term = _term()
     section_id = request.args.get("section_id", type=int)
     professor_id = request.args.get("professor_id", type=int)
-    room = (request.args.get("room") or "").strip()[:40]
+    room = search_text("room", 40)
     entries, caption = [], None
     if term is not None and section_id:
         section = db.session.get(Section, section_id)

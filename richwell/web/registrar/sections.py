@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
 from richwell.extensions import db
@@ -12,13 +11,13 @@ from richwell.models import Offering, Section
 from richwell.services import academics
 from richwell.services.platform.errors import DomainError, NotFound
 from richwell.web import htmx
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.registrar.blueprint import bp
 
 YEAR_CHOICES = [(str(y), f"Year {y}") for y in range(1, 6)]
 
 
-class ChoicesForm(FlaskForm):
+class ChoicesForm(PortalForm):
     """Select choices are given at construction: WTForms 3.3 warns on tuples declared on fields."""
 
     CHOICES: dict[str, list] = {}
@@ -45,15 +44,15 @@ class BlockForm(ChoicesForm):
     capacity = StringField("Capacity of each", default="40", render_kw={"inputmode": "numeric", "maxlength": 3})
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(PortalForm):
     capacity = StringField("Capacity", render_kw={"inputmode": "numeric", "maxlength": 3})
 
 
-class OfferingForm(FlaskForm):
+class OfferingForm(PortalForm):
     subject_id = SelectField("Subject", validate_choice=False)
 
 
-class ProfessorForm(FlaskForm):
+class ProfessorForm(PortalForm):
     professor_id = SelectField("Professor", validate_choice=False)
     override_reason = TextAreaField("Reason to override the conflict", render_kw={"maxlength": 500, "rows": 2})
 
@@ -67,7 +66,7 @@ class SlotForm(ChoicesForm):
     override_reason = TextAreaField("Reason to override the conflict", render_kw={"maxlength": 500, "rows": 2})
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """CSRF only, for the remove buttons."""
 
 

@@ -5,21 +5,20 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from richwell.services import admissions, documents
 from richwell.services.platform import audit_view
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import DomainError
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors, search_text
 from richwell.web.htmx import render
 from richwell.web.registrar.blueprint import bp
 
 STATUS_LABELS = {"ACTIVE": "Active", "LOA": "Leave of absence", "WITHDRAWN": "Withdrawn", "GRADUATED": "Graduated"}
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     first_name = StringField("First name", render_kw={"maxlength": 100})
     middle_name = StringField("Middle name", render_kw={"maxlength": 100})
     last_name = StringField("Last name", render_kw={"maxlength": 100})
@@ -32,23 +31,23 @@ class ProfileForm(FlaskForm):
     previous_course = StringField("Previous course", render_kw={"maxlength": 200})
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PortalForm):
     to_status = SelectField("New status", choices=dict(STATUS_LABELS), validate_choice=False)
     effective_date = StringField("Effective date", render_kw={"type": "date"})
     reason = TextAreaField("Reason", render_kw={"rows": 2, "maxlength": 1000})
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(PortalForm):
     program_id = SelectField("New program", validate_choice=False)
     reason = TextAreaField("Reason", render_kw={"rows": 2, "maxlength": 1000})
 
 
-class ConvertForm(FlaskForm):
+class ConvertForm(PortalForm):
     previous_school = StringField("Previous school", render_kw={"maxlength": 200})
     previous_course = StringField("Previous course", render_kw={"maxlength": 200})
 
 
-class CreditForm(FlaskForm):
+class CreditForm(PortalForm):
     subject_id = SelectField("Our subject", validate_choice=False)
     source_school = StringField("Source school", render_kw={"maxlength": 200})
     original_code = StringField("Original code", render_kw={"maxlength": 30})
@@ -58,7 +57,7 @@ class CreditForm(FlaskForm):
     counted_in_gpa = BooleanField("Count in the GPA")
 
 
-class DisputeForm(FlaskForm):
+class DisputeForm(PortalForm):
     note = StringField("Why is it disputed?", render_kw={"maxlength": 1000})
 
 
@@ -87,7 +86,7 @@ def profile_page(student_id: int, status: int = 200, **forms):
 
 @bp.get("/students")
 def students_search():
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_text("q", 100)
     program_id = request.args.get("program", type=int)
     status = request.args.get("status") or None
     page = admissions.search(current_user._get_current_object(), q, program_id=program_id, status=status,

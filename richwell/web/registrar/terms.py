@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
 from richwell.services import academics
 from richwell.services.platform.errors import DomainError
 from richwell.web import confirm
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.registrar.blueprint import bp
 
 DATE_HINTS = {
@@ -20,7 +19,7 @@ DATE_HINTS = {
 }
 
 
-class TermDatesForm(FlaskForm):
+class TermDatesForm(PortalForm):
     # Plain text inputs of type date: the service parses them, so a bad date gets the
     # service's message at its field rather than WTForms' generic one.
     start_date = StringField("First day of the term", render_kw={"type": "date"})
@@ -44,7 +43,7 @@ class TermForm(TermDatesForm):
         self.semester.choices = academics.SEMESTER_CHOICES  # set here: WTForms 3.3 warns on declared tuples
 
 
-class SwitchForm(FlaskForm):
+class SwitchForm(PortalForm):
     reason = StringField("Note (optional)", render_kw={"maxlength": 500})
 
 

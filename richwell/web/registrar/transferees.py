@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 
 from richwell.models import DocumentKind
 from richwell.services import admissions
 from richwell.services.platform.errors import DomainError
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.public import ACCEPT
 from richwell.web.registrar.blueprint import bp
 from richwell.web.registrar.student_records import CreditForm, DisputeForm, profile_page
@@ -20,7 +19,7 @@ TRANSFEREE_FIELDS = ("first_name", "middle_name", "last_name", "birthdate", "sex
                      "program_id", "previous_school", "previous_course", "monthly_commitment")
 
 
-class TransfereeForm(FlaskForm):
+class TransfereeForm(PortalForm):
     first_name = StringField("First name", render_kw={"maxlength": 100})
     middle_name = StringField("Middle name (optional)", render_kw={"maxlength": 100})
     last_name = StringField("Last name", render_kw={"maxlength": 100})
@@ -38,7 +37,7 @@ class TransfereeForm(FlaskForm):
     good_moral_document = FileField(f"{DocumentKind.GOOD_MORAL.label} (optional)", render_kw={"accept": ACCEPT})
 
 
-class SettleForm(FlaskForm):
+class SettleForm(PortalForm):
     decision = SelectField("Decision", choices={"ACCEPT": "Accept", "REJECT": "Reject"}, validate_choice=False)
     note = StringField("Note (required to reject)", render_kw={"maxlength": 1000})
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from richwell.services import grades
 from richwell.services.platform.clock import today
 from richwell.web import transcripts as transcript_pages
+from richwell.web.forms import PortalForm
 from richwell.web.htmx import render
 from richwell.web.student.blueprint import bp
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """CSRF only."""
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
 
@@ -12,17 +11,17 @@ from richwell.models import DocumentKind
 from richwell.services import admissions
 from richwell.services.platform import notifications
 from richwell.services.platform.errors import DomainError
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.htmx import render
 from richwell.web.public import ACCEPT
 from richwell.web.student.blueprint import bp
 
 
-class OpenEnrollmentForm(FlaskForm):
+class OpenEnrollmentForm(PortalForm):
     monthly_commitment = StringField("Monthly installment (PHP)", render_kw={"inputmode": "decimal", "maxlength": 20})
 
 
-class DocumentsForm(FlaskForm):
+class DocumentsForm(PortalForm):
     id_document = FileField(DocumentKind.ID.label, render_kw={"accept": ACCEPT})
     form138_document = FileField(DocumentKind.FORM138_OR_TOR.label, render_kw={"accept": ACCEPT})
     good_moral_document = FileField(DocumentKind.GOOD_MORAL.label, render_kw={"accept": ACCEPT})

@@ -7,6 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from richwell.services import finance
+from richwell.services.platform import links
 from richwell.services.platform.errors import NotFound
 from richwell.web.student.blueprint import bp
 
@@ -27,6 +28,6 @@ def print_permit(permit_id: int):
         permit = finance.permit_for_student(permit_id, current_user)
     except NotFound:
         abort(404)
-    verify_url = url_for("public.verify", code=permit.code, _external=True)
+    verify_url = links.public_url(url_for("public.verify", code=permit.code))
     qr = segno.make(verify_url, error="m").svg_inline(scale=4, border=2, title=f"Verify at {verify_url}")
     return render_template("student/permit.html", permit=permit, verify_url=verify_url, qr=Markup(qr))
