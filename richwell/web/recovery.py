@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from richwell.extensions import limiter
 from richwell.services.platform import recovery
 from richwell.services.platform.errors import DomainError
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 
 bp = Blueprint("recovery", __name__)
 
@@ -17,11 +16,11 @@ SENT = ("If an account uses that address, a link to choose a new password is on 
         "It works once, within {minutes} minutes.")
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(PortalForm):
     email = StringField("Email or student number", validators=[DataRequired(), Length(max=254)])
 
 
-class ResetForm(FlaskForm):
+class ResetForm(PortalForm):
     new_password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
     confirm_password = PasswordField("Repeat the new password", validators=[DataRequired(), Length(max=128)])
 

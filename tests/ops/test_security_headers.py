@@ -76,6 +76,7 @@ def test_hsts_only_in_production(app, database_url, monkeypatch):
     queue = {name: app.config[name] for name in ("HUEY_IMMEDIATE", "HUEY_NAME", "HUEY_SQLITE_PATH", "REDIS_URL")}
     try:
         production = create_app({"RICHWELL_ENV": "production", "SECRET_KEY": "x" * 40,
+                                 "PUBLIC_BASE_URL": "https://portal.example.edu.ph",
                                  "SQLALCHEMY_DATABASE_URI": database_url, "REQUEST_LOG_JSON": False, **queue})
         hsts = production.test_client().get("/healthz").headers.get("Strict-Transport-Security", "")
         with production.app_context():

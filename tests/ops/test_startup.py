@@ -20,6 +20,7 @@ def test_a_weak_secret_key_is_refused_in_production(secret):
 def test_start_stops_naming_the_unreachable_parts(monkeypatch, capsys):
     monkeypatch.setenv("RICHWELL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example.edu.ph")
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setenv("STARTUP_WAIT_SECONDS", "0")

@@ -15,6 +15,7 @@ from richwell.services import finance
 from richwell.services.finance import ledger
 from richwell.services.platform import clock, settings
 from richwell.services.platform.errors import Conflict, Forbidden, ValidationError
+from tests.confirming import confirmed_post
 from tests.factories import make_cashier, make_enrollment, make_user, pay
 
 REASON = "Amount typed 5000 instead of 500"
@@ -150,7 +151,7 @@ def test_the_pages_send_a_request_and_the_admin_approves_it(login, as_role, clie
     other, _ = as_role("cashier")
     url = f"/receipts/{result.receipt_number}/reverse"
     assert "Send the request" in other.get(url).get_data(as_text=True)
-    sent = other.post(url, data={"reason": REASON})
+    sent = confirmed_post(other, url, {"reason": REASON})
     assert sent.status_code == 302 and _count(ReversalRequest) == 1 and _count(Payment) == 1
     admin = make_user(Role.ADMIN)
     login(admin)

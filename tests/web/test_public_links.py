@@ -64,13 +64,13 @@ def test_api_pages_link_to_the_public_base_url(client, public_base):
 def test_production_needs_a_public_base_url(monkeypatch):
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
-        load_config({"RICHWELL_ENV": "production", "SECRET_KEY": "k"})
+        load_config({"RICHWELL_ENV": "production", "SECRET_KEY": "k" * 40})
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.richwell.edu.ph/")
-    assert load_config({"RICHWELL_ENV": "production", "SECRET_KEY": "k"})["PUBLIC_BASE_URL"] == \
+    assert load_config({"RICHWELL_ENV": "production", "SECRET_KEY": "k" * 40})["PUBLIC_BASE_URL"] == \
         "https://portal.richwell.edu.ph"
     monkeypatch.setenv("PUBLIC_BASE_URL", "javascript:alert(1)")
     with pytest.raises(ConfigError):
-        load_config({"RICHWELL_ENV": "production", "SECRET_KEY": "k"})
+        load_config({"RICHWELL_ENV": "production", "SECRET_KEY": "k" * 40})
 
 
 def test_mailed_notifications_link_to_the_public_base_url(public_base):

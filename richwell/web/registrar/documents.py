@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
 from richwell.services import admissions, documents
 from richwell.services.platform.errors import DomainError
 from richwell.web import documents as document_pages
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.registrar.blueprint import bp
 
 KIND_CHOICES = document_pages.KIND_CHOICES
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(PortalForm):
     kind = SelectField("Document", choices=KIND_CHOICES, validate_choice=False)
     title = StringField("Title (other documents only)", render_kw={"maxlength": 120})
     purpose = StringField("Purpose", render_kw={"maxlength": 120, "list": "purposes"})
@@ -30,11 +29,11 @@ class ReleaseForm(FlaskForm):
     request_id = HiddenField()
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(PortalForm):
     reason = TextAreaField("Reason for revoking", render_kw={"rows": 2, "maxlength": 1000})
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(PortalForm):
     note = StringField("Note for the student", render_kw={"maxlength": 1000})
 
 

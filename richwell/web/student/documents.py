@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from richwell.extensions import db
 from richwell.services import documents
 from richwell.services.platform.errors import DomainError
 from richwell.web import documents as document_pages
-from richwell.web.forms import apply_errors
+from richwell.web.forms import PortalForm, apply_errors
 from richwell.web.student.blueprint import bp
 
 
-class RequestForm(FlaskForm):
+class RequestForm(PortalForm):
     kind = SelectField("Document", choices=[(k.value, k.label) for k in documents.REQUESTABLE], validate_choice=False)
     purpose = StringField("Purpose", render_kw={"maxlength": 120, "list": "purposes"})
     copies = StringField("Copies", default="1", render_kw={"inputmode": "numeric", "maxlength": 2})
