@@ -95,7 +95,7 @@ class Picker:
         if is_partial_request():
             response = refusal(error.message, status)
             text = subject_id or ""
-            sid = text if text.isdigit() and len(text) < 11 else None
+            sid = text if text.isascii() and text.isdigit() and len(text) < 11 else None
             response.headers["HX-Retarget"] = f"#subject-{sid}-msg" if sid else "#picker-status"
             response.headers["HX-Reswap"] = "innerHTML"
             response.headers["X-Refusal-Code"] = error.code  # the API's code, for scripts and tests

@@ -18,7 +18,7 @@ MAX_COPIES = 10
 CODE_BYTES = 10  # 80 random bits: 16 base32 characters, printed XXXX-XXXX-XXXX-XXXX
 _CODE_CHARS = re.compile(r"[^A-Z2-7]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-NUMBER_RE = re.compile(r"^(TOR|COE|CGM|HD|DIP|OTH)-\d{4}-\d{6}$")
+NUMBER_RE = re.compile(r"^(TOR|COE|CGM|HD|DIP|OTH)-[0-9]{4}-[0-9]{6}$")
 
 # Kinds a student may ask for (OTH has no template: the registrar uploads it as a scan).
 REQUESTABLE = (ReleaseKind.TOR, ReleaseKind.COE, ReleaseKind.CGM, ReleaseKind.HD, ReleaseKind.DIP)

@@ -29,7 +29,7 @@ def jobs_retry():
         flash("The form expired; try again.", "error")
         return redirect(url_for("admin.jobs_page"))
     raw = request.form.get("run_id", "all")
-    if raw != "all" and not raw.isdigit():
+    if raw != "all" and not (raw.isascii() and raw.isdigit()):
         abort(400)
     try:
         count = jobs.retry_failed(None if raw == "all" else int(raw))

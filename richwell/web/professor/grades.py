@@ -66,7 +66,7 @@ def save_grade_sheet(offering_id: int):
         flash("The form expired; reload the page and try again.", "error")
         return _back(offering_id)
     values = {int(key[6:]): raw for key, raw in request.form.items()
-              if key.startswith("grade-") and key[6:].isdigit() and len(key) < 20}
+              if key.startswith("grade-") and key[6:].isascii() and key[6:].isdigit() and len(key) < 20}
     try:
         changed = grades.save_drafts(current_user, offering_id, values)
     except NotFound:

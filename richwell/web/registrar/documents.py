@@ -73,7 +73,7 @@ def release_document_post(student_id: int):
         if request.form.get("action") != "release":
             return _release_page(student_id, form, documents.preview(_me(), student_id, **_fields(form)))
         item = documents.release(_me(), student_id, **_fields(form),
-                                 request_id=int(request_id) if request_id and request_id.isdigit() else None)
+                                 request_id=int(request_id) if _is_id(request_id) else None)
     except DomainError as error:
         if error.status == 403 or (error.status == 404 and not error.fields):
             raise
@@ -141,3 +141,8 @@ def decline_document_request(request_id: int):
                                form=form), 422
     flash("Request declined. The student has been notified.", "success")
     return redirect(url_for("registrar.document_requests"))
+
+
+def _is_id(text: str | None) -> bool:
+    """ASCII digits only: `str.isdigit` also takes other scripts' digits (and "²", which int() refuses)."""
+    return text is not None and text.isascii() and text.isdigit() and len(text) < 12

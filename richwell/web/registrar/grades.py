@@ -41,7 +41,7 @@ def finalize_grades():
     if not ActionForm().validate_on_submit():
         flash("The form expired; reload the page and try again.", "error")
         return redirect(url_for("registrar.grade_queue"))
-    ids = [int(v) for v in request.form.getlist("offering_id") if v.isdigit() and len(v) < 12]
+    ids = [int(v) for v in request.form.getlist("offering_id") if v.isascii() and v.isdigit() and len(v) < 12]
     if ids and not confirm.confirmed("grades.finalize", "sheets"):
         what = "1 class" if len(ids) == 1 else f"{len(ids)} classes"
         return confirm.ask("grades.finalize", "sheets", url_for("registrar.grade_queue"), what=what)
