@@ -61,7 +61,8 @@ def reverse(receipt_number: str):
     alone = finance.may_reverse_alone(payment, current_user)
     form = ReversalForm()
     status = 200
-    if form.validate_on_submit() and not confirm.confirmed("payment.reverse", payment.id):
+    # Reversing is irreversible and asks first; a request only asks an administrator to decide.
+    if form.validate_on_submit() and alone and not confirm.confirmed("payment.reverse", payment.id):
         return confirm.ask("payment.reverse", payment.id, url_for("receipts.show", receipt_number=receipt_number),
                            receipt=receipt_number, amount=peso(payment.amount))
     if form.validate_on_submit():

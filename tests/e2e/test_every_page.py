@@ -90,7 +90,9 @@ def _shape(path: str) -> str:
 
 
 def _links(page, base: str) -> list[str]:
-    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
+    # getAttribute: an SVG chart's <a> has no string .href (it is an SVGAnimatedString).
+    hrefs = page.eval_on_selector_all("a[href]",
+                                      "els => els.map(a => new URL(a.getAttribute('href'), document.baseURI).href)")
     found = []
     for href in hrefs:
         parts = urlsplit(href)

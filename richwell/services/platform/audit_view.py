@@ -25,7 +25,7 @@ from richwell.models import (
     User,
 )
 
-from . import settings
+from . import settings, wording
 
 MISSING = "—"
 
@@ -148,6 +148,8 @@ def as_text(value: Any) -> str:
 
 
 def _named(field: str, value: Any) -> str:
+    if isinstance(value, str) and (field == "status" or field.endswith("_status") or field == "method"):
+        return wording.status_label(value)  # a stored code, in the words every page uses
     resolve = ID_FIELDS.get(field)
     if resolve is not None and isinstance(value, int) and not isinstance(value, bool):
         name = resolve(value)

@@ -50,7 +50,7 @@ GRADES = ["1.00", "1.25", "1.50", "1.75", "2.00", "2.25", "2.50", "2.75", "3.00"
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | money | int | date | datetime
+    kind: str = "text"  # text | money | int | date | datetime | status (a stored code shown in words)
 
 
 @dataclass(frozen=True)
@@ -246,23 +246,24 @@ _STUDENT = (Column("student_number", "Student number"), Column("name", "Name"), 
             Column("year_level", "Year", "int"))
 REPORTS: dict[str, Report] = {r.name: r for r in [
     Report("enrollment", "Enrollment list", ("term_id", "program_id", "year_level", "section_id", "stage"),
-           (*_STUDENT, Column("status", "Term status"), Column("month_one_paid", "Month 1 paid"),
+           (*_STUDENT, Column("status", "Term status", "status"), Column("month_one_paid", "Month 1 paid"),
             Column("subjects", "Subjects", "int"), Column("enrolled_units", "Units", "int")), _enrollment),
     Report("payments", "Payment ledger", ("date_from", "date_to", "method", "cashier_id", "term_id", "program_id",
                                           "year_level"),
-           (Column("created_at", "Time", "datetime"), Column("kind", "Kind"), Column("receipt_number", "Receipt"),
-            Column("reverses", "Reverses"), Column("student_number", "Student number"), Column("name", "Student"),
-            Column("amount", "Amount", "money"), Column("method", "Method"), Column("reference_number", "Reference"),
-            Column("cashier", "Cashier"), Column("reason", "Reason")), _payments,
+           (Column("created_at", "Time", "datetime"), Column("kind", "Kind", "status"),
+            Column("receipt_number", "Receipt"), Column("reverses", "Reverses"),
+            Column("student_number", "Student number"), Column("name", "Student"), Column("amount", "Amount", "money"),
+            Column("method", "Method", "status"), Column("reference_number", "Reference"), Column("cashier", "Cashier"),
+            Column("reason", "Reason")), _payments,
            "The last 30 days unless a range is chosen; reversals are negative."),
     Report("aging", "Receivables aging", ("term_id", "program_id", "year_level"),
            (*_STUDENT, Column("term_id", "Term", "int"), Column("current", "Current", "money"),
             Column("1_30", "1–30 days", "money"), Column("31_60", "31–60 days", "money"),
             Column("over_60", "Over 60 days", "money"), Column("overdue", "Overdue", "money"),
             Column("outstanding", "Outstanding", "money")), _aging,
-           "Months not fully paid of ACTIVE or HOLD enrollments, aged from their due dates."),
+           "Months not fully paid of active or on-hold enrollments, aged from their due dates."),
     Report("permits", "Exam-permit status", ("term_id", "exam", "program_id", "year_level"),
-           (*_STUDENT, Column("exam", "Exam"), Column("month", "Month", "int"), Column("permit", "Permit"),
+           (*_STUDENT, Column("exam", "Exam"), Column("month", "Month", "int"), Column("permit", "Permit", "status"),
             Column("needed", "To pay for the permit", "money")), _permits,
            "The next exam unless one is chosen."),
     Report("grades", "Grade distribution", ("term_id", "program_id", "section_id"),
@@ -274,12 +275,12 @@ REPORTS: dict[str, Report] = {r.name: r for r in [
             *(Column(f"g{g.replace('.', '_')}", g, "int") for g in GRADES)), _grades_by_program),
     Report("incs", "INC list", ("term_id", "program_id", "year_level", "within_days"),
            (Column("student_number", "Student number"), Column("name", "Name"), Column("program", "Program"),
-            Column("subject", "Subject"), Column("kind", "Kind"), Column("started_on", "Started", "date"),
+            Column("subject", "Subject"), Column("kind", "Kind", "status"), Column("started_on", "Started", "date"),
             Column("base_deadline", "Lapses on", "date")), _incs,
-           "Open INCs by their deadline before any LOA days push it out."),
+           "Open INCs by their deadline, before any leave-of-absence days push it out."),
     Report("rosters", "Section rosters", ("term_id", "section_id", "program_id", "year_level"),
            (Column("section", "Section"), Column("subject", "Subject"), *_STUDENT,
-            Column("status", "Status")), _rosters),
+            Column("status", "Status", "status")), _rosters),
     Report("documents", "Document releases", ("date_from", "date_to", "program_id", "year_level"),
            (Column("released_at", "Released", "datetime"), Column("number", "Number"), Column("kind", "Kind"),
             *_STUDENT, Column("purpose", "Purpose"), Column("released_by", "Released by"),

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 
 from richwell.extensions import db
 from richwell.models import ExportStatus, ReportExport, User
-from richwell.services.platform import clock
+from richwell.services.platform import clock, wording
 from richwell.services.platform.errors import NotFound, ValidationError
 from richwell.services.platform.unit_of_work import queue_task, unit_of_work
 
@@ -93,6 +93,8 @@ def _cell_text(value: Any, kind: str) -> str:
         return ""
     if kind == "money":
         return f"{Decimal(value):.2f}"
+    if kind == "status":
+        return wording.status_label(value)
     if isinstance(value, datetime):
         return clock.to_manila(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
@@ -142,6 +144,8 @@ def _write_cell(sheet: Any, r: int, c: int, value: Any, kind: str, money: Any, w
         sheet.write_number(r, c, float(Decimal(value)), money)
     elif kind == "int" and isinstance(value, int):
         sheet.write_number(r, c, value)
+    elif kind == "status":
+        sheet.write_string(r, c, wording.status_label(value))
     elif isinstance(value, datetime):
         sheet.write_datetime(r, c, clock.to_manila(value).replace(tzinfo=None), when)
     elif isinstance(value, date):
