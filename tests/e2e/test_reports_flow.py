@@ -25,7 +25,7 @@ def test_registrar_dashboard_charts_and_a_number_that_opens_its_list(page, sign_
     sign_in("registrar.dash@richwell.edu.ph", DEFAULT_PASSWORD)
     page.goto("/reports/dashboard")
     page.get_by_role("heading", name="Registrar dashboard").wait_for()
-    funnel = page.get_by_role("img", name="Enrollment funnel")
+    funnel = page.get_by_role("group", name="Enrollment funnel")
     funnel.wait_for()
     assert page.locator("svg.chart-svg rect.chart-bar").count() >= 4
     assert "Applied: 2" in (funnel.locator("desc").text_content() or "")
@@ -42,7 +42,7 @@ def test_cashier_downloads_the_aging_report(page, sign_in):
     sign_in("cashier.dash@richwell.edu.ph", DEFAULT_PASSWORD)
     page.goto("/reports/dashboard")
     page.get_by_role("heading", name="Finance dashboard").wait_for()
-    page.get_by_role("img", name="Receivables aging").wait_for()
+    page.get_by_role("group", name="Receivables aging").wait_for()
     page.screenshot(path="/tmp/reports-finance-dashboard.png", full_page=True)
     with page.expect_download(timeout=60000) as info:
         page.get_by_role("link", name="Download aging (CSV)").click()

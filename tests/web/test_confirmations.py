@@ -48,8 +48,8 @@ def test_an_htmx_post_without_the_token_is_refused_in_place(as_role):
 
 
 def test_the_confirmation_page_reposts_what_was_typed(as_role):
-    client, _ = as_role("cashier")
-    result = pay(make_enrollment(commitment="1000.00"), "1000.00")
+    client, cashier = as_role("cashier")
+    result = pay(make_enrollment(commitment="1000.00"), "1000.00", cashier=cashier)  # their own: reversed alone
     url = f"/receipts/{result.receipt_number}/reverse"
     page = client.post(url, data={"reason": "Typed the wrong amount"}).get_data(as_text=True)
     assert f"Reverse receipt {result.receipt_number}?" in page and "cannot be undone" in page
