@@ -105,5 +105,6 @@ def register(app) -> None:
         discard()
         if _wants_json():
             return json_error(500, "server_error",
-                              "Something went wrong on our side; check whether your change was saved before trying again.")
+                              "Something went wrong on our side; check whether your change was saved "
+                              "before trying again.")
         return render_template("errors/500.html"), 500
