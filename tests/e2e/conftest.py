@@ -9,7 +9,12 @@ import os
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+# Assertions wait as long as actions do (10 s): in CI two browsers crawl every page beside these
+# tests on two cores, and a live search or preview can take more than Playwright's default 5 s.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
