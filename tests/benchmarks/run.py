@@ -117,9 +117,13 @@ def build(url: str, students: int, payers: int, cashiers: int, seed: int) -> Fix
 
 def start_server(args, url: str) -> tuple[subprocess.Popen, int]:
     port = args.port or free_port()
-    env = {**os.environ, "DATABASE_URL": url, "RICHWELL_ENV": "production", "SECRET_KEY": SECRET,
+    env = {"PUBLIC_BASE_URL": "http://127.0.0.1", **os.environ, "DATABASE_URL": url, "RICHWELL_ENV": "production",
+           "SECRET_KEY": SECRET,
            "RATELIMIT_ENABLED": "0", "REDIS_URL": args.redis_url, "HUEY_IMMEDIATE": "0",
-           "RECEIPT_FOLDER": "/tmp/t_speed_bench_receipts", "PYTHONPATH": str(ROOT)}
+           "RECEIPT_FOLDER": "/tmp/t_speed_bench_receipts", "PYTHONPATH": str(ROOT),
+           # gunicorn reads ./gunicorn.conf.py: no worker recycling mid-run (a replaced worker takes its
+           # CPU time with it), and no access log on top of the app's own JSON request line.
+           "WEB_MAX_REQUESTS": "0", "WEB_ACCESS_LOG": ""}
     bin_dir = Path(sys.executable).parent
     target = "tests.benchmarks.counted_app:app"
     if args.server == "granian":
