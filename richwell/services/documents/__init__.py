@@ -2,6 +2,8 @@
 other), their numbers, revocation and public verification, and the students' requests."""
 from __future__ import annotations
 
+from richwell.services.platform.codes import normalize_code
+
 from .commands import (
     Preview,
     ReleaseForm,
@@ -30,7 +32,7 @@ from .queries import (
     student_requests,
     verify,
 )
-from .rules import MAX_COPIES, PURPOSES, REQUESTABLE, is_head, normalize_code, sees_all_releases
+from .rules import MAX_COPIES, PURPOSES, REQUESTABLE, is_head, sees_all_releases
 
 __all__ = [
     "MAX_COPIES",

@@ -25,6 +25,7 @@ from richwell.models import (
 from richwell.services import admissions
 from richwell.services.platform import audit, notifications
 from richwell.services.platform.clock import now, today
+from richwell.services.platform.codes import new_code
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import unit_of_work
 
@@ -38,7 +39,6 @@ from .rules import (
     REQUESTABLE,
     TITLE_MAX,
     is_head,
-    new_code,
     parse_copies,
     parse_kind,
     parse_text,

@@ -16,11 +16,12 @@ from richwell.models import DocumentRelease, DocumentRequest, RequestStatus, Rol
 from richwell.services import grades
 from richwell.services.platform import audit
 from richwell.services.platform.clock import MANILA, to_manila
+from richwell.services.platform.codes import normalize_code
 from richwell.services.platform.errors import Forbidden, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import storage
-from .rules import is_registrar, normalize_code, parse_kind, sees_all_releases
+from .rules import is_registrar, parse_kind, sees_all_releases
 
 NOT_FOUND = "That document does not exist."
 

@@ -2,9 +2,7 @@
 numbers and verification codes."""
 from __future__ import annotations
 
-import base64
 import re
-import secrets
 from datetime import date
 
 from richwell.models import ReleaseKind, Role, User
@@ -15,8 +13,6 @@ TITLE_MAX = 120
 NOTES_MAX = 1000
 REASON_MAX = 1000
 MAX_COPIES = 10
-CODE_BYTES = 10  # 80 random bits: 16 base32 characters, printed XXXX-XXXX-XXXX-XXXX
-_CODE_CHARS = re.compile(r"[^A-Z2-7]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NUMBER_RE = re.compile(r"^(TOR|COE|CGM|HD|DIP|OTH)-[0-9]{4}-[0-9]{6}$")
 
@@ -80,19 +76,6 @@ def parse_copies(raw: object) -> int:
 def release_number(kind: ReleaseKind, year: int, value: int) -> str:
     """TOR-2026-000123: the kind, the school year of release (calendar, Manila), a gapless sequence."""
     return f"{kind.value}-{year}-{value:06d}"
-
-
-def new_code() -> str:
-    raw = base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode()
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
-
-
-def normalize_code(code: object) -> str | None:
-    """A code as printed (XXXX-XXXX-XXXX-XXXX) from what someone typed or scanned."""
-    letters = _CODE_CHARS.sub("", str(code or "").upper())
-    if len(letters) != 16:
-        return None
-    return "-".join(letters[i:i + 4] for i in range(0, 16, 4))
 
 
 def long_date(day: date) -> str:

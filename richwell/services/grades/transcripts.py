@@ -6,10 +6,7 @@ exactly what was issued, whatever changes later.
 """
 from __future__ import annotations
 
-import base64
 import io
-import re
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -33,15 +30,13 @@ from richwell.models import (
 )
 from richwell.services.platform import audit, papers, school
 from richwell.services.platform.clock import now, to_manila
+from richwell.services.platform.codes import new_code, normalize_code
 from richwell.services.platform.errors import NotFound
 from richwell.services.platform.paper_pdf import PaperPDF, latin1
 from richwell.services.platform.unit_of_work import unit_of_work
 
 from . import gpa
 from .access import get_student
-
-CODE_BYTES = 10  # 80 random bits, 16 base32 characters
-_CODE_CHARS = re.compile(r"[^A-Z2-7]")
 
 
 def build_record(viewer: User | None, student_id: int) -> dict[str, Any]:
@@ -95,19 +90,6 @@ def _credit(credit: TransferCredit, subject: Subject) -> dict[str, Any]:
             "in_gpa": credit.counted_in_gpa and gpa.credit_hundredths(credit.original_grade) is not None}
 
 
-def _new_code() -> str:
-    raw = base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode()
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
-
-
-def normalize_code(code: str | None) -> str | None:
-    """A code as printed (XXXX-XXXX-XXXX-XXXX) from what someone typed or scanned."""
-    letters = _CODE_CHARS.sub("", (code or "").upper())
-    if len(letters) != 16:
-        return None
-    return "-".join(letters[i:i + 4] for i in range(0, 16, 4))
-
-
 def issue_transcript(actor: User, student_id: int) -> Transcript:
     """Issue a transcript with its own verification code: a registrar for any student (the
     official TOR), a student for themselves (a student copy). Audited."""
@@ -126,7 +108,7 @@ def issue_transcript(actor: User, student_id: int) -> Transcript:
 def _add_with_new_code(make: Callable[[str], Transcript]) -> Transcript:
     """Add a transcript with a fresh random code (another one should a code ever be taken)."""
     for _attempt in range(5):
-        transcript = make(_new_code())
+        transcript = make(new_code())
         try:
             with db.session.begin_nested():
                 db.session.add(transcript)
