@@ -3,7 +3,7 @@ documents, and the programs an applicant may choose."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask_sqlalchemy.pagination import Pagination
@@ -20,8 +20,7 @@ from richwell.models import (
     Student,
     User,
 )
-from richwell.services.platform import storage
-from richwell.services.platform.clock import MANILA
+from richwell.services.platform import clock, storage
 from richwell.services.platform.errors import NotFound
 from richwell.services.platform.limits import STAFF_PAGE_SIZE
 
@@ -83,10 +82,6 @@ def document_for_viewer(viewer: User | None, document_id: int) -> tuple[Applicat
     return document, content
 
 
-def _manila_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, MANILA)
-
-
 def list_applications(actor: User | None, *, program_id: int | None = None, admission_type: str | None = None,
                       date_from: date | None = None, date_to: date | None = None,
                       documents_status: str | None = None, page: int = 1,
@@ -102,9 +97,9 @@ def list_applications(actor: User | None, *, program_id: int | None = None, admi
     if admission_type in (AdmissionType.FRESHMAN.value, AdmissionType.TRANSFEREE.value):
         query = query.where(Student.admission_type == admission_type)
     if date_from:
-        query = query.where(Student.created_at >= _manila_start(date_from))
+        query = query.where(Student.created_at >= clock.day_start(date_from))
     if date_to:
-        query = query.where(Student.created_at < _manila_start(date_to + timedelta(days=1)))
+        query = query.where(Student.created_at < clock.day_start(date_to + timedelta(days=1)))
     if documents_status in {s.value for s in DocumentsStatus}:
         query = query.where(AdmissionReview.documents_status == documents_status)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)

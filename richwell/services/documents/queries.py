@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from richwell.extensions import db
 from richwell.models import DocumentRelease, DocumentRequest, RequestStatus, Role, Student, User
 from richwell.services import grades
-from richwell.services.platform import audit
-from richwell.services.platform.clock import MANILA, to_manila
+from richwell.services.platform import audit, clock
+from richwell.services.platform.clock import to_manila
 from richwell.services.platform.codes import normalize_code
 from richwell.services.platform.errors import Forbidden, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import unit_of_work
@@ -125,19 +125,15 @@ def releases(viewer: User | None, chosen: ReleaseFilter = ReleaseFilter()) -> Se
     if chosen.kind:
         statement = statement.where(DocumentRelease.kind == chosen.kind)
     if chosen.date_from:
-        statement = statement.where(DocumentRelease.released_at >= _manila_midnight(chosen.date_from))
+        statement = statement.where(DocumentRelease.released_at >= clock.day_start(chosen.date_from))
     if chosen.date_to:
-        statement = statement.where(DocumentRelease.released_at < _manila_midnight(chosen.date_to + timedelta(days=1)))
+        statement = statement.where(DocumentRelease.released_at < clock.day_start(chosen.date_to + timedelta(days=1)))
     if chosen.student:
         text = chosen.student
         statement = statement.where(or_(Student.student_number.startswith(text, autoescape=True),
                                         User.first_name.icontains(text, autoescape=True),
                                         User.last_name.icontains(text, autoescape=True)))
     return statement
-
-
-def _manila_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=MANILA)
 
 
 def registrars() -> list[User]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import String, and_, func, select, type_coerce
@@ -28,7 +28,6 @@ from richwell.models import (
 )
 from richwell.models.finance import NAME_WORDS
 from richwell.services.platform import clock, settings
-from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import NotFound
 
 from . import permits
@@ -314,7 +313,7 @@ class DaySummary:
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """A school-clock day as a UTC [start, end) range."""
-    start = datetime.combine(day, time.min, tzinfo=MANILA)
+    start = clock.day_start(day)
     return start, start + timedelta(days=1)
 
 

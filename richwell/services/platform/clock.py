@@ -1,7 +1,7 @@
 """The school's clock: store UTC, reason about dates in Asia/Manila."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import overload
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,12 @@ MANILA = ZoneInfo("Asia/Manila")
 def now() -> datetime:
     """Current time in UTC (aware). Tests monkeypatch this one function."""
     return datetime.now(timezone.utc)
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of a school day (midnight in Manila), aware: date filters compare
+    stored moments against it."""
+    return datetime.combine(day, time.min, tzinfo=MANILA)
 
 
 def today() -> date:

@@ -2,7 +2,7 @@
 the UTC bounds of a range of school days (so a date filter can use the column's index)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from richwell.models import Money
-from richwell.services.platform.clock import MANILA
+from richwell.services.platform import clock
 
 
 class manila_day(FunctionElement[date]):
@@ -36,7 +36,7 @@ def _manila_day_sqlite(element: manila_day, compiler: SQLCompiler, **kw: Any) ->
 
 def day_start_utc(day: date) -> datetime:
     """The first moment of a school day, in UTC."""
-    return datetime.combine(day, time.min, tzinfo=MANILA).astimezone(timezone.utc)
+    return clock.day_start(day).astimezone(timezone.utc)
 
 
 def day_range_utc(first: date, last: date) -> tuple[datetime, datetime]:

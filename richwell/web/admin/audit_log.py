@@ -1,15 +1,14 @@
 """Admin: the audit log viewer (filter by actor, action, date; paginated)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import render_template, request
 from flask_login import current_user
 
 from richwell.extensions import db
 from richwell.models import AuditEntry, User
-from richwell.services.platform import audit, audit_view
-from richwell.services.platform.clock import MANILA
+from richwell.services.platform import audit, audit_view, clock
 from richwell.web.admin.blueprint import bp
 from richwell.web.forms import search_text
 
@@ -36,9 +35,9 @@ def audit_log():
     if action:
         query = query.where(AuditEntry.action.like(f"{action}%"))
     if start:
-        query = query.where(AuditEntry.created_at >= datetime.combine(start, time.min, MANILA))
+        query = query.where(AuditEntry.created_at >= clock.day_start(start))
     if end:
-        query = query.where(AuditEntry.created_at < datetime.combine(end + timedelta(days=1), time.min, MANILA))
+        query = query.where(AuditEntry.created_at < clock.day_start(end + timedelta(days=1)))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
     filters = {"actor": actor, "action": action, "from": start.isoformat() if start else "",
                "to": end.isoformat() if end else ""}
