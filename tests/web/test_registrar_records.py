@@ -249,7 +249,10 @@ def test_the_student_page_is_a_hub_with_one_click_to_each_part_of_the_record(reg
         assert f'href="{link}"' in html, link
     for anchor in ('id="profile-title"', 'id="history-title"', 'id="terms-title"', 'id="payments-title"',
                    'id="documents-title"', 'id="audit-title"', 'id="student-documents"'):
-        assert anchor in html, anchor
+        assert html.count(anchor) == 1, anchor
+    # The page's title is the student's number and name, nothing else (no section leaked into it).
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert student.student_number in title and "<" not in title
     # The audit trail names what happened to this student, newest first, with readable fields.
     assert "student.status_change" in html and "Medical leave" in html and user.full_name in html
     for target in (f"/registrar/enrollments/{enrollment.id}/registration",
