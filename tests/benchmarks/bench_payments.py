@@ -489,7 +489,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    _flush_queue(args.redis_url)
+    flush_queue(args.redis_url)
 
     problems = check_invariants(args.database_url, stats)
     done = len(stats.post_ms)
@@ -529,7 +529,7 @@ def main() -> None:
     sys.exit(1 if problems or stats.errors else 0)
 
 
-def _flush_queue(redis_url: str) -> None:
+def flush_queue(redis_url: str) -> None:
     """The receipt PDFs queued by the run are not wanted: empty the benchmark's queue."""
     try:
         import redis

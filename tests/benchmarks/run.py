@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_enrollment as enroll_bench  # noqa: E402
 from bench_enrollment import ROOT, Catalogue, CpuMeter, Outcome, free_port  # noqa: E402
+from bench_payments import flush_queue  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/t_speed_bench"
@@ -508,7 +509,7 @@ def main() -> None:
     print(f"building {args.database_url.rsplit('/', 1)[-1]}: {args.students} enrolling students, "
           f"{args.payers} paying enrollments, {args.clients} cashiers …", flush=True)
     fx = build(args.database_url, args.students, args.payers, args.clients, args.seed)
-    _flush_queue(args.redis_url)
+    flush_queue(args.redis_url)
     proc, port = start_server(args, args.database_url)
     meter = CpuMeter(proc.pid, args.database_url)
     ledger, outcomes = Ledger(), []
@@ -524,7 +525,7 @@ def main() -> None:
     finally:
         stop_server(proc)
         meter.engine.dispose()
-    _flush_queue(args.redis_url)
+    flush_queue(args.redis_url)
 
     load = os.getloadavg()
     print(f"\n{args.server}, {args.workers} worker(s) × {args.threads} thread(s), {args.clients} clients; "
@@ -540,18 +541,6 @@ def main() -> None:
     print("integrity: " + ("every check holds" if not problems else "VIOLATED:\n    " + "\n    ".join(problems)))
     errors = sum(sum(p.errors.values()) for p in (floor, api_pay, web_pay, enrolls))
     sys.exit(1 if problems or errors else 0)
-
-
-def _flush_queue(redis_url: str) -> None:
-    """The receipt PDFs the run queued are not wanted: empty the bench's queue."""
-    try:
-        import redis
-
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter("huey.*"):
-            client.delete(key)
-    except Exception:  # noqa: BLE001 - best effort
-        pass
 
 
 if __name__ == "__main__":
