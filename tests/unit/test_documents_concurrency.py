@@ -3,8 +3,6 @@ UPDATE): twenty registrars releasing at once get 1..20 with no gap and no repeat
 honorable dismissal released twice at once stands only once."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -15,36 +13,11 @@ from richwell.services.documents import commands
 from richwell.services.platform.clock import today
 from richwell.services.platform.errors import Conflict
 from tests.factories import make_student, make_term, make_user
+from tests.races import run_together
 
 pytestmark = pytest.mark.postgres
 
 
-def run_together(app, count: int, work) -> tuple[list, list]:
-    """Run work(i) in `count` threads released at the same instant; collect results and errors."""
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def runner(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                outcome = work(i)
-                with lock:
-                    results.append(outcome)
-            except Exception as exc:  # noqa: BLE001 - collected and asserted on
-                with lock:
-                    errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
-    return results, errors
 
 
 def test_twenty_concurrent_releases_get_gapless_numbers(app):

@@ -2,7 +2,6 @@
 once, double submits, double reversals. Each thread has its own app context and db session."""
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -23,6 +22,7 @@ from richwell.services.finance import ledger, receipts
 from richwell.services.platform import clock
 from richwell.services.platform.errors import Conflict
 from tests.factories import make_cashier, make_enrollment, make_student, make_user, pay
+from tests.races import run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -33,32 +33,6 @@ def _no_pdfs(monkeypatch):
     monkeypatch.setattr(receipts, "queue_pdf", lambda payment_id: None)
 
 
-def run_together(app, count: int, work) -> tuple[list, list]:
-    """Run work(i) in `count` threads released at the same instant; collect results and errors."""
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def runner(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                outcome = work(i)
-                with lock:
-                    results.append(outcome)
-            except Exception as exc:  # noqa: BLE001 - collected and asserted on
-                with lock:
-                    errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
-    return results, errors
 
 
 def assert_books_balance(enrollment_id: int) -> None:

@@ -10,7 +10,8 @@ from richwell.models import Payment, ReversalRequest, Role, User
 from richwell.services import finance
 from richwell.services.platform.errors import Conflict
 from tests.factories import make_cashier, make_enrollment, make_user, pay
-from tests.unit.test_payments_concurrency import assert_books_balance, run_together
+from tests.races import run_together
+from tests.unit.test_payments_concurrency import assert_books_balance
 
 pytestmark = pytest.mark.postgres
 
