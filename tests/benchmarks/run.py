@@ -32,6 +32,7 @@ shares the machine's cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -393,6 +394,29 @@ def enrollment_phase(args, port: int, meter: CpuMeter, fx: Fixture, outcomes: li
     return phase
 
 
+@contextlib.contextmanager
+def profiled(folder: str | None, name: str, server_pid: int):
+    """py-spy on every worker while the phase runs (its CPU figures then include py-spy's pauses:
+    compare CPU from runs without --profile)."""
+    if not folder:
+        yield
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).parent / "py-spy"
+    spies = [subprocess.Popen([str(spy), "record", "--gil", "--rate", "200", "--format", "raw", "--nonblocking",
+                               "-o", str(Path(folder) / f"{name}-{pid}.txt"), "--pid", str(pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for pid in enroll_bench._children(server_pid)[1:]]
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        for s in spies:
+            s.send_signal(signal.SIGINT)
+        for s in spies:
+            s.wait(30)
+
+
 # --------------------------------------------------------------------------------------------
 # 4. The checks
 # --------------------------------------------------------------------------------------------
@@ -504,6 +528,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--profile", metavar="DIR", help="py-spy --gil the workers during each measured phase "
+                        "into DIR/<phase>-<pid>.txt (collapsed stacks; needs ptrace rights)")
     args = parser.parse_args()
 
     print(f"building {args.database_url.rsplit('/', 1)[-1]}: {args.students} enrolling students, "
@@ -518,10 +544,14 @@ def main() -> None:
         warm = Phase("warm-up")
         run_phase(warm, args.clients, meter, lambda i: Connection(port),
                   list(range(args.clients * 4)), lambda c, _: c.request("GET", "/readyz"))
-        floor = floor_phase(args, port, meter)
-        api_pay = api_payment_phase(args, port, meter, fx, ledger)
-        web_pay, web_posts = web_payment_phase(args, port, meter, fx, ledger)
-        enrolls = enrollment_phase(args, port, meter, fx, outcomes)
+        with profiled(args.profile, "floor", proc.pid):
+            floor = floor_phase(args, port, meter)
+        with profiled(args.profile, "api-payments", proc.pid):
+            api_pay = api_payment_phase(args, port, meter, fx, ledger)
+        with profiled(args.profile, "web-payments", proc.pid):
+            web_pay, web_posts = web_payment_phase(args, port, meter, fx, ledger)
+        with profiled(args.profile, "api-enrollments", proc.pid):
+            enrolls = enrollment_phase(args, port, meter, fx, outcomes)
     finally:
         stop_server(proc)
         meter.engine.dispose()

@@ -16,6 +16,7 @@ from richwell.models import (
     Notification,
     Payment,
     PaymentAllocation,
+    ReceiptCounter,
     Role,
     TermEnrollment,
 )
@@ -129,9 +130,10 @@ def test_a_failed_payment_gives_its_receipt_number_back(monkeypatch):
     first = pay(enrollment, "10.00", cashier=cashier)
 
     def boom(*args, **kwargs):
-        raise RuntimeError("notification store down")
+        raise RuntimeError("failed after the number was taken, before the commit")
 
-    monkeypatch.setattr(ledger.notifications, "notify", boom)
+    # The last step of a payment, after every write: the whole unit of work rolls back.
+    monkeypatch.setattr(ledger.receipts, "queue_pdf", boom)
     with pytest.raises(RuntimeError):
         pay(enrollment, "10.00", cashier=cashier)
     monkeypatch.undo()
@@ -254,6 +256,9 @@ def test_idempotency_record_keeps_the_fingerprint_and_the_response():
     assert record.payment_id == result.payment_id
     assert record.response["receipt_number"] == result.receipt_number
     assert record.response["allocations"] == [{"month": 1, "amount": "100.00"}]
+    # The whole first answer is kept, with the id and number the write gave it.
+    assert record.response == result.as_response()
+    assert record.response["payment_id"] == result.payment_id
 
 
 def test_a_malformed_key_is_refused():
@@ -267,8 +272,9 @@ def test_payment_notifies_the_student_with_the_receipt_number():
     result = pay(enrollment, "100.00")
     note = db.session.scalar(select(Notification).where(Notification.kind == "payment_received"))
     assert note.user_id == enrollment.student.user_id
-    assert result.receipt_number in note.message
+    assert note.message == f"Payment of ₱\u00a0100.00 received (Cash). Official receipt {result.receipt_number}."
     assert note.link == f"/receipts/{result.receipt_number}"
+    assert note.read_at is None
 
 
 def test_payment_is_audited_with_its_allocation():
@@ -281,6 +287,29 @@ def test_payment_is_audited_with_its_allocation():
     assert entry.after["receipt_number"] == result.receipt_number
     assert entry.after["allocations"] == {"1": "1000.00", "2": "500.00"}
     assert entry.after["permits_issued"] == ["PRELIM"]
+    assert entry.actor_role == "cashier" and entry.reason is None
+    assert entry.before == {"buckets_paid": {str(m): "0.00" for m in range(1, 7)}, "credit_balance": "0.00"}
+    assert entry.after == {"receipt_number": result.receipt_number, "student": enrollment.student.student_number,
+                           "amount": "1500.00", "method": "CASH", "reference_number": None,
+                           "allocations": {"1": "1000.00", "2": "500.00"}, "credit_added": "0.00",
+                           "permits_issued": ["PRELIM"]}
+
+
+def test_receipt_numbers_run_out_at_999999_and_the_payment_changes_nothing(monkeypatch):
+    enrollment = make_enrollment(commitment="1000.00")
+    cashier = make_cashier()
+    monkeypatch.setattr(clock, "now", lambda: datetime(2031, 3, 1, 2, 0, tzinfo=timezone.utc))
+    db.session.add(ReceiptCounter(year=2031, last_value=999_998))
+    db.session.commit()
+    assert pay(enrollment, "10.00", cashier=cashier).receipt_number == "OR-2031-999999"
+    with pytest.raises(DomainError) as refused:
+        pay(enrollment, "990.00", cashier=cashier)
+    assert refused.value.code == "receipts_exhausted" and "2031" in str(refused.value)
+    assert _count(Payment) == 1 and _count(PaymentAllocation) == 1 and _count(IdempotencyRecord) == 1
+    assert _buckets(enrollment.id)[0] == (1, D("10.00")) and _permits(enrollment.id) == {}
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.kind == "payment_received")) == 1
+    assert db.session.get(ReceiptCounter, 2031, populate_existing=True).last_value == 999_999
 
 
 # --------------------------------------------------------------------------- permits
@@ -293,7 +322,8 @@ def test_permit_is_issued_when_its_mapped_month_becomes_fully_paid():
     permit = _permits(enrollment.id)["PRELIM"]
     assert permit.status == "ISSUED" and len(permit.code) == 16
     note = db.session.scalar(select(Notification).where(Notification.kind == "permit_issued"))
-    assert "Prelim" in note.message
+    assert note.message == "Your Prelim exam permit is issued. You can print it from your payments page."
+    assert note.link == "/student/payments" and note.user_id == enrollment.student.user_id
 
 
 def test_a_partial_month_issues_no_permit():
@@ -318,6 +348,9 @@ def test_one_payment_can_issue_several_permits_and_months_beyond_the_mapping_iss
     result = pay(enrollment, "6000.00")
     assert result.permits_issued == ["PRELIM", "MIDTERM", "PREFINAL", "FINAL"]
     assert len(_permits(enrollment.id)) == 4
+    notes = db.session.scalars(select(Notification.message).where(Notification.kind == "permit_issued")).all()
+    assert sorted(notes) == sorted(f"Your {exam} exam permit is issued. You can print it from your payments page."
+                                   for exam in ("Prelim", "Midterm", "Pre-final", "Final"))
 
 
 # --------------------------------------------------------------------------- reversals

@@ -10,18 +10,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import BindParameter, Insert, Select, Update, and_, bindparam, case, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    BindParameter,
+    Insert,
+    Integer,
+    Select,
+    String,
+    TextualSelect,
+    Update,
+    and_,
+    bindparam,
+    case,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
 from richwell.models import (
+    AuditEntry,
     Exam,
     ExamMonthMapping,
     IdempotencyRecord,
     Money,
     MonthBucket,
+    Notification,
     Payment,
     PaymentAllocation,
     PaymentKind,
@@ -32,12 +51,13 @@ from richwell.models import (
     TermEnrollment,
     TermEnrollmentStatus,
     User,
+    UTCDateTime,
 )
 from richwell.services.platform import audit, clock, notifications, wording
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound
 from richwell.services.platform.sql import cached_statement, insert_rows
-from richwell.services.platform.unit_of_work import unit_of_work
+from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from . import permits, receipts
 from .queries import result_for
@@ -65,6 +85,11 @@ _KEYS = IdempotencyRecord.__table__
 _MAPPINGS = ExamMonthMapping.__table__
 _STUDENTS = Student.__table__
 _COUNTER = ReceiptCounter.__table__
+_NOTIFICATIONS = Notification.__table__
+_AUDIT = AuditEntry.__table__
+
+# OR-YYYY-NNNNNN: six digits a year.
+RECEIPT_MAX = 999_999
 
 
 def _require_role(actor: User | None, *roles: Role, doing: str) -> User:
@@ -213,9 +238,13 @@ def next_receipt_number(year: int) -> str:
     dialect = db.session.get_bind().dialect.name
     value: int = db.session.execute(cached_statement("finance.counter", _counter_statement, dialect),
                                     {"year": year}).scalar_one()
-    if value > 999_999:
-        raise DomainError(f"Receipt numbers for {year} are exhausted.", code="receipts_exhausted")
+    if value > RECEIPT_MAX:
+        _refuse_exhausted(year)
     return f"OR-{year}-{value:06d}"
+
+
+def _refuse_exhausted(year: int) -> NoReturn:
+    raise DomainError(f"Receipt numbers for {year} are exhausted.", code="receipts_exhausted")
 
 
 # --------------------------------------------------------------------------- recording a payment
@@ -262,41 +291,167 @@ def _record(locked: _Locked, value: Decimal, how: PaymentMethod, reference: str 
                           "no payment can be recorded.", code="enrollment_withdrawn")
 
     plan = allocate_sequentially(locked.buckets, value)
-    completed = plan.months_completed(locked.buckets)
-    _apply_to_buckets(locked, plan)
-    issued = permits.issue_for_months(locked.enrollment_id, completed, locked.exam_months)
-
-    # Taken last: the counter row stays locked until commit, so keep that window short.
-    receipt_number = next_receipt_number(clock.today().year)
+    issued = permits.issue_for_months(locked.enrollment_id, plan.months_completed(locked.buckets),
+                                      locked.exam_months)
     created = clock.now()
-    payment_id: int = db.session.execute(
-        cached_statement("finance.payment", lambda: insert(_PAYMENTS).returning(_PAYMENTS.c.id)), {
-            "term_enrollment_id": locked.enrollment_id, "kind": PaymentKind.PAYMENT.value, "amount": value,
-            "method": how.value, "reference_number": reference, "cashier_id": cashier.id, "created_at": created,
-            "receipt_number": receipt_number, "credit_change": plan.credit}).scalar_one()
-    _insert_allocations(payment_id, locked, plan)
     result = PaymentResult(
-        payment_id=payment_id, receipt_number=receipt_number, enrollment_id=locked.enrollment_id,
+        payment_id=0, receipt_number="", enrollment_id=locked.enrollment_id,  # both given by the write
         student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,
         created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
         buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit,
         permits_issued=[exam for exam, _ in issued])
-    db.session.execute(cached_statement("finance.key", lambda: insert(_KEYS)), {
-        "scope": scope, "key": key, "fingerprint": fingerprint, "payment_id": payment_id,
-        "response": result.as_response(), "created_at": created})
-    notifications.notify(locked.student_user_id, "payment_received",
-                         f"Payment of {wording.peso(value)} received ({how.label}). "
-                         f"Official receipt {receipt_number}.", link=receipts.receipt_path(receipt_number))
-    permits.notify_issued(locked.student_user_id, issued)
-    audit.record(cashier, "payment.record", target_type="Payment", target_id=payment_id,
-                 before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
-                         "credit_balance": locked.credit_balance},
-                 after={"receipt_number": receipt_number, "student": locked.student_number,
-                        "amount": value, "method": how.value, "reference_number": reference,
-                        "allocations": {m: a for m, a in plan.parts}, "credit_added": plan.credit,
-                        "permits_issued": result.permits_issued})
-    receipts.queue_pdf(payment_id)
+    by_month = {bk.month: bk.id for bk in locked.buckets}
+    rows = _Unnumbered(
+        year=clock.today().year,
+        payment={"term_enrollment_id": locked.enrollment_id, "amount": value, "method": how.value,
+                 "reference_number": reference, "cashier_id": cashier.id, "created_at": created,
+                 "credit_change": plan.credit},
+        allocations=[(by_month[month], month, amount) for month, amount in plan.parts],
+        key={"scope": scope, "key": key, "fingerprint": fingerprint, "response": result.as_response(),
+             "created_at": created},
+        receipt_notice=notifications.row_for(
+            locked.student_user_id, "payment_received",
+            f"Payment of {wording.peso(value)} received ({how.label}). Official receipt "),
+        permit_notices=[notifications.row_for(locked.student_user_id, "permit_issued",
+                                              permits.issued_message(exam), link=STUDENT_PAYMENTS_PATH)
+                        for exam, _ in issued],
+        audit=audit.entry(cashier, "payment.record", target_type="Payment",
+                          before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
+                                  "credit_balance": locked.credit_balance},
+                          after={"student": locked.student_number, "amount": value, "method": how.value,
+                                 "reference_number": reference, "allocations": {m: a for m, a in plan.parts},
+                                 "credit_added": plan.credit, "permits_issued": result.permits_issued}))
+    write = _write_at_once if db.session.get_bind().dialect.name == "postgresql" else _write_in_steps
+    result.payment_id, result.receipt_number = write(locked, plan, rows)
+    receipts.queue_pdf(result.payment_id)
     return result
+
+
+@dataclass(frozen=True)
+class _Unnumbered:
+    """A payment's rows before it has its receipt number: everything the number does not
+    decide, so the counter is taken last and held for as short a time as possible. The
+    number completes the payment row, the receipt notice (its text ends with the number,
+    its link is the receipt's page), the key's stored answer and the audit entry."""
+
+    year: int
+    payment: dict[str, Any]
+    allocations: list[tuple[int, int, Decimal]]  # (bucket id, month, amount)
+    key: dict[str, Any]
+    receipt_notice: dict[str, Any]
+    permit_notices: list[dict[str, Any]]
+    audit: dict[str, Any]
+
+
+def _write_in_steps(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str]:
+    """The payment's writes one statement at a time, the counter taken last (SQLite, whose
+    writers are serialised anyway). Returns (payment id, receipt number)."""
+    _apply_to_buckets(locked, plan)
+    number = next_receipt_number(rows.year)
+    payment_id: int = db.session.execute(
+        cached_statement("finance.payment", lambda: insert(_PAYMENTS).returning(_PAYMENTS.c.id)),
+        {**rows.payment, "kind": PaymentKind.PAYMENT.value, "receipt_number": number}).scalar_one()
+    _insert_allocations(payment_id, locked, plan)
+    db.session.execute(cached_statement("finance.key", lambda: insert(_KEYS)), {
+        **rows.key, "payment_id": payment_id,
+        "response": {**rows.key["response"], "payment_id": payment_id, "receipt_number": number}})
+    notice = rows.receipt_notice
+    stage_row(_NOTIFICATIONS, {**notice, "message": notice["message"] + number + ".",
+                               "link": receipts.receipt_path(number)})
+    for permit_notice in rows.permit_notices:
+        stage_row(_NOTIFICATIONS, permit_notice)
+    stage_row(_AUDIT, {**rows.audit, "target_id": str(payment_id),
+                       "after": {"receipt_number": number, **rows.audit["after"]}})
+    return payment_id, number
+
+
+# PostgreSQL: the payment in one statement. Each data-modifying WITH runs once, all under one
+# snapshot; foreign keys are checked at the statement's end, so the allocations, the key and
+# the audit entry may point at the payment inserted beside them. The counter row's lock is
+# taken in this statement and held only until the COMMIT that follows it.
+_AT_ONCE = """
+WITH buckets_paid AS (
+    UPDATE month_buckets AS bucket SET paid = bucket.paid + part.amount
+    FROM unnest(CAST(:bucket_ids AS BIGINT[]), CAST(:amounts AS BIGINT[])) AS part(bucket_id, amount)
+    WHERE bucket.id = part.bucket_id
+), credited AS (
+    UPDATE term_enrollments SET credit_balance = credit_balance + :credit_change
+    WHERE id = :term_enrollment_id AND :credit_change <> 0
+), counter AS (
+    INSERT INTO receipt_counters (year, last_value) VALUES (:year, 1)
+    ON CONFLICT (year) DO UPDATE SET last_value = receipt_counters.last_value + 1
+    RETURNING last_value
+), payment AS (
+    INSERT INTO payments (term_enrollment_id, kind, amount, method, reference_number, cashier_id, created_at,
+                          receipt_number, credit_change)
+    SELECT :term_enrollment_id, 'PAYMENT', :amount, :method, :reference_number, :cashier_id, :created_at,
+           'OR-' || CAST(:year AS TEXT) || '-' || lpad(CAST(last_value AS TEXT), 6, '0'), :credit_change
+    FROM counter WHERE last_value <= :receipt_max
+    RETURNING id, receipt_number
+), allocations AS (
+    INSERT INTO payment_allocations (payment_id, month_bucket_id, month, amount)
+    SELECT payment.id, part.bucket_id, part.month, part.amount
+    FROM payment, unnest(CAST(:bucket_ids AS BIGINT[]), CAST(:months AS INTEGER[]), CAST(:amounts AS BIGINT[]))
+                  AS part(bucket_id, month, amount)
+), idempotency_key AS (
+    INSERT INTO idempotency_records (scope, key, fingerprint, payment_id, response, created_at)
+    SELECT :key_scope, :key_key, :key_fingerprint, payment.id,
+           CAST(CAST(:key_response AS JSONB)
+                || jsonb_build_object('payment_id', payment.id, 'receipt_number', payment.receipt_number) AS JSON),
+           :key_created_at
+    FROM payment
+), notices AS (
+    INSERT INTO notifications (user_id, kind, message, link, created_at)
+    SELECT :notice_user_id, :notice_kind, :notice_message || payment.receipt_number || '.',
+           :receipts_path || payment.receipt_number, :notice_created_at
+    FROM payment
+    UNION ALL
+    SELECT :notice_user_id, 'permit_issued', permit.message, :permits_link, :notice_created_at
+    FROM payment, unnest(CAST(:permit_messages AS TEXT[])) AS permit(message)
+), audit AS (
+    INSERT INTO audit_entries (actor_id, actor_role, impersonator_id, action, target_type, target_id, before,
+                               after, reason, ip, created_at)
+    SELECT :audit_actor_id, :audit_actor_role, :audit_impersonator_id, :audit_action, :audit_target_type,
+           CAST(payment.id AS TEXT), :audit_before,
+           CAST(jsonb_build_object('receipt_number', payment.receipt_number) || CAST(:audit_after AS JSONB) AS JSON),
+           :audit_reason, :audit_ip, :audit_created_at
+    FROM payment
+)
+SELECT counter.last_value, payment.id AS payment_id, payment.receipt_number
+FROM counter LEFT JOIN payment ON TRUE
+"""
+
+
+def _at_once_statement() -> TextualSelect:
+    return text(_AT_ONCE).bindparams(
+        bindparam("amount", type_=Money()), bindparam("credit_change", type_=Money()),
+        bindparam("amounts", type_=ARRAY(Money())), bindparam("created_at", type_=UTCDateTime()),
+        bindparam("key_response", type_=JSON()), bindparam("key_created_at", type_=UTCDateTime()),
+        bindparam("notice_created_at", type_=UTCDateTime()), bindparam("audit_before", type_=JSON()),
+        bindparam("audit_after", type_=JSON()), bindparam("audit_created_at", type_=UTCDateTime()),
+    ).columns(last_value=Integer(), payment_id=Integer(), receipt_number=String())
+
+
+def _write_at_once(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str]:
+    """The payment's writes in one statement (PostgreSQL): the buckets and credit balance, the
+    next receipt number, the payment, its allocations, the idempotency key, the notices and
+    the audit entry. Returns (payment id, receipt number)."""
+    notice = rows.receipt_notice
+    row = db.session.execute(cached_statement("finance.payment_at_once", _at_once_statement), {
+        **rows.payment, "year": rows.year, "receipt_max": RECEIPT_MAX,
+        "bucket_ids": [bucket_id for bucket_id, _, _ in rows.allocations],
+        "months": [month for _, month, _ in rows.allocations],
+        "amounts": [amount for _, _, amount in rows.allocations],
+        **{f"key_{name}": value for name, value in rows.key.items()},
+        "notice_user_id": notice["user_id"], "notice_kind": notice["kind"], "notice_message": notice["message"],
+        "notice_created_at": notice["created_at"], "receipts_path": receipts.RECEIPTS_PATH,
+        "permit_messages": [permit_notice["message"] for permit_notice in rows.permit_notices],
+        "permits_link": STUDENT_PAYMENTS_PATH,
+        **{f"audit_{name}": value for name, value in rows.audit.items() if name != "target_id"},
+    }).one()
+    if row.payment_id is None:
+        _refuse_exhausted(rows.year)
+    return row.payment_id, row.receipt_number
 
 
 def _find_record(scope: str, key: str) -> IdempotencyRecord | None:

@@ -174,9 +174,12 @@ def revoke_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[s
 def notify_issued(student_user_id: int, issued: Iterable[tuple[str, str]]) -> None:
     """Tell the student of each permit issued (in the caller's unit of work)."""
     for exam, _code in issued:
-        notifications.notify(student_user_id, "permit_issued",
-                             f"Your {Exam(exam).label} exam permit is issued. You can print it from "
-                             "your payments page.", link=STUDENT_PAYMENTS_PATH)
+        notifications.notify(student_user_id, "permit_issued", issued_message(exam), link=STUDENT_PAYMENTS_PATH)
+
+
+def issued_message(exam: str) -> str:
+    """What the student is told of a permit issued to them."""
+    return f"Your {Exam(exam).label} exam permit is issued. You can print it from your payments page."
 
 
 def notify_revoked(student_user_id: int, exams: Iterable[str], receipt_number: str | None) -> None:

@@ -27,9 +27,12 @@ RECEIPT_NUMBER_RE = re.compile(r"^OR-[0-9]{4}-[0-9]{6}$")
 RECEIPT_AREA = "receipts"
 
 
+RECEIPTS_PATH = "/receipts/"
+
+
 def receipt_path(receipt_number: str) -> str:
     """The receipt page's path (the link a notification carries)."""
-    return f"/receipts/{receipt_number}"
+    return RECEIPTS_PATH + receipt_number
 
 
 def _load(receipt_number: str | None) -> Payment | None:

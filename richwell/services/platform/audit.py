@@ -32,9 +32,11 @@ def _jsonable(value: Any) -> Any:
 SYSTEM_ROLE = "system"
 
 
-def _values(actor: User | None, action: str, target: Any, before: dict[str, Any] | None,
-            after: dict[str, Any] | None, reason: str | None, target_type: str | None,
-            target_id: Any) -> dict[str, Any]:
+def entry(actor: User | None, action: str, target: Any = None, *, before: dict[str, Any] | None = None,
+          after: dict[str, Any] | None = None, reason: str | None = None, target_type: str | None = None,
+          target_id: Any = None) -> dict[str, Any]:
+    """The audit row record() stages, for a hot path that writes it in a statement of its own
+    (the payment's): the caller's unit of work must write it."""
     ctx = acting_context()
     if target is not None:
         target_type = target_type or type(target).__name__
@@ -60,7 +62,8 @@ def record(actor: User | None, action: str, target: Any = None, *, before: dict[
     """Add one append-only audit entry (actor None = SYSTEM) to the current unit of work: it
     lands together with the change it describes, or not at all."""
     stage_row(AuditEntry.__table__,
-              _values(actor, action, target, before, after, reason, target_type, target_id))
+              entry(actor, action, target, before=before, after=after, reason=reason, target_type=target_type,
+                    target_id=target_id))
 
 
 # Which actions each viewer may read (DOMAIN.md "Audit").

@@ -25,11 +25,17 @@ KINDS = {
 def notify(user_id: int, kind: str, message: str, link: str | None = None) -> None:
     """Add an in-app notification to the current unit of work (it lands with the change) and,
     with SMTP configured, have it mailed from the queue after the commit."""
+    stage_row(Notification.__table__, row_for(user_id, kind, message, link))
+
+
+def row_for(user_id: int, kind: str, message: str, link: str | None = None) -> dict[str, object]:
+    """The notification row notify() stages, for a hot path that writes it in a statement of its
+    own (the payment's): the caller's unit of work must write it. Mailed like notify()'s."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    stage_row(Notification.__table__, {"user_id": user_id, "kind": kind, "message": message[:2000],
-                                       "link": link, "created_at": now(), "read_at": None})
     outbox.ask_for_delivery()
+    return {"user_id": user_id, "kind": kind, "message": message[:2000], "link": link, "created_at": now(),
+            "read_at": None}
 
 
 def unread_count(user_id: int) -> int:
