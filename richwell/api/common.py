@@ -183,6 +183,11 @@ class Blueprint(SmorestBlueprint):
         limiter.shared_limit(_throttle_limit, scope="api", key_func=_throttle_key,
                              error_message="Too many requests; slow down and try again later.")(self)
 
+    def arguments(self, schema, *args, **kwargs):
+        """One schema instance per endpoint, made here: given a class, webargs would build one
+        (copying every declared field) on each request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
     def route(self, rule, *, parameters=None, tags=None, **options):
         """Operations are grouped in the docs under the blueprint's readable tag."""
         return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)

@@ -75,6 +75,10 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1",
                         help="the queue and /readyz's Redis check, as in production (empty: none)")
     parser.add_argument("--show-sql", action="store_true", help="print one payment's and one add's statements")
+    parser.add_argument("--database-url", default="",
+                        help="a PostgreSQL database to empty and use instead of SQLite (e.g. "
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/t_ratios)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the payments into FILE (pstats)")
     args = parser.parse_args()
 
     from richwell import create_app
@@ -84,11 +88,16 @@ def main() -> None:
                       "RATELIMIT_STORAGE_URI": "memory://", "REDIS_URL": args.redis_url or None,
                       "HUEY_IMMEDIATE": False,
                       "HUEY_SQLITE_PATH": f"{folder}/huey.db", "SQLITE_BEGIN_IMMEDIATE": True,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/ratios.db",
+                      "SQLALCHEMY_DATABASE_URI": args.database_url or f"sqlite:///{folder}/ratios.db",
                       "UPLOAD_FOLDER": f"{folder}/uploads", "RECEIPT_FOLDER": f"{folder}/receipts"})
     with app.app_context():
         from flask_migrate import upgrade
 
+        if args.database_url:
+            from richwell.extensions import db
+
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         upgrade()
     fx = build(app, payers=50)
     client = app.test_client()
@@ -119,6 +128,12 @@ def main() -> None:
         _show_sql(app, payment, enroll_drop)
 
     floor = measure("GET /readyz", args.n, readyz)
+    if args.profile:
+        import cProfile
+
+        with cProfile.Profile(time.process_time) as profile:  # CPU, not waiting
+            measure("API payment (profiled)", args.n, payment)
+        profile.dump_stats(args.profile)
     pay = measure("API payment", args.n, payment)
     pair = measure("API enroll + drop (a pair)", args.n, enroll_drop)
     # The floor again: the machine is shared, so bracket the run and use the mean.
