@@ -135,7 +135,7 @@ def start_server(args, url: str) -> tuple[subprocess.Popen, int]:
     else:
         kind = ["-k", "gthread", "--threads", str(args.threads)] if args.server == "gthread" else ["-k", "sync"]
         cmd = [str(bin_dir / "gunicorn"), "-w", str(args.workers), *kind, "-b", f"127.0.0.1:{port}",
-               "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning", target]
+               "--backlog", "2048", "--keep-alive", "30", "--log-level", "warning", *args.server_args.split(), target]
     print("server: " + " ".join(Path(cmd[0]).name if i == 0 else c for i, c in enumerate(cmd)), flush=True)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 90
@@ -528,6 +528,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--server-args", default="", help="more gunicorn options, e.g. \"--worker-connections 25\"")
     parser.add_argument("--profile", metavar="DIR", help="py-spy --gil the workers during each measured phase "
                         "into DIR/<phase>-<pid>.txt (collapsed stacks; needs ptrace rights)")
     args = parser.parse_args()

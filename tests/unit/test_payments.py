@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from richwell.extensions import db
 from richwell.models import (
     AuditEntry,
+    ExamMonthMapping,
     ExamPermit,
     IdempotencyRecord,
     MonthBucket,
@@ -341,6 +342,28 @@ def test_each_permit_is_issued_exactly_once():
     permits = _permits(enrollment.id)
     assert len(permits) == 3 and permits["PRELIM"].code == code
     assert len({p.code for p in permits.values()}) == 3
+
+
+def test_a_payment_leaves_an_already_issued_permit_alone_and_says_so():
+    # The term's mapping moved PRELIM from month 1 to month 2 after its permit was issued: the
+    # payment completing month 2 asks for PRELIM again, which keeps its code and is not reported.
+    enrollment = make_enrollment(commitment="1000.00")
+    pay(enrollment, "1000.00")
+    code = _permits(enrollment.id)["PRELIM"].code
+    db.session.add(ExamMonthMapping(term_id=enrollment.term_id, prelim_month=2, midterm_month=3,
+                                    prefinal_month=4, final_month=5))
+    db.session.commit()
+    result = pay(enrollment, "1000.00")
+    assert result.permits_issued == []
+    assert _permits(enrollment.id)["PRELIM"].code == code and len(_permits(enrollment.id)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.kind == "permit_issued")) == 1
+    record = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.payment_id == result.payment_id))
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.record",
+                                                       AuditEntry.target_id == str(result.payment_id)))
+    assert record.response["permits_issued"] == [] and entry.after["permits_issued"] == []
+    # The next month's payment issues MIDTERM (now month 3) as usual.
+    assert pay(enrollment, "1000.00").permits_issued == ["MIDTERM"]
 
 
 def test_one_payment_can_issue_several_permits_and_months_beyond_the_mapping_issue_none():

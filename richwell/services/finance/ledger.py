@@ -291,38 +291,31 @@ def _record(locked: _Locked, value: Decimal, how: PaymentMethod, reference: str 
                           "no payment can be recorded.", code="enrollment_withdrawn")
 
     plan = allocate_sequentially(locked.buckets, value)
-    issued = permits.issue_for_months(locked.enrollment_id, plan.months_completed(locked.buckets),
-                                      locked.exam_months)
     created = clock.now()
     result = PaymentResult(
-        payment_id=0, receipt_number="", enrollment_id=locked.enrollment_id,  # both given by the write
-        student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,
-        created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
-        buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit,
-        permits_issued=[exam for exam, _ in issued])
-    by_month = {bk.month: bk.id for bk in locked.buckets}
+        payment_id=0, receipt_number="", enrollment_id=locked.enrollment_id,  # these two and the
+        student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,  # permits
+        created_at=created, allocations=list(plan.parts), credit_added=plan.credit,  # issued: from the write
+        buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit)
     rows = _Unnumbered(
         year=clock.today().year,
         payment={"term_enrollment_id": locked.enrollment_id, "amount": value, "method": how.value,
                  "reference_number": reference, "cashier_id": cashier.id, "created_at": created,
                  "credit_change": plan.credit},
-        allocations=[(by_month[month], month, amount) for month, amount in plan.parts],
+        permit_exams=permits.exams_for_months(plan.months_completed(locked.buckets), locked.exam_months),
         key={"scope": scope, "key": key, "fingerprint": fingerprint, "response": result.as_response(),
              "created_at": created},
         receipt_notice=notifications.row_for(
             locked.student_user_id, "payment_received",
             f"Payment of {wording.peso(value)} received ({how.label}). Official receipt "),
-        permit_notices=[notifications.row_for(locked.student_user_id, "permit_issued",
-                                              permits.issued_message(exam), link=STUDENT_PAYMENTS_PATH)
-                        for exam, _ in issued],
         audit=audit.entry(cashier, "payment.record", target_type="Payment",
                           before={"buckets_paid": {b.month: b.paid for b in locked.buckets},
                                   "credit_balance": locked.credit_balance},
                           after={"student": locked.student_number, "amount": value, "method": how.value,
                                  "reference_number": reference, "allocations": {m: a for m, a in plan.parts},
-                                 "credit_added": plan.credit, "permits_issued": result.permits_issued}))
+                                 "credit_added": plan.credit}))
     write = _write_at_once if db.session.get_bind().dialect.name == "postgresql" else _write_in_steps
-    result.payment_id, result.receipt_number = write(locked, plan, rows)
+    result.payment_id, result.receipt_number, result.permits_issued = write(locked, plan, rows)
     receipts.queue_pdf(result.payment_id)
     return result
 
@@ -332,20 +325,23 @@ class _Unnumbered:
     """A payment's rows before it has its receipt number: everything the number does not
     decide, so the counter is taken last and held for as short a time as possible. The
     number completes the payment row, the receipt notice (its text ends with the number,
-    its link is the receipt's page), the key's stored answer and the audit entry."""
+    its link is the receipt's page), the key's stored answer and the audit entry; those two
+    also get the permits the payment issued (of `permit_exams`, those not already issued)."""
 
     year: int
     payment: dict[str, Any]
-    allocations: list[tuple[int, int, Decimal]]  # (bucket id, month, amount)
+    permit_exams: list[str]
     key: dict[str, Any]
     receipt_notice: dict[str, Any]
-    permit_notices: list[dict[str, Any]]
     audit: dict[str, Any]
 
 
-def _write_in_steps(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str]:
+def _write_in_steps(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str, list[str]]:
     """The payment's writes one statement at a time, the counter taken last (SQLite, whose
-    writers are serialised anyway). Returns (payment id, receipt number)."""
+    writers are serialised anyway). Returns (payment id, receipt number, permits issued)."""
+    issued = permits.issue_for_months(locked.enrollment_id, plan.months_completed(locked.buckets),
+                                      locked.exam_months)
+    exams = [exam for exam, _ in issued]
     _apply_to_buckets(locked, plan)
     number = next_receipt_number(rows.year)
     payment_id: int = db.session.execute(
@@ -354,22 +350,22 @@ def _write_in_steps(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) ->
     _insert_allocations(payment_id, locked, plan)
     db.session.execute(cached_statement("finance.key", lambda: insert(_KEYS)), {
         **rows.key, "payment_id": payment_id,
-        "response": {**rows.key["response"], "payment_id": payment_id, "receipt_number": number}})
+        "response": {**rows.key["response"], "payment_id": payment_id, "receipt_number": number,
+                     "permits_issued": exams}})
     notice = rows.receipt_notice
     stage_row(_NOTIFICATIONS, {**notice, "message": notice["message"] + number + ".",
                                "link": receipts.receipt_path(number)})
-    for permit_notice in rows.permit_notices:
-        stage_row(_NOTIFICATIONS, permit_notice)
+    permits.notify_issued(locked.student_user_id, issued)
     stage_row(_AUDIT, {**rows.audit, "target_id": str(payment_id),
-                       "after": {"receipt_number": number, **rows.audit["after"]}})
-    return payment_id, number
+                       "after": {"receipt_number": number, **rows.audit["after"], "permits_issued": exams}})
+    return payment_id, number, exams
 
 
 # PostgreSQL: the payment in one statement. Each data-modifying WITH runs once, all under one
 # snapshot; foreign keys are checked at the statement's end, so the allocations, the key and
 # the audit entry may point at the payment inserted beside them. The counter row's lock is
 # taken in this statement and held only until the COMMIT that follows it.
-_AT_ONCE = """
+_AT_ONCE = f"""
 WITH buckets_paid AS (
     UPDATE month_buckets AS bucket SET paid = bucket.paid + part.amount
     FROM unnest(CAST(:bucket_ids AS BIGINT[]), CAST(:amounts AS BIGINT[])) AS part(bucket_id, amount)
@@ -377,6 +373,14 @@ WITH buckets_paid AS (
 ), credited AS (
     UPDATE term_enrollments SET credit_balance = credit_balance + :credit_change
     WHERE id = :term_enrollment_id AND :credit_change <> 0
+), permits AS ({permits.ISSUE_AT_ONCE}
+), permits_issued AS (
+    SELECT wanted.exam, wanted.message, wanted.position
+    FROM unnest(CAST(:permit_exams AS TEXT[]), CAST(:permit_messages AS TEXT[]))
+         WITH ORDINALITY AS wanted(exam, message, position)
+    WHERE wanted.exam IN (SELECT exam FROM permits)
+), permit_list AS (
+    SELECT coalesce(jsonb_agg(exam ORDER BY position), '[]') AS exams FROM permits_issued
 ), counter AS (
     INSERT INTO receipt_counters (year, last_value) VALUES (:year, 1)
     ON CONFLICT (year) DO UPDATE SET last_value = receipt_counters.last_value + 1
@@ -396,29 +400,31 @@ WITH buckets_paid AS (
 ), idempotency_key AS (
     INSERT INTO idempotency_records (scope, key, fingerprint, payment_id, response, created_at)
     SELECT :key_scope, :key_key, :key_fingerprint, payment.id,
-           CAST(CAST(:key_response AS JSONB)
-                || jsonb_build_object('payment_id', payment.id, 'receipt_number', payment.receipt_number) AS JSON),
+           CAST(CAST(:key_response AS JSONB) || jsonb_build_object(
+               'payment_id', payment.id, 'receipt_number', payment.receipt_number,
+               'permits_issued', permit_list.exams) AS JSON),
            :key_created_at
-    FROM payment
+    FROM payment, permit_list
 ), notices AS (
     INSERT INTO notifications (user_id, kind, message, link, created_at)
     SELECT :notice_user_id, :notice_kind, :notice_message || payment.receipt_number || '.',
            :receipts_path || payment.receipt_number, :notice_created_at
     FROM payment
     UNION ALL
-    SELECT :notice_user_id, 'permit_issued', permit.message, :permits_link, :notice_created_at
-    FROM payment, unnest(CAST(:permit_messages AS TEXT[])) AS permit(message)
+    SELECT :notice_user_id, 'permit_issued', permits_issued.message, :permits_link, :notice_created_at
+    FROM payment, permits_issued
 ), audit AS (
     INSERT INTO audit_entries (actor_id, actor_role, impersonator_id, action, target_type, target_id, before,
                                after, reason, ip, created_at)
     SELECT :audit_actor_id, :audit_actor_role, :audit_impersonator_id, :audit_action, :audit_target_type,
            CAST(payment.id AS TEXT), :audit_before,
-           CAST(jsonb_build_object('receipt_number', payment.receipt_number) || CAST(:audit_after AS JSONB) AS JSON),
+           CAST(jsonb_build_object('receipt_number', payment.receipt_number) || CAST(:audit_after AS JSONB)
+                || jsonb_build_object('permits_issued', permit_list.exams) AS JSON),
            :audit_reason, :audit_ip, :audit_created_at
-    FROM payment
+    FROM payment, permit_list
 )
-SELECT counter.last_value, payment.id AS payment_id, payment.receipt_number
-FROM counter LEFT JOIN payment ON TRUE
+SELECT counter.last_value, payment.id AS payment_id, payment.receipt_number, permit_list.exams AS permits_issued
+FROM counter CROSS JOIN permit_list LEFT JOIN payment ON TRUE
 """
 
 
@@ -429,29 +435,30 @@ def _at_once_statement() -> TextualSelect:
         bindparam("key_response", type_=JSON()), bindparam("key_created_at", type_=UTCDateTime()),
         bindparam("notice_created_at", type_=UTCDateTime()), bindparam("audit_before", type_=JSON()),
         bindparam("audit_after", type_=JSON()), bindparam("audit_created_at", type_=UTCDateTime()),
-    ).columns(last_value=Integer(), payment_id=Integer(), receipt_number=String())
+    ).columns(last_value=Integer(), payment_id=Integer(), receipt_number=String(), permits_issued=JSON())
 
 
-def _write_at_once(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str]:
+def _write_at_once(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str, list[str]]:
     """The payment's writes in one statement (PostgreSQL): the buckets and credit balance, the
-    next receipt number, the payment, its allocations, the idempotency key, the notices and
-    the audit entry. Returns (payment id, receipt number)."""
+    permits, the next receipt number, the payment, its allocations, the idempotency key, the
+    notices and the audit entry. Returns (payment id, receipt number, permits issued)."""
+    by_month = {bk.month: bk.id for bk in locked.buckets}
     notice = rows.receipt_notice
     row = db.session.execute(cached_statement("finance.payment_at_once", _at_once_statement), {
         **rows.payment, "year": rows.year, "receipt_max": RECEIPT_MAX,
-        "bucket_ids": [bucket_id for bucket_id, _, _ in rows.allocations],
-        "months": [month for _, month, _ in rows.allocations],
-        "amounts": [amount for _, _, amount in rows.allocations],
+        "bucket_ids": [by_month[month] for month, _ in plan.parts],
+        "months": [month for month, _ in plan.parts], "amounts": [amount for _, amount in plan.parts],
+        "permit_exams": rows.permit_exams, "permit_codes": [permits.new_code() for _ in rows.permit_exams],
+        "permit_messages": [permits.issued_message(exam) for exam in rows.permit_exams],
+        "permits_link": STUDENT_PAYMENTS_PATH,
         **{f"key_{name}": value for name, value in rows.key.items()},
         "notice_user_id": notice["user_id"], "notice_kind": notice["kind"], "notice_message": notice["message"],
         "notice_created_at": notice["created_at"], "receipts_path": receipts.RECEIPTS_PATH,
-        "permit_messages": [permit_notice["message"] for permit_notice in rows.permit_notices],
-        "permits_link": STUDENT_PAYMENTS_PATH,
         **{f"audit_{name}": value for name, value in rows.audit.items() if name != "target_id"},
     }).one()
     if row.payment_id is None:
         _refuse_exhausted(rows.year)
-    return row.payment_id, row.receipt_number
+    return row.payment_id, row.receipt_number, row.permits_issued
 
 
 def _find_record(scope: str, key: str) -> IdempotencyRecord | None:

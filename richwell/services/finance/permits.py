@@ -138,12 +138,19 @@ def _issue_statement(dialect: str) -> Insert:
         where=only_revoked).returning(p.exam, p.code)
 
 
+def exams_for_months(months: Iterable[int], mapping: dict[str, int]) -> list[str]:
+    """The exams mapped to `months`, in exam order: the permits those months being fully paid asks for."""
+    wanted = set(months)
+    return [exam for exam in EXAM_ORDER if mapping.get(exam) in wanted]
+
+
 def issue_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[str, int]) -> list[tuple[str, str]]:
     """Issue the permits of the exams mapped to `months` (the caller holds the enrollment lock,
     in its unit of work). One statement; a permit already ISSUED is left alone (exactly once), a REVOKED
-    one is issued again with a fresh code. Returns the (exam, code) pairs issued now."""
-    wanted = set(months)
-    exams = [exam for exam in EXAM_ORDER if mapping.get(exam) in wanted]
+    one is issued again with a fresh code. Returns the (exam, code) pairs issued now.
+    (A payment on PostgreSQL issues its permits inside its own statement by the same rule:
+    ISSUE_AT_ONCE below.)"""
+    exams = exams_for_months(months, mapping)
     if not exams:
         return []
     issued_at = clock.now()
@@ -153,6 +160,18 @@ def issue_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[st
          "status": PermitStatus.ISSUED.value, "issued_at": issued_at} for exam in exams]).all()
     issued = {row.exam: row.code for row in rows}
     return [(exam, issued[exam]) for exam in EXAM_ORDER if exam in issued]
+
+
+# issue_for_months' rule as part of a larger PostgreSQL statement (the payment's): the exams
+# in :permit_exams with the fresh codes in :permit_codes; RETURNING the exams issued now.
+ISSUE_AT_ONCE = """
+    INSERT INTO exam_permits (term_enrollment_id, exam, code, status, issued_at)
+    SELECT :term_enrollment_id, wanted.exam, wanted.code, 'ISSUED', :created_at
+    FROM unnest(CAST(:permit_exams AS TEXT[]), CAST(:permit_codes AS TEXT[])) AS wanted(exam, code)
+    ON CONFLICT (term_enrollment_id, exam) DO UPDATE
+        SET status = excluded.status, code = excluded.code, issued_at = excluded.issued_at, revoked_at = NULL
+        WHERE exam_permits.status = 'REVOKED'
+    RETURNING exam"""
 
 
 def revoke_for_months(enrollment_id: int, months: Iterable[int], mapping: dict[str, int]) -> list[str]:
