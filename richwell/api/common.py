@@ -14,7 +14,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import marshmallow as ma
-from flask import after_this_request, current_app, request
+from flask import after_this_request, current_app, g, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -67,6 +67,8 @@ def _resolve() -> tuple[User | None, Refusal | None]:
             try:
                 caller = api_tokens.caller_for_credential(credential)
                 result = (caller.user, None)
+                # Who the request log line names (richwell.web.observability reads it).
+                g.log_user = (caller.user.id, caller.user.role)
                 if caller.used_at is not None:
                     after_this_request(_recording_use(caller))
             except (api_tokens.Unauthenticated, api_tokens.PasswordChangeRequired) as refusal:

@@ -75,7 +75,9 @@ def _role_text(role: Any) -> str | None:
 
 def _user_fields() -> tuple[int | None, str | None]:
     """Who made the request, without a query: a commit expires the user object, and reading
-    its attributes then would cost one more SELECT per request just for the log line."""
+    its attributes then would cost one more SELECT per request just for the log line. Whoever
+    authenticates a request sets g.log_user = (id, role): the session's user loader below, the
+    API's token check (richwell.api.common)."""
     remembered = g.get("log_user")
     if remembered is not None:
         return remembered

@@ -83,6 +83,22 @@ def test_one_json_log_line_per_request_with_its_id(app, client, login, caplog):
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
 
 
+def test_an_api_request_log_line_names_the_token_owner(app, client, caplog):
+    from richwell.models import Role
+    from richwell.web.observability import JsonLineFormatter
+    from tests.factories import make_api_token, make_user, token_headers
+
+    user = make_user(Role.CASHIER)
+    headers = token_headers(make_api_token(user))
+    with caplog.at_level(logging.INFO, logger="richwell.requests"):
+        assert client.get("/api/v1/cashier/payment/payment_methods/", headers=headers).status_code == 200
+        assert client.get("/api/v1/cashier/payment/payment_methods/",
+                          headers={"Authorization": "Token rw_not-a-real-token"}).status_code == 401
+    lines = [json.loads(JsonLineFormatter().format(r)) for r in caplog.records if r.name == "richwell.requests"]
+    assert [(line["user_id"], line["role"], line["status"]) for line in lines] == [
+        (user.id, "cashier", 200), (None, None, 401)]
+
+
 def test_a_queued_task_carries_the_request_id_into_its_log(app, caplog):
     from richwell import tasks
     from richwell.services.platform import correlation
