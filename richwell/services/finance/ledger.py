@@ -428,8 +428,15 @@ FROM counter CROSS JOIN permit_list LEFT JOIN payment ON TRUE
 """
 
 
+# psycopg re-parses a query on every execution once it is longer than this (its parse cache
+# stops at 4096 characters, counted after SQLAlchemy writes each :name as %(name)s).
+PSYCOPG_CACHED_QUERY_LENGTH = 4096
+
+
 def _at_once_statement() -> TextualSelect:
-    return text(_AT_ONCE).bindparams(
+    # The layout above is for reading; sent with its runs of spaces folded, it stays short
+    # enough for psycopg's cache (tests/unit/test_payments.py holds it there).
+    return text(" ".join(_AT_ONCE.split())).bindparams(
         bindparam("amount", type_=Money()), bindparam("credit_change", type_=Money()),
         bindparam("amounts", type_=ARRAY(Money())), bindparam("created_at", type_=UTCDateTime()),
         bindparam("key_response", type_=JSON()), bindparam("key_created_at", type_=UTCDateTime()),
