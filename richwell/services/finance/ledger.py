@@ -15,40 +15,28 @@ from typing import Any, NoReturn
 from sqlalchemy import (
     ARRAY,
     JSON,
-    BindParameter,
     Insert,
     Integer,
-    Select,
     String,
     TextualSelect,
-    Update,
-    and_,
     bindparam,
-    case,
     insert,
     select,
     text,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from richwell.extensions import db
 from richwell.models import (
     AuditEntry,
-    Exam,
-    ExamMonthMapping,
     IdempotencyRecord,
     Money,
-    MonthBucket,
     Notification,
     Payment,
-    PaymentAllocation,
     PaymentKind,
     PaymentMethod,
     ReceiptCounter,
     Role,
-    Student,
-    TermEnrollment,
     TermEnrollmentStatus,
     User,
     UTCDateTime,
@@ -56,10 +44,11 @@ from richwell.models import (
 from richwell.services.platform import audit, clock, notifications, wording
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound
-from richwell.services.platform.sql import cached_statement, insert_rows
+from richwell.services.platform.sql import cached_statement
 from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from . import permits, receipts
+from .locked_enrollment import Locked, apply_to_buckets, insert_allocations, lock_enrollment, locked_or_missing
 from .queries import result_for
 from .reminders import STUDENT_PAYMENTS_PATH
 from .reversal_policy import require_reversal_alone, reversal_reason
@@ -77,13 +66,8 @@ from .rules import (
     parse_method,
 )
 
-_ENROLLMENTS = TermEnrollment.__table__
-_BUCKETS = MonthBucket.__table__
 _PAYMENTS = Payment.__table__
-_ALLOCATIONS = PaymentAllocation.__table__
 _KEYS = IdempotencyRecord.__table__
-_MAPPINGS = ExamMonthMapping.__table__
-_STUDENTS = Student.__table__
 _COUNTER = ReceiptCounter.__table__
 _NOTIFICATIONS = Notification.__table__
 _AUDIT = AuditEntry.__table__
@@ -96,126 +80,6 @@ def _require_role(actor: User | None, *roles: Role, doing: str) -> User:
     if actor is None or actor.role not in {r.value for r in roles}:
         raise Forbidden(f"Only {' or '.join(r.label.lower() for r in roles)} staff may {doing}.")
     return actor
-
-
-# --------------------------------------------------------------------------- the locked read
-
-
-@dataclass(frozen=True)
-class _Bucket:
-    id: int
-    month: int
-    required: Decimal
-    paid: Decimal
-
-
-@dataclass(frozen=True)
-class _Locked:
-    """The enrollment as the payment sees it under its lock."""
-
-    enrollment_id: int
-    student_id: int
-    status: str
-    credit_balance: Decimal
-    buckets: list[_Bucket]
-    student_user_id: int
-    student_number: str
-    exam_months: dict[str, int]
-    key_payment_id: int | None = None
-    key_fingerprint: str | None = None
-    key_used: bool = False
-
-
-def _lock_statement(with_key: bool) -> Select[Any]:
-    e, b, s, m = _ENROLLMENTS.c, _BUCKETS.c, _STUDENTS.c, _MAPPINGS.c
-    columns: list[Any] = [
-        e.id.label("enrollment_id"), e.student_id, e.status, e.credit_balance,
-        b.id.label("bucket_id"), b.month, b.required, b.paid,
-        s.user_id.label("student_user_id"), s.student_number,
-        m.prelim_month, m.midterm_month, m.prefinal_month, m.final_month]
-    joined = (_ENROLLMENTS.join(_BUCKETS, b.term_enrollment_id == e.id).join(_STUDENTS, s.id == e.student_id)
-              .outerjoin(_MAPPINGS, m.term_id == e.term_id))
-    if with_key:
-        k = _KEYS.c
-        columns += [k.id.label("key_id"), k.payment_id.label("key_payment_id"),
-                    k.fingerprint.label("key_fingerprint")]
-        joined = joined.outerjoin(_KEYS, and_(k.scope == bindparam("scope"), k.key == bindparam("key")))
-    return (select(*columns).select_from(joined).where(e.id == bindparam("enrollment_id")).order_by(b.month)
-            .with_for_update(of=[_ENROLLMENTS, _BUCKETS]))
-
-
-def _lock_enrollment(enrollment_id: int, scope: str | None = None, key: str | None = None) -> _Locked | None:
-    """One statement: the enrollment and its buckets locked FOR UPDATE (so the allocation reads
-    the latest committed amounts; PostgreSQL re-reads locked rows after waiting), with the
-    student's ids, the term's exam mapping and any earlier use of the idempotency key joined in.
-    A same-key request still in flight is not visible here; the unique key is the final guard."""
-    with_key = key is not None
-    params = {"enrollment_id": enrollment_id, **({"scope": scope, "key": key} if with_key else {})}
-    rows = db.session.execute(cached_statement("finance.lock", _lock_statement, with_key), params).all()
-    if not rows:
-        return None
-    first = rows[0]
-    if first.prelim_month is None:  # the term has no mapping row: the defaults
-        mapping = permits.default_exam_months()
-    else:
-        mapping = {Exam.PRELIM.value: first.prelim_month, Exam.MIDTERM.value: first.midterm_month,
-                   Exam.PREFINAL.value: first.prefinal_month, Exam.FINAL.value: first.final_month}
-    used = with_key and first.key_id is not None
-    return _Locked(first.enrollment_id, first.student_id, first.status, first.credit_balance,
-                   [_Bucket(r.bucket_id, r.month, r.required, r.paid) for r in rows],
-                   first.student_user_id, first.student_number, mapping,
-                   key_payment_id=first.key_payment_id if used else None,
-                   key_fingerprint=first.key_fingerprint if used else None, key_used=used)
-
-
-def _locked_or_missing(enrollment_id: int) -> _Locked:
-    locked = _lock_enrollment(enrollment_id)
-    if locked is None:
-        raise NotFound("That enrollment does not exist.")
-    return locked
-
-
-# --------------------------------------------------------------------------- bucket and ledger rows
-
-
-def _bucket_update_statement(parts: int) -> Update:
-    b = _BUCKETS.c
-    ids: list[BindParameter[Any]] = [bindparam(f"id{i}") for i in range(parts)]
-    delta = case({ids[i]: bindparam(f"delta{i}", type_=Money()) for i in range(parts)}, value=b.id)
-    return update(_BUCKETS).where(b.id.in_(ids)).values(paid=b.paid + delta)
-
-
-def _credit_update_statement(bucket_parts: int) -> Update:
-    e = _ENROLLMENTS.c
-    stmt = (update(_ENROLLMENTS).where(e.id == bindparam("enrollment_id"))
-            .values(credit_balance=e.credit_balance + bindparam("delta", type_=Money())))
-    if bucket_parts:
-        # PostgreSQL: the buckets' UPDATE rides along as a data-modifying WITH (one statement).
-        stmt = stmt.add_cte(_bucket_update_statement(bucket_parts).cte("touched_buckets"))
-    return stmt
-
-
-def _apply_to_buckets(locked: _Locked, plan: AllocationPlan) -> None:
-    """One UPDATE for every touched bucket (paid = paid + its part, relative so it can never
-    lose a change) and the credit balance when it moves (on PostgreSQL both in one statement)."""
-    params: dict[str, object] = {"enrollment_id": locked.enrollment_id, "delta": plan.credit}
-    by_month = {bk.month: bk.id for bk in locked.buckets}
-    for i, (month, amount) in enumerate(plan.parts):
-        params[f"id{i}"], params[f"delta{i}"] = by_month[month], amount
-    parts = len(plan.parts)
-    together = bool(parts and plan.credit) and db.session.get_bind().dialect.name == "postgresql"
-    if parts and not together:
-        db.session.execute(cached_statement("finance.buckets", _bucket_update_statement, parts), params)
-    if plan.credit:
-        statement = cached_statement("finance.credit", _credit_update_statement, parts if together else 0)
-        db.session.execute(statement, params)
-
-
-def _insert_allocations(payment_id: int, locked: _Locked, plan: AllocationPlan) -> None:
-    """All of a payment's allocations in one INSERT."""
-    by_month = {bk.month: bk.id for bk in locked.buckets}
-    insert_rows(_ALLOCATIONS, [{"payment_id": payment_id, "month_bucket_id": by_month[m], "month": m, "amount": a}
-                               for m, a in plan.parts])
 
 
 def _counter_statement(dialect: str) -> Insert:
@@ -267,7 +131,7 @@ def record_payment(enrollment_id: int, amount: object, method: object, reference
 
     try:
         with unit_of_work():
-            locked = _lock_enrollment(enrollment_id, scope, key)
+            locked = lock_enrollment(enrollment_id, scope, key)
             if locked is None or locked.key_used:
                 result = None
             else:
@@ -283,7 +147,7 @@ def record_payment(enrollment_id: int, amount: object, method: object, reference
     return result
 
 
-def _record(locked: _Locked, value: Decimal, how: PaymentMethod, reference: str | None, cashier: User,
+def _record(locked: Locked, value: Decimal, how: PaymentMethod, reference: str | None, cashier: User,
             scope: str, key: str, fingerprint: str) -> PaymentResult:
     """The writes of one payment, in the caller's unit of work (record_payment's rule)."""
     if locked.status == TermEnrollmentStatus.WITHDRAWN.value:
@@ -336,18 +200,18 @@ class _Unnumbered:
     audit: dict[str, Any]
 
 
-def _write_in_steps(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str, list[str]]:
+def _write_in_steps(locked: Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str, list[str]]:
     """The payment's writes one statement at a time, the counter taken last (SQLite, whose
     writers are serialised anyway). Returns (payment id, receipt number, permits issued)."""
     issued = permits.issue_for_months(locked.enrollment_id, plan.months_completed(locked.buckets),
                                       locked.exam_months)
     exams = [exam for exam, _ in issued]
-    _apply_to_buckets(locked, plan)
+    apply_to_buckets(locked, plan)
     number = next_receipt_number(rows.year)
     payment_id: int = db.session.execute(
         cached_statement("finance.payment", lambda: insert(_PAYMENTS).returning(_PAYMENTS.c.id)),
         {**rows.payment, "kind": PaymentKind.PAYMENT.value, "receipt_number": number}).scalar_one()
-    _insert_allocations(payment_id, locked, plan)
+    insert_allocations(payment_id, locked, plan)
     db.session.execute(cached_statement("finance.key", lambda: insert(_KEYS)), {
         **rows.key, "payment_id": payment_id,
         "response": {**rows.key["response"], "payment_id": payment_id, "receipt_number": number,
@@ -445,7 +309,7 @@ def _at_once_statement() -> TextualSelect:
     ).columns(last_value=Integer(), payment_id=Integer(), receipt_number=String(), permits_issued=JSON())
 
 
-def _write_at_once(locked: _Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str, list[str]]:
+def _write_at_once(locked: Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str, list[str]]:
     """The payment's writes in one statement (PostgreSQL): the buckets and credit balance, the
     permits, the next receipt number, the payment, its allocations, the idempotency key, the
     notices and the audit entry. Returns (payment id, receipt number, permits issued)."""
@@ -524,13 +388,13 @@ def reverse_payment(payment_id: int, reason: object, actor: User) -> ReversalRes
 
 def _reverse(original: Payment, why: str, actor: User) -> ReversalResult:
     """The writes of one reversal, in the caller's unit of work (reverse_payment's rule)."""
-    locked = _locked_or_missing(original.term_enrollment_id)
+    locked = locked_or_missing(original.term_enrollment_id)
     already = db.session.scalar(select(Payment).where(Payment.reverses_id == original.id))
     if already is not None:
         raise Conflict(f"Receipt {original.receipt_number} was already reversed on "
                        f"{already.created_at.astimezone(MANILA):%b %d, %Y}.", code="already_reversed")
     plan = deallocate_latest_first(locked.buckets, locked.credit_balance, original.amount)
-    _apply_to_buckets(locked, plan)
+    apply_to_buckets(locked, plan)
     reopened = plan.months_uncompleted(locked.buckets)
     revoked = permits.revoke_for_months(locked.enrollment_id, reopened, locked.exam_months)
 
@@ -540,7 +404,7 @@ def _reverse(original: Payment, why: str, actor: User) -> ReversalResult:
                        created_at=created, credit_change=plan.credit, reverses_id=original.id, reason=why)
     db.session.add(reversal)
     db.session.flush()
-    _insert_allocations(reversal.id, locked, plan)
+    insert_allocations(reversal.id, locked, plan)
     permits.notify_revoked(locked.student_user_id, revoked, original.receipt_number)
     notifications.notify(locked.student_user_id, "payment_reversed",
                          f"Your payment of PHP {original.amount:,.2f} (receipt {original.receipt_number}) "
