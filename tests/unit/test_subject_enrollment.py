@@ -71,6 +71,51 @@ def test_enroll_in_subject_takes_a_seat_and_the_units_and_is_audited():
     assert entry.actor_id == w.user.id and entry.after["subject"] == "IT101" and entry.reason is None
 
 
+def test_the_add_audit_entry_holds_the_whole_add():
+    """Every field of the add's entry, as PostgreSQL writes it inside the saving statement and
+    SQLite stages it for the commit."""
+    w = _world()
+    result = enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("enrollment.subject%"))).all()
+    assert [e.action for e in entries] == ["enrollment.subject_add"]
+    entry = entries[0]
+    assert (entry.actor_id, entry.actor_role, entry.impersonator_id) == (w.user.id, "student", None)
+    assert (entry.target_type, entry.target_id) == ("SubjectEnrollment", str(result.subject_enrollment_id))
+    assert entry.before is None and entry.reason is None and entry.created_at is not None
+    assert entry.after == {"student": w.student.student_number, "subject": "IT101", "section": "BSIT-1A",
+                           "units": 3, "enrolled_units": 3, "retake": False, "irregular": False}
+
+
+def _nothing_changed_by_refusal(w, seats_before, units_before, rows_before, entries_before):
+    db.session.expire_all()
+    assert db.session.scalar(select(func.sum(Offering.enrolled_count))) == seats_before
+    assert db.session.get(TermEnrollment, w.te.id).enrolled_units == units_before
+    assert _count(SubjectEnrollment) == rows_before
+    assert _count(AuditEntry, AuditEntry.action.like("enrollment.%")) == entries_before
+
+
+@pytest.mark.parametrize("refusal", ["already_enrolled", "prerequisite", "unit_cap", "schedule_conflict"])
+def test_a_refused_add_takes_no_seat_units_row_or_audit_entry(refusal):
+    """The seat is tried before checks 3-5 and the row written before check 7 on PostgreSQL:
+    a refusal must roll every one of them back."""
+    w = _world()
+    enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)
+    subject, section = w.it101, w.section
+    if refusal == "prerequisite":
+        subject = _with_prerequisite(w, "FAILED")
+    elif refusal == "unit_cap":
+        _fill_units(w, 28)
+        subject = w.it102
+    elif refusal == "schedule_conflict":
+        subject, section = _clashing(w)
+    db.session.expire_all()
+    before = (db.session.scalar(select(func.sum(Offering.enrolled_count))),
+              db.session.get(TermEnrollment, w.te.id).enrolled_units, _count(SubjectEnrollment),
+              _count(AuditEntry, AuditEntry.action.like("enrollment.%")))
+    _refused(refusal, w.te.id, subject.id, section.id, w.user)
+    _nothing_changed_by_refusal(w, *before)
+
+
 # --- check 1: ACTIVE and (students) inside the window ------------------------------------
 
 def test_check1_enrollment_closed_outside_the_window_for_students():
