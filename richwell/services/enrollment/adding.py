@@ -9,14 +9,11 @@ from typing import Any
 from sqlalchemy import (
     Insert,
     Integer,
-    String,
+    TextClause,
     Update,
     bindparam,
-    cast,
     insert,
-    literal_column,
-    select,
-    true,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -24,10 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from richwell.extensions import db
 from richwell.models import (
     AuditEntry,
+    CreditStatus,
     Role,
     SubjectEnrollmentStatus,
     User,
 )
+from richwell.services.academics import CREDITED
 from richwell.services.platform import audit, notifications
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound
@@ -37,11 +36,9 @@ from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 from .advising import EnrolledSubject
 from .queries import (
     AnyRow,
-    AnySelect,
     LockedChoice,
     SectionOffer,
     apply_history,
-    history_statement,
     load_history,
     lock_standing_with_choice,
     meeting_among,
@@ -50,7 +47,6 @@ from .queries import (
     se,
     te,
     week_with,
-    week_with_statement,
 )
 from .rules import (
     ENROLLERS,
@@ -94,45 +90,91 @@ def _add_row_statement() -> Insert:
 
 
 # PostgreSQL reads and writes an add in two statements after the locked read, each a
-# data-modifying WITH (SQLite, whose writers are serialised anyway, sends the same statements
-# one at a time). Each reads with a snapshot taken after the locks it needs are held.
+# data-modifying WITH (SQLite, whose writers are serialised anyway, sends the same steps one
+# statement at a time). Each reads with a snapshot taken once the locks it needs are held.
+# They are text: SQLAlchemy derives a Core statement's cache key on every execution, and
+# for statements this size that costs more CPU than PostgreSQL spends running them.
 
-def _seat_and_history_statement() -> AnySelect:
+_SEAT_AND_HISTORY = """
+WITH seat AS (
+    UPDATE offerings SET enrolled_count = enrolled_count + 1
+    WHERE id = :off_id AND enrolled_count < capacity
+    RETURNING enrolled_count, capacity
+), attempt AS (
+    SELECT attempt.subject_id, attempt.status, attempt.id AS subject_enrollment_id, attempt.term_enrollment_id,
+           attempt.offering_id, term.academic_year, term.semester, section.code AS section_code, term.start_date,
+           attempt.enrolled_at
+    FROM subject_enrollments AS attempt
+    JOIN term_enrollments AS enrollment ON enrollment.id = attempt.term_enrollment_id
+    JOIN terms AS term ON term.id = enrollment.term_id
+    LEFT JOIN offerings AS offering ON offering.id = attempt.offering_id
+    LEFT JOIN sections AS section ON section.id = offering.section_id
+    WHERE enrollment.student_id = :student_id
+    UNION ALL
+    SELECT subject_id, :credited, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM transfer_credits WHERE student_id = :student_id AND status = :accepted
+)
+SELECT seat.enrolled_count AS seat_enrolled_count, seat.capacity AS seat_capacity, attempt.subject_id,
+       attempt.status, attempt.subject_enrollment_id, attempt.term_enrollment_id, attempt.offering_id,
+       attempt.academic_year, attempt.semester, attempt.section_code, attempt.start_date, attempt.enrolled_at
+FROM (SELECT 1) AS one LEFT JOIN seat ON TRUE LEFT JOIN attempt ON TRUE
+"""
+
+
+def _seat_and_history_statement() -> TextClause:
     """Take the seat (the conditional UPDATE, which locks the offering) and read the student's
-    history, which the enrollment's lock, held since the previous statement, keeps still. One
-    row at least: the seat's columns are NULL when the section is full, the history's when
-    the student has none."""
-    seat = _take_seat_statement(False).cte("seat")
-    attempt = history_statement().subquery("attempt")
-    one = select(literal_column("1").label("one")).subquery("one")
-    return (select(seat.c.enrolled_count.label("seat_enrolled_count"), seat.c.capacity.label("seat_capacity"),
-                   *attempt.c)
-            .select_from(one.outerjoin(seat, true()).outerjoin(attempt, true())))
+    history (the rows of `history_statement`), which the enrollment's lock, held since the
+    previous statement, keeps still. One row at least: the seat's columns are NULL when the
+    section is full, the history's when the student has none."""
+    return text(_SEAT_AND_HISTORY).bindparams(credited=CREDITED, accepted=CreditStatus.ACCEPTED.value)
 
 
-# The new row's columns, bound as row_<column> (a bind named after a column is reserved by
-# SQLAlchemy inside an INSERT's VALUES).
-_ROW_COLUMNS = ("term_enrollment_id", "subject_id", "offering_id", "status", "is_retake", "is_irregular", "grade",
-                "enrolled_at", "enrolled_by_id", "dropped_at", "drop_reason")
-_AUDIT_COLUMNS = tuple(c.name for c in aud.c if c.name not in ("id", "target_id"))
+_SAVE_AND_WEEK = """
+WITH units AS (
+    UPDATE term_enrollments SET enrolled_units = enrolled_units + :units WHERE id = :te_id
+), added AS (
+    INSERT INTO subject_enrollments (term_enrollment_id, subject_id, offering_id, status, is_retake, is_irregular,
+                                     grade, enrolled_at, enrolled_by_id, dropped_at, drop_reason)
+    VALUES (:te_id, :row_subject_id, :off_id, :enrolled, :row_is_retake, :row_is_irregular, NULL,
+            :row_enrolled_at, :row_enrolled_by_id, NULL, NULL)
+    RETURNING id
+), audit_entry AS (
+    INSERT INTO audit_entries (actor_id, actor_role, impersonator_id, action, target_type, target_id, before,
+                               after, reason, ip, created_at)
+    SELECT :audit_actor_id, :audit_actor_role, :audit_impersonator_id, :audit_action, :audit_target_type,
+           CAST(added.id AS TEXT), :audit_before, :audit_after, :audit_reason, :audit_ip, :audit_created_at
+    FROM added
+), meeting AS (
+    SELECT slot.offering_id, offering.subject_id, subject.code AS subject_code, subject.title AS subject_title,
+           section.code AS section_code, slot.day, slot.start_time AS start, slot.end_time AS "end", slot.room
+    FROM schedule_slots AS slot
+    JOIN offerings AS offering ON offering.id = slot.offering_id
+    JOIN subjects AS subject ON subject.id = offering.subject_id
+    JOIN sections AS section ON section.id = offering.section_id
+    WHERE slot.offering_id IN (SELECT CAST(:off_id AS INTEGER) UNION ALL
+                               SELECT offering_id FROM subject_enrollments
+                               WHERE term_enrollment_id = :te_id AND status = :enrolled AND offering_id IS NOT NULL)
+)
+SELECT added.id AS new_subject_enrollment_id, meeting.offering_id, meeting.subject_id, meeting.subject_code,
+       meeting.subject_title, meeting.section_code, meeting.day, meeting.start, meeting."end", meeting.room
+FROM added LEFT JOIN meeting ON TRUE
+ORDER BY meeting.day, meeting.start, meeting.subject_code
+"""
+# The audit entry's columns that are bound (its target is the new row's id).
+_AUDIT_COLUMNS = ("actor_id", "actor_role", "impersonator_id", "action", "target_type", "before", "after", "reason",
+                  "ip", "created_at")
 
 
-def _save_and_week_statement() -> AnySelect:
+def _save_and_week_statement() -> TextClause:
     """The unit counter, the new row and its audit entry written, and the student's week with
-    the new class read, all under both locks (the offering's taken by the previous statement).
-    The week is read from the statement's snapshot: without the new row, as `week_with`."""
-    units = _add_units_statement().cte("units")
-    added = (insert(se).values({name: bindparam(f"row_{name}", type_=se.c[name].type) for name in _ROW_COLUMNS})
-             .returning(se.c.id).cte("added"))
-    entry = insert(aud).from_select(
-        [*_AUDIT_COLUMNS, "target_id"],
-        select(*(bindparam(f"audit_{name}", type_=aud.c[name].type) for name in _AUDIT_COLUMNS),
-               cast(added.c.id, String))).cte("audit_entry")
-    meeting = week_with_statement().subquery("meeting")
-    return (select(added.c.id.label("new_subject_enrollment_id"), *meeting.c)
-            .select_from(added.outerjoin(meeting, true()))
-            .add_cte(units, entry)
-            .order_by(meeting.c.day, meeting.c.start, meeting.c.subject_code))
+    the new class read (the rows of `week_with_statement`), all under both locks (the
+    offering's taken by the previous statement). The week is read from the statement's
+    snapshot: without the new row, as `week_with` reads it before the row is saved."""
+    return text(_SAVE_AND_WEEK).bindparams(
+        bindparam("row_enrolled_at", type_=se.c.enrolled_at.type),
+        bindparam("audit_before", type_=aud.c.before.type), bindparam("audit_after", type_=aud.c.after.type),
+        bindparam("audit_created_at", type_=aud.c.created_at.type),
+        enrolled=SubjectEnrollmentStatus.ENROLLED.value)
 
 
 @dataclass(frozen=True)
@@ -362,7 +404,8 @@ class _Enrolling:
         entry = self._entry(after)
         rows = run(cached_statement("enrollment.save_and_week", _save_and_week_statement),
                    te_id=st.term_enrollment_id, units=subject.units, off_id=offering_id,
-                   **{f"row_{name}": value for name, value in row.items()},
+                   **{f"row_{name}": row[name] for name in ("subject_id", "is_retake", "is_irregular", "enrolled_at",
+                                                            "enrolled_by_id")},
                    **{f"audit_{name}": entry[name] for name in _AUDIT_COLUMNS}).all()
         week = [meeting_among(r) for r in rows if r.offering_id is not None]
         self._check_week(st, subject, offering_id, week)
