@@ -20,11 +20,13 @@ from sqlalchemy import (
     Row,
     ScalarSelect,
     Select,
+    TextualSelect,
     and_,
     bindparam,
     literal,
     null,
     select,
+    text,
     union_all,
 )
 
@@ -47,7 +49,6 @@ from richwell.models import (
     TermEnrollment,
     TransferCredit,
     User,
-    subject_prerequisites,
 )
 from richwell.services.academics import CREDITED
 from richwell.services.platform import settings
@@ -198,29 +199,47 @@ class SectionOffer:
     professor: str
 
 
-def _locked_choice_statement() -> AnySelect:
+# The standing's columns as `_standing_statement` labels them, then the choice's. Text: its
+# Core form's cache key, derived on every execution, cost more CPU than running it.
+_LOCKED_CHOICE = """
+SELECT enrollment.id AS term_enrollment_id, enrollment.student_id, enrollment.status, enrollment.enrolled_units,
+       enrollment.monthly_commitment, student.user_id AS student_user_id, student.student_number,
+       student.program_id, student.year_level, term.id AS term_id, term.academic_year, term.semester,
+       term.is_current, term.enrollment_open, term.enrollment_close, term.drop_deadline,
+       month1.required AS month1_required, month1.paid AS month1_paid,
+       (SELECT setting.value FROM settings AS setting WHERE setting.key = :max_units_key) AS max_units,
+       subject.id AS subject_id, subject.program_id AS subject_program_id, subject.code AS subject_code,
+       subject.title AS subject_title, subject.units, subject.year_level AS subject_year_level,
+       subject.semester AS subject_semester, prereq.id AS prerequisite_id, prereq.code AS prerequisite_code,
+       prereq.title AS prerequisite_title, section.id AS section_id, section.term_id AS section_term_id,
+       section.code AS section_code, offering.id AS offering_id, offering.capacity, offering.enrolled_count,
+       professor.first_name AS professor_first_name, professor.last_name AS professor_last_name
+FROM term_enrollments AS enrollment
+JOIN students AS student ON student.id = enrollment.student_id
+JOIN terms AS term ON term.id = enrollment.term_id
+LEFT JOIN month_buckets AS month1 ON month1.term_enrollment_id = enrollment.id AND month1.month = 1
+LEFT JOIN subjects AS subject ON subject.id = :subject_id
+LEFT JOIN subject_prerequisites AS link ON link.subject_id = subject.id
+LEFT JOIN subjects AS prereq ON prereq.id = link.prerequisite_id
+LEFT JOIN sections AS section ON section.id = :section_id
+LEFT JOIN offerings AS offering ON offering.section_id = section.id AND offering.subject_id = subject.id
+LEFT JOIN users AS professor ON professor.id = offering.professor_id
+WHERE enrollment.id = :te_id
+ORDER BY prereq.code
+"""
+
+
+def _locked_choice_statement(dialect: str) -> TextualSelect:
     """The standing under the enrollment's row lock, each row carrying the chosen subject with
     one of its prerequisites, the section, and the offering of that subject in that section
-    with its professor (outer joins: a missing subject or section reads as NULLs)."""
-    prereq = sub.alias("prereq")
-    return (
-        _standing_statement(False)
-        .add_columns(sub.c.id.label("subject_id"), sub.c.program_id.label("subject_program_id"),
-                     sub.c.code.label("subject_code"), sub.c.title.label("subject_title"), sub.c.units,
-                     sub.c.year_level.label("subject_year_level"), sub.c.semester.label("subject_semester"),
-                     prereq.c.id.label("prerequisite_id"), prereq.c.code.label("prerequisite_code"),
-                     prereq.c.title.label("prerequisite_title"), sec.c.id.label("section_id"),
-                     sec.c.term_id.label("section_term_id"), sec.c.code.label("section_code"),
-                     off.c.id.label("offering_id"), off.c.capacity, off.c.enrolled_count,
-                     usr.c.first_name.label("professor_first_name"), usr.c.last_name.label("professor_last_name"))
-        .outerjoin(sub, sub.c.id == bindparam("subject_id"))
-        .outerjoin(subject_prerequisites, subject_prerequisites.c.subject_id == sub.c.id)
-        .outerjoin(prereq, prereq.c.id == subject_prerequisites.c.prerequisite_id)
-        .outerjoin(sec, sec.c.id == bindparam("section_id"))
-        .outerjoin(off, and_(off.c.section_id == sec.c.id, off.c.subject_id == sub.c.id))
-        .outerjoin(usr, usr.c.id == off.c.professor_id)
-        .order_by(prereq.c.code)
-    )
+    with its professor (outer joins: a missing subject or section reads as NULLs). SQLite has
+    no row locks (its writers are serialised)."""
+    lock = "FOR UPDATE OF enrollment" if dialect == "postgresql" else ""
+    return text(_LOCKED_CHOICE + lock).bindparams(max_units_key="max_units").columns(
+        monthly_commitment=te.c.monthly_commitment.type, month1_required=mb.c.required.type,
+        month1_paid=mb.c.paid.type, is_current=tm.c.is_current.type, enrollment_open=tm.c.enrollment_open.type,
+        enrollment_close=tm.c.enrollment_close.type, drop_deadline=tm.c.drop_deadline.type,
+        max_units=Setting.__table__.c.value.type)
 
 
 @dataclass(frozen=True)
@@ -236,8 +255,9 @@ def lock_standing_with_choice(term_enrollment_id: int, subject_id: int, section_
     """One statement: the standing with the term enrollment's row locked until the commit (as
     `lock_standing`), and the subject with its prerequisites, the section and the offering of
     that subject in that section (with its professor), if any. None: no such enrollment."""
-    rows = run(cached_statement("enrollment.standing_with_choice", _locked_choice_statement),
-               te_id=term_enrollment_id, subject_id=subject_id, section_id=section_id).all()
+    statement = cached_statement("enrollment.standing_with_choice", _locked_choice_statement,
+                                 db.session.get_bind().dialect.name)
+    rows = run(statement, te_id=term_enrollment_id, subject_id=subject_id, section_id=section_id).all()
     if not rows:
         return None
     first = rows[0]
