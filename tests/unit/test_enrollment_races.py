@@ -153,7 +153,8 @@ def test_the_same_subject_fired_at_once_into_its_last_seat_and_units_is_already_
     assert db.session.get(Offering, offering_id).enrolled_count == 1
 
 
-def test_the_same_drop_fired_at_once_frees_one_seat(app):
+@pytest.mark.parametrize("named", [False, True], ids=["steps", "naming_its_enrollment"])
+def test_the_same_drop_fired_at_once_frees_one_seat(app, named):
     from richwell.services.enrollment import drop_subject
 
     program = make_program(code="BSIT")
@@ -171,7 +172,8 @@ def test_the_same_drop_fired_at_once_frees_one_seat(app):
     enroll_in_subject(other_te.id, subject.id, section.id, other.user)
     se_id, user_id, offering_id, te_id = added.subject_enrollment_id, student.user_id, offering.id, te.id
 
-    outcomes = _race(app, [lambda: drop_subject(se_id, db.session.get(User, user_id))] * 6)
+    outcomes = _race(app, [lambda: drop_subject(se_id, db.session.get(User, user_id),
+                                                term_enrollment_id=te_id if named else None)] * 6)
     assert outcomes.count("ok") == 1 and outcomes.count("not_enrolled") == 5, outcomes
     db.session.expire_all()
     assert db.session.get(Offering, offering_id).enrolled_count == 1

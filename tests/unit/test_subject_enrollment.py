@@ -548,6 +548,40 @@ def test_student_drops_before_the_deadline_freeing_seat_and_units_audited():
     assert entry.before["status"] == "ENROLLED" and entry.after["status"] == "DROPPED"
 
 
+@pytest.mark.parametrize("named", [False, True], ids=["steps", "naming_its_enrollment"])
+@pytest.mark.parametrize("by_registrar", [False, True], ids=["student", "registrar"])
+def test_a_drop_writes_the_row_seat_units_week_audit_and_notice(named, by_registrar):
+    """The API names the enrollment (on PostgreSQL one statement writes it all): the same rows,
+    answer and audit entry as the drop a statement at a time."""
+    w = _world()
+    added = enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)
+    enroll_in_subject(w.te.id, w.it102.id, w.section.id, w.user)
+    actor = make_user(Role.REGISTRAR) if by_registrar else w.user
+    why = "Schedule change approved" if by_registrar else None
+    result = drop_subject(added.subject_enrollment_id, actor, why, term_enrollment_id=w.te.id if named else None)
+    db.session.expire_all()
+    row = db.session.get(SubjectEnrollment, added.subject_enrollment_id)
+    assert (row.status, row.drop_reason) == ("DROPPED", why) and row.dropped_at is not None
+    assert db.session.get(Offering, w.o101.id).enrolled_count == 0
+    assert db.session.get(Offering, w.o102.id).enrolled_count == 1
+    assert db.session.get(TermEnrollment, w.te.id).enrolled_units == 3
+    assert (result.enrolled_units, result.seats_left, result.section_code) == (3, 40, "BSIT-1A")
+    assert [(m.subject_code, m.day) for m in result.timetable] == [("IT102", 1)]
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "enrollment.subject_drop")).all()
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry.actor_id, entry.actor_role) == (actor.id, actor.role)
+    assert (entry.target_type, entry.target_id, entry.reason) == ("SubjectEnrollment",
+                                                                  str(added.subject_enrollment_id), why)
+    assert entry.before == {"status": "ENROLLED", "enrolled_units": 6}
+    assert entry.after == {"status": "DROPPED", "student": w.student.student_number, "subject": "IT101",
+                           "enrolled_units": 3}
+    notices = db.session.scalars(select(Notification.message).where(Notification.user_id == w.user.id,
+                                                                    Notification.kind == "enrollment")).all()
+    assert notices == ([f"IT101 Programming 1 was dropped from your {w.term.name} subjects by the registrar: "
+                        f"{why}"] if by_registrar else [])
+
+
 def test_student_cannot_drop_after_the_deadline():
     w = _world()
     added = enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)

@@ -6,16 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    Select,
-    Update,
-    bindparam,
-    select,
-    update,
-)
+from sqlalchemy import Select, TextClause, Update, bindparam, select, text, update
 
 from richwell.extensions import db
 from richwell.models import (
+    AuditEntry,
     MonthBucket,
     Role,
     Student,
@@ -30,11 +25,13 @@ from richwell.services.platform import audit, notifications, settings, wording
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.sql import cached_statement
-from richwell.services.platform.unit_of_work import unit_of_work
+from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from .queries import (
     AnyRow,
     lock_standing,
+    lock_standing_with_attempt,
+    meeting_among,
     off,
     run,
     se,
@@ -104,6 +101,8 @@ def open_term_enrollment(student: Student, term: Term, monthly_commitment: Decim
 
 
 # --- dropping --------------------------------------------------------------------------------
+
+aud = AuditEntry.__table__
 
 @dataclass(frozen=True)
 class Dropped:
@@ -176,6 +175,62 @@ def _free_seat(offering_id: int | None) -> int | None:
     return None if seat is None else max(seat.capacity - seat.enrolled_count, 0)
 
 
+# PostgreSQL: the drop's writes and the week after it in one statement, after the locked read.
+# The week is read from the statement's snapshot, where the dropped row is still ENROLLED: it
+# is left out by its id.
+_DROP_AT_ONCE = """
+WITH dropped AS (
+    UPDATE subject_enrollments SET status = :dropped, dropped_at = :at, drop_reason = :why WHERE id = :se_id
+), seat AS (
+    UPDATE offerings SET enrolled_count = enrolled_count - 1
+    WHERE id = :off_id AND enrolled_count > 0
+    RETURNING enrolled_count, capacity
+), units AS (
+    UPDATE term_enrollments SET enrolled_units = :units WHERE id = :te_id
+), audit_entry AS (
+    INSERT INTO audit_entries (actor_id, actor_role, impersonator_id, action, target_type, target_id, before,
+                               after, reason, ip, created_at)
+    VALUES (:audit_actor_id, :audit_actor_role, :audit_impersonator_id, :audit_action, :audit_target_type,
+            :audit_target_id, :audit_before, :audit_after, :audit_reason, :audit_ip, :audit_created_at)
+), meeting AS (
+    SELECT slot.offering_id, offering.subject_id, subject.code AS subject_code, subject.title AS subject_title,
+           section.code AS section_code, slot.day, slot.start_time AS start, slot.end_time AS "end", slot.room
+    FROM schedule_slots AS slot
+    JOIN offerings AS offering ON offering.id = slot.offering_id
+    JOIN subjects AS subject ON subject.id = offering.subject_id
+    JOIN sections AS section ON section.id = offering.section_id
+    WHERE slot.offering_id IN (SELECT offering_id FROM subject_enrollments
+                               WHERE term_enrollment_id = :te_id AND status = :enrolled AND id <> :se_id
+                                     AND offering_id IS NOT NULL)
+)
+SELECT seat.enrolled_count AS seat_enrolled_count, seat.capacity AS seat_capacity, meeting.offering_id,
+       meeting.subject_id, meeting.subject_code, meeting.subject_title, meeting.section_code, meeting.day,
+       meeting.start, meeting."end", meeting.room
+FROM (SELECT 1) AS one LEFT JOIN seat ON TRUE LEFT JOIN meeting ON TRUE
+ORDER BY meeting.day, meeting.start, meeting.subject_code
+"""
+
+
+def _drop_at_once_statement() -> TextClause:
+    return text(_DROP_AT_ONCE).bindparams(
+        bindparam("at", type_=se.c.dropped_at.type), bindparam("audit_before", type_=aud.c.before.type),
+        bindparam("audit_after", type_=aud.c.after.type), bindparam("audit_created_at", type_=aud.c.created_at.type),
+        dropped=SubjectEnrollmentStatus.DROPPED.value, enrolled=SubjectEnrollmentStatus.ENROLLED.value)
+
+
+def _drop_at_once(st: Standing, se_id: int, offering_id: int | None, new_units: int, why: str | None,
+                  entry: dict[str, Any]) -> tuple[int | None, list[Meeting]]:
+    """The drop's writes in one statement (PostgreSQL): the row marked DROPPED, the seat given
+    back, the unit counter, the audit entry; and the week after the drop. Returns the seats
+    now left (None without an offering) and the week."""
+    rows = run(cached_statement("enrollment.drop_at_once", _drop_at_once_statement),
+               se_id=se_id, at=now(), why=why, off_id=offering_id, units=new_units, te_id=st.term_enrollment_id,
+               **{f"audit_{name}": value for name, value in entry.items()}).all()
+    first = rows[0]
+    seats_left = None if first.seat_capacity is None else max(first.seat_capacity - first.seat_enrolled_count, 0)
+    return seats_left, [meeting_among(r) for r in rows if r.offering_id is not None]
+
+
 def drop_subject(subject_enrollment_id: RawId, actor: User | None, reason: str | None = None, *,
                  term_enrollment_id: RawId = None) -> Dropped:
     """Drop an enrolled subject: the student before the term's drop deadline, a registrar any
@@ -191,29 +246,42 @@ def drop_subject(subject_enrollment_id: RawId, actor: User | None, reason: str |
         raise ValidationError("Give the reason for dropping this subject.", field="reason")
     named = None if term_enrollment_id is None else check_id(term_enrollment_id, "term_enrollment_id",
                                                              "term enrollment")
+    at_once = named is not None and db.session.get_bind().dialect.name == "postgresql"
     with unit_of_work():
-        st, row = _lock_for_drop(se_id, actor, named)
+        locked = lock_standing_with_attempt(named, se_id) if at_once and named is not None else None
+        if locked is None or not may_act_on(actor, locked[0].student_user_id):
+            # The steps (SQLite, or a drop that does not name its enrollment) and every refusal
+            # of a missing or foreign enrollment or subject.
+            at_once = False
+            locked = _lock_for_drop(se_id, actor, named)
+        st, row = locked
+        status = row.attempt_status if at_once else row.status
         subject = f"{row.code} {row.title}"
-        if row.status != SubjectEnrollmentStatus.ENROLLED.value:
-            raise DomainError(f"{subject} is not an enrolled subject (it is {row.status}); "
+        if status != SubjectEnrollmentStatus.ENROLLED.value:
+            raise DomainError(f"{subject} is not an enrolled subject (it is {status}); "
                               "there is nothing to drop.", code="not_enrolled")
         if role == Role.STUDENT.value and today() > st.drop_deadline:
             raise DomainError(f"{subject} cannot be dropped: the drop deadline for {st.term_name} was "
                               f"{date_label(st.drop_deadline)}. Ask the registrar.", code="drop_deadline_passed")
-        mark_dropped, set_units = cached_statement("enrollment.drop", _drop_statements)
-        run(mark_dropped, se_id=se_id, at=now(), why=why)
-        seats_left = _free_seat(row.offering_id)
         new_units = max(st.enrolled_units - row.units, 0)
-        run(set_units, te_id=st.term_enrollment_id, units=new_units)
-        audit.record(actor, "enrollment.subject_drop", target_type="SubjectEnrollment", target_id=se_id,
-                     before={"status": row.status, "enrolled_units": st.enrolled_units},
-                     after={"status": SubjectEnrollmentStatus.DROPPED.value, "student": st.student_number,
-                            "subject": row.code, "enrolled_units": new_units}, reason=why)
+        entry = audit.entry(actor, "enrollment.subject_drop", target_type="SubjectEnrollment", target_id=se_id,
+                            before={"status": status, "enrolled_units": st.enrolled_units},
+                            after={"status": SubjectEnrollmentStatus.DROPPED.value, "student": st.student_number,
+                                   "subject": row.code, "enrolled_units": new_units}, reason=why)
+        if at_once:
+            seats_left, timetable = _drop_at_once(st, se_id, row.offering_id, new_units, why, entry)
+        else:
+            mark_dropped, set_units = cached_statement("enrollment.drop", _drop_statements)
+            run(mark_dropped, se_id=se_id, at=now(), why=why)
+            seats_left = _free_seat(row.offering_id)
+            run(set_units, te_id=st.term_enrollment_id, units=new_units)
+            stage_row(aud, entry)
         if role == REGISTRAR:
             notifications.notify(st.student_user_id, "enrollment",
                                  f"{subject} was dropped from your {st.term_name} subjects by the "
                                  f"registrar: {why}")
-        timetable = week_meetings(st.term_enrollment_id)
+        if not at_once:
+            timetable = week_meetings(st.term_enrollment_id)
     return Dropped(subject_enrollment_id=se_id, term_enrollment_id=st.term_enrollment_id, subject_id=row.subject_id,
                    subject_code=row.code, subject_title=row.title, units=row.units, offering_id=row.offering_id,
                    seats_left=seats_left, enrolled_units=new_units, max_units=st.max_units,

@@ -201,23 +201,26 @@ class SectionOffer:
 
 # The standing's columns as `_standing_statement` labels them, then the choice's. Text: its
 # Core form's cache key, derived on every execution, cost more CPU than running it.
-_LOCKED_CHOICE = """
-SELECT enrollment.id AS term_enrollment_id, enrollment.student_id, enrollment.status, enrollment.enrolled_units,
+_STANDING_COLUMNS = """
+       enrollment.id AS term_enrollment_id, enrollment.student_id, enrollment.status, enrollment.enrolled_units,
        enrollment.monthly_commitment, student.user_id AS student_user_id, student.student_number,
        student.program_id, student.year_level, term.id AS term_id, term.academic_year, term.semester,
        term.is_current, term.enrollment_open, term.enrollment_close, term.drop_deadline,
        month1.required AS month1_required, month1.paid AS month1_paid,
-       (SELECT setting.value FROM settings AS setting WHERE setting.key = :max_units_key) AS max_units,
+       (SELECT setting.value FROM settings AS setting WHERE setting.key = :max_units_key) AS max_units"""
+_STANDING_FROM = """
+FROM term_enrollments AS enrollment
+JOIN students AS student ON student.id = enrollment.student_id
+JOIN terms AS term ON term.id = enrollment.term_id
+LEFT JOIN month_buckets AS month1 ON month1.term_enrollment_id = enrollment.id AND month1.month = 1"""
+_LOCKED_CHOICE = "SELECT" + _STANDING_COLUMNS + """,
        subject.id AS subject_id, subject.program_id AS subject_program_id, subject.code AS subject_code,
        subject.title AS subject_title, subject.units, subject.year_level AS subject_year_level,
        subject.semester AS subject_semester, prereq.id AS prerequisite_id, prereq.code AS prerequisite_code,
        prereq.title AS prerequisite_title, section.id AS section_id, section.term_id AS section_term_id,
        section.code AS section_code, offering.id AS offering_id, offering.capacity, offering.enrolled_count,
-       professor.first_name AS professor_first_name, professor.last_name AS professor_last_name
-FROM term_enrollments AS enrollment
-JOIN students AS student ON student.id = enrollment.student_id
-JOIN terms AS term ON term.id = enrollment.term_id
-LEFT JOIN month_buckets AS month1 ON month1.term_enrollment_id = enrollment.id AND month1.month = 1
+       professor.first_name AS professor_first_name, professor.last_name AS professor_last_name""" \
+    + _STANDING_FROM + """
 LEFT JOIN subjects AS subject ON subject.id = :subject_id
 LEFT JOIN subject_prerequisites AS link ON link.subject_id = subject.id
 LEFT JOIN subjects AS prereq ON prereq.id = link.prerequisite_id
@@ -229,17 +232,22 @@ ORDER BY prereq.code
 """
 
 
+def _standing_text(sql: str) -> TextualSelect:
+    """A text statement reading `_STANDING_COLUMNS`, with their types (money, dates, the setting)."""
+    return text(sql).bindparams(max_units_key="max_units").columns(
+        monthly_commitment=te.c.monthly_commitment.type, month1_required=mb.c.required.type,
+        month1_paid=mb.c.paid.type, is_current=tm.c.is_current.type, enrollment_open=tm.c.enrollment_open.type,
+        enrollment_close=tm.c.enrollment_close.type, drop_deadline=tm.c.drop_deadline.type,
+        max_units=Setting.__table__.c.value.type)
+
+
 def _locked_choice_statement(dialect: str) -> TextualSelect:
     """The standing under the enrollment's row lock, each row carrying the chosen subject with
     one of its prerequisites, the section, and the offering of that subject in that section
     with its professor (outer joins: a missing subject or section reads as NULLs). SQLite has
     no row locks (its writers are serialised)."""
     lock = "FOR UPDATE OF enrollment" if dialect == "postgresql" else ""
-    return text(_LOCKED_CHOICE + lock).bindparams(max_units_key="max_units").columns(
-        monthly_commitment=te.c.monthly_commitment.type, month1_required=mb.c.required.type,
-        month1_paid=mb.c.paid.type, is_current=tm.c.is_current.type, enrollment_open=tm.c.enrollment_open.type,
-        enrollment_close=tm.c.enrollment_close.type, drop_deadline=tm.c.drop_deadline.type,
-        max_units=Setting.__table__.c.value.type)
+    return _standing_text(_LOCKED_CHOICE + lock)
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,32 @@ def lock_standing_with_choice(term_enrollment_id: int, subject_id: int, section_
         section_id=first.section_id, term_id=first.section_term_id, code=first.section_code,
         offering_id=first.offering_id, capacity=first.capacity, enrolled_count=first.enrolled_count,
         professor=professor_name(first.professor_first_name, first.professor_last_name)))
+
+
+# --- the subject enrollment a drop names, locked with its term enrollment ----------------
+
+_LOCKED_ATTEMPT = "SELECT" + _STANDING_COLUMNS + """,
+       attempt.term_enrollment_id AS attempt_term_enrollment_id, attempt.status AS attempt_status,
+       attempt.offering_id, attempt.is_retake, attempt.is_irregular, attempt.grade, subject.id AS subject_id,
+       subject.code, subject.title, subject.units, section.id AS section_id, section.code AS section_code""" \
+    + _STANDING_FROM + """
+JOIN subject_enrollments AS attempt ON attempt.id = :se_id AND attempt.term_enrollment_id = enrollment.id
+JOIN subjects AS subject ON subject.id = attempt.subject_id
+LEFT JOIN offerings AS offering ON offering.id = attempt.offering_id
+LEFT JOIN sections AS section ON section.id = offering.section_id
+WHERE enrollment.id = :te_id
+FOR UPDATE OF enrollment, attempt
+"""
+
+
+def lock_standing_with_attempt(term_enrollment_id: int, subject_enrollment_id: int) -> tuple[Standing, AnyRow] | None:
+    """One statement (PostgreSQL): the standing and one of its subject enrollments (with its
+    subject and section), both rows locked until the commit. PostgreSQL hands back the latest
+    version of each locked row, so a concurrent drop of the same subject, committed while
+    this waited, is seen. None: no such enrollment, or that subject is not in it."""
+    row = run(cached_statement("enrollment.standing_with_attempt", lambda: _standing_text(_LOCKED_ATTEMPT)),
+              te_id=term_enrollment_id, se_id=subject_enrollment_id).first()
+    return None if row is None else (_standing(row), row)
 
 
 # --- the week ----------------------------------------------------------------------------
