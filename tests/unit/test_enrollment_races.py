@@ -130,7 +130,31 @@ def test_the_same_subject_fired_twice_at_once_enrolls_once(app):
     assert db.session.get(Offering, offering_id).enrolled_count == 1
 
 
-def test_the_same_drop_fired_at_once_frees_one_seat(app):
+def test_the_same_subject_fired_at_once_into_its_last_seat_and_units_is_already_enrolled(app):
+    """The racers that lose see the winner's row (the history is read after the enrollment's
+    lock), so they are told it is already enrolled, not that the section or the units are full."""
+    from richwell.services.platform import settings
+
+    program = make_program(code="BSIT")
+    term = make_term()
+    section = new_section(term, program, "BSIT-1A")
+    subject = new_subject(program, "IT101", units=3)
+    offering = new_offering(subject, section, capacity=1)
+    settings.set_value(None, "max_units", 3)
+    student = make_student(program=program)
+    te = make_enrollment(student, term)
+    pay_first_month(te)
+    args = (te.id, subject.id, section.id)
+    user_id, offering_id = student.user_id, offering.id
+
+    outcomes = _race(app, [lambda: enroll_in_subject(*args, db.session.get(User, user_id))] * 6)
+    assert outcomes.count("ok") == 1 and outcomes.count("already_enrolled") == 5, outcomes
+    db.session.expire_all()
+    assert db.session.get(Offering, offering_id).enrolled_count == 1
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["steps", "naming_its_enrollment"])
+def test_the_same_drop_fired_at_once_frees_one_seat(app, named):
     from richwell.services.enrollment import drop_subject
 
     program = make_program(code="BSIT")
@@ -148,7 +172,8 @@ def test_the_same_drop_fired_at_once_frees_one_seat(app):
     enroll_in_subject(other_te.id, subject.id, section.id, other.user)
     se_id, user_id, offering_id, te_id = added.subject_enrollment_id, student.user_id, offering.id, te.id
 
-    outcomes = _race(app, [lambda: drop_subject(se_id, db.session.get(User, user_id))] * 6)
+    outcomes = _race(app, [lambda: drop_subject(se_id, db.session.get(User, user_id),
+                                                term_enrollment_id=te_id if named else None)] * 6)
     assert outcomes.count("ok") == 1 and outcomes.count("not_enrolled") == 5, outcomes
     db.session.expire_all()
     assert db.session.get(Offering, offering_id).enrolled_count == 1

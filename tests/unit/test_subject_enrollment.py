@@ -71,6 +71,51 @@ def test_enroll_in_subject_takes_a_seat_and_the_units_and_is_audited():
     assert entry.actor_id == w.user.id and entry.after["subject"] == "IT101" and entry.reason is None
 
 
+def test_the_add_audit_entry_holds_the_whole_add():
+    """Every field of the add's entry, as PostgreSQL writes it inside the saving statement and
+    SQLite stages it for the commit."""
+    w = _world()
+    result = enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("enrollment.subject%"))).all()
+    assert [e.action for e in entries] == ["enrollment.subject_add"]
+    entry = entries[0]
+    assert (entry.actor_id, entry.actor_role, entry.impersonator_id) == (w.user.id, "student", None)
+    assert (entry.target_type, entry.target_id) == ("SubjectEnrollment", str(result.subject_enrollment_id))
+    assert entry.before is None and entry.reason is None and entry.created_at is not None
+    assert entry.after == {"student": w.student.student_number, "subject": "IT101", "section": "BSIT-1A",
+                           "units": 3, "enrolled_units": 3, "retake": False, "irregular": False}
+
+
+def _nothing_changed_by_refusal(w, seats_before, units_before, rows_before, entries_before):
+    db.session.expire_all()
+    assert db.session.scalar(select(func.sum(Offering.enrolled_count))) == seats_before
+    assert db.session.get(TermEnrollment, w.te.id).enrolled_units == units_before
+    assert _count(SubjectEnrollment) == rows_before
+    assert _count(AuditEntry, AuditEntry.action.like("enrollment.%")) == entries_before
+
+
+@pytest.mark.parametrize("refusal", ["already_enrolled", "prerequisite", "unit_cap", "schedule_conflict"])
+def test_a_refused_add_takes_no_seat_units_row_or_audit_entry(refusal):
+    """The seat is tried before checks 3-5 and the row written before check 7 on PostgreSQL:
+    a refusal must roll every one of them back."""
+    w = _world()
+    enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)
+    subject, section = w.it101, w.section
+    if refusal == "prerequisite":
+        subject = _with_prerequisite(w, "FAILED")
+    elif refusal == "unit_cap":
+        _fill_units(w, 28)
+        subject = w.it102
+    elif refusal == "schedule_conflict":
+        subject, section = _clashing(w)
+    db.session.expire_all()
+    before = (db.session.scalar(select(func.sum(Offering.enrolled_count))),
+              db.session.get(TermEnrollment, w.te.id).enrolled_units, _count(SubjectEnrollment),
+              _count(AuditEntry, AuditEntry.action.like("enrollment.%")))
+    _refused(refusal, w.te.id, subject.id, section.id, w.user)
+    _nothing_changed_by_refusal(w, *before)
+
+
 # --- check 1: ACTIVE and (students) inside the window ------------------------------------
 
 def test_check1_enrollment_closed_outside_the_window_for_students():
@@ -501,6 +546,40 @@ def test_student_drops_before_the_deadline_freeing_seat_and_units_audited():
     assert (result.enrolled_units, result.seats_left, result.timetable) == (0, 40, ())
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "enrollment.subject_drop"))
     assert entry.before["status"] == "ENROLLED" and entry.after["status"] == "DROPPED"
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["steps", "naming_its_enrollment"])
+@pytest.mark.parametrize("by_registrar", [False, True], ids=["student", "registrar"])
+def test_a_drop_writes_the_row_seat_units_week_audit_and_notice(named, by_registrar):
+    """The API names the enrollment (on PostgreSQL one statement writes it all): the same rows,
+    answer and audit entry as the drop a statement at a time."""
+    w = _world()
+    added = enroll_in_subject(w.te.id, w.it101.id, w.section.id, w.user)
+    enroll_in_subject(w.te.id, w.it102.id, w.section.id, w.user)
+    actor = make_user(Role.REGISTRAR) if by_registrar else w.user
+    why = "Schedule change approved" if by_registrar else None
+    result = drop_subject(added.subject_enrollment_id, actor, why, term_enrollment_id=w.te.id if named else None)
+    db.session.expire_all()
+    row = db.session.get(SubjectEnrollment, added.subject_enrollment_id)
+    assert (row.status, row.drop_reason) == ("DROPPED", why) and row.dropped_at is not None
+    assert db.session.get(Offering, w.o101.id).enrolled_count == 0
+    assert db.session.get(Offering, w.o102.id).enrolled_count == 1
+    assert db.session.get(TermEnrollment, w.te.id).enrolled_units == 3
+    assert (result.enrolled_units, result.seats_left, result.section_code) == (3, 40, "BSIT-1A")
+    assert [(m.subject_code, m.day) for m in result.timetable] == [("IT102", 1)]
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "enrollment.subject_drop")).all()
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry.actor_id, entry.actor_role) == (actor.id, actor.role)
+    assert (entry.target_type, entry.target_id, entry.reason) == ("SubjectEnrollment",
+                                                                  str(added.subject_enrollment_id), why)
+    assert entry.before == {"status": "ENROLLED", "enrolled_units": 6}
+    assert entry.after == {"status": "DROPPED", "student": w.student.student_number, "subject": "IT101",
+                           "enrolled_units": 3}
+    notices = db.session.scalars(select(Notification.message).where(Notification.user_id == w.user.id,
+                                                                    Notification.kind == "enrollment")).all()
+    assert notices == ([f"IT101 Programming 1 was dropped from your {w.term.name} subjects by the registrar: "
+                        f"{why}"] if by_registrar else [])
 
 
 def test_student_cannot_drop_after_the_deadline():

@@ -2,16 +2,10 @@
 registration (COR) and rosters."""
 from __future__ import annotations
 
+from .adding import Enrolled, enroll_in_subject
 from .advising import SubjectChoice, advise
 from .block import BlockResult, BlockSection, block_section, enroll_in_block
-from .commands import (
-    Dropped,
-    Enrolled,
-    check_monthly_commitment,
-    drop_subject,
-    enroll_in_subject,
-    open_term_enrollment,
-)
+from .commands import Dropped, check_monthly_commitment, drop_subject, open_term_enrollment
 from .cor import (
     class_roster,
     classes,

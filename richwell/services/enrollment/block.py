@@ -9,8 +9,8 @@ from richwell.models import User
 from richwell.services.platform.errors import DomainError
 from richwell.services.platform.unit_of_work import discard, in_unit_of_work
 
+from .adding import enroll_in_subject
 from .advising import Advice, SectionChoice, SubjectChoice, advise
-from .commands import enroll_in_subject
 from .rules import RawId
 
 

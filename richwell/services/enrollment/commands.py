@@ -1,17 +1,16 @@
 """Writes of enrollment, each in one unit of work: opening a term enrollment with its
-installment plan, enrolling in a subject (the seven checks of DOMAIN.md, seats taken by a
-conditional UPDATE under the row locks, overrides with reasons) and dropping one."""
+installment plan and dropping a subject (enrolling in one is `adding`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Insert, Integer, Select, Update, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, TextClause, Update, bindparam, select, text, update
 
 from richwell.extensions import db
 from richwell.models import (
+    AuditEntry,
     MonthBucket,
     Role,
     Student,
@@ -26,15 +25,13 @@ from richwell.services.platform import audit, notifications, settings, wording
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.sql import cached_statement
-from richwell.services.platform.unit_of_work import unit_of_work
+from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
-from .advising import EnrolledSubject
 from .queries import (
     AnyRow,
-    SectionOffer,
-    load_choice,
-    load_history,
     lock_standing,
+    lock_standing_with_attempt,
+    meeting_among,
     off,
     run,
     se,
@@ -42,30 +39,19 @@ from .queries import (
     sub,
     te,
     week_meetings,
-    week_with,
 )
 from .rules import (
     DROPPERS,
-    ENROLLERS,
-    HISTORY_CHECKS,
     NO_ENROLLMENT,
     REGISTRAR,
     Meeting,
     RawId,
-    Refusal,
     Standing,
-    SubjectFacts,
     acting_role,
-    check_first_month,
     check_id,
-    check_open,
     check_reason,
-    check_schedule,
     date_label,
-    is_irregular,
-    is_retake,
     may_act_on,
-    section_full,
 )
 
 # --- opening a term enrollment -------------------------------------------------------------
@@ -114,264 +100,9 @@ def open_term_enrollment(student: Student, term: Term, monthly_commitment: Decim
     return enrollment
 
 
-# --- enrolling in a subject ----------------------------------------------------------------
-
-def _take_seat_statement(over_capacity: bool) -> Update:
-    seat = (update(off).where(off.c.id == bindparam("off_id")).values(enrolled_count=off.c.enrolled_count + 1)
-            .returning(off.c.enrolled_count, off.c.capacity))
-    return seat if over_capacity else seat.where(off.c.enrolled_count < off.c.capacity)
-
-
-def _add_units_statement() -> Update:
-    return (update(te).where(te.c.id == bindparam("te_id"))
-            .values(enrolled_units=te.c.enrolled_units + bindparam("units", type_=Integer)))
-
-
-def _add_row_statement() -> Insert:
-    return insert(se).returning(se.c.id)
-
-
-@dataclass(frozen=True)
-class Enrolled:
-    """What an enrollment changed: the new subject, its section's seats, the unit counter and the
-    student's week after it."""
-
-    subject_enrollment_id: int
-    term_enrollment_id: int
-    subject_id: int
-    subject_code: str
-    subject_title: str
-    units: int
-    section_id: int
-    section_code: str
-    offering_id: int
-    professor: str
-    capacity: int
-    enrolled_count: int
-    enrolled_units: int
-    max_units: int
-    is_retake: bool
-    is_irregular: bool
-    overrides: tuple[str, ...]
-    timetable: tuple[Meeting, ...]
-
-    @property
-    def seats_left(self) -> int:
-        return max(self.capacity - self.enrolled_count, 0)
-
-    @property
-    def meetings(self) -> list[Meeting]:
-        return [m for m in self.timetable if m.offering_id == self.offering_id]
-
-    def as_enrolled_subject(self) -> EnrolledSubject:
-        """The picker's view of the subject just added."""
-        return EnrolledSubject(
-            subject_enrollment_id=self.subject_enrollment_id, subject_id=self.subject_id, code=self.subject_code,
-            title=self.subject_title, units=self.units, section_id=self.section_id,
-            section_code=self.section_code, offering_id=self.offering_id, professor=self.professor,
-            meetings=tuple(self.meetings), is_retake=self.is_retake, is_irregular=self.is_irregular,
-            can_drop=True, drop_refusal=None)
-
-
-@dataclass(frozen=True)
-class _Request:
-    """An add request, checked before anything is read: the ids, and the override reasons the
-    actor's role may give."""
-
-    role: str
-    term_enrollment_id: int
-    subject_id: int
-    section_id: int
-    capacity_reason: str | None
-    conflict_reason: str | None
-    month1_reason: str | None
-
-    @property
-    def staff(self) -> bool:
-        return self.role != Role.STUDENT.value
-
-
-def _read_request(actor: User | None, term_enrollment_id: RawId, subject_id: RawId, section_id: RawId,
-                  capacity_reason: str | None, conflict_reason: str | None, month1_reason: str | None) -> _Request:
-    """Who may add subjects, the ids as positive keys, and override reasons only from the role
-    that may give them (capacity and conflicts: a registrar; month 1: an admin)."""
-    role = acting_role(actor)
-    if role not in ENROLLERS:
-        raise Forbidden("Only the student, a registrar or an administrator may add subjects.")
-    request = _Request(
-        role=role, term_enrollment_id=check_id(term_enrollment_id, "term_enrollment_id", "term enrollment"),
-        subject_id=check_id(subject_id, "subject_id", "subject"),
-        section_id=check_id(section_id, "section_id", "section"),
-        capacity_reason=check_reason(capacity_reason, "override_capacity_reason"),
-        conflict_reason=check_reason(conflict_reason, "override_conflict_reason"),
-        month1_reason=check_reason(month1_reason, "override_month1_reason"))
-    if (request.capacity_reason or request.conflict_reason) and role != REGISTRAR:
-        raise Forbidden("Only a registrar may override section capacity or a schedule conflict.")
-    if request.month1_reason and role != Role.ADMIN.value:
-        raise Forbidden("Only an administrator may override the first-month payment.")
-    return request
-
-
-def _refuse(refusal: Refusal, field_name: str | None = None) -> DomainError:
-    return DomainError(refusal.message, code=refusal.code, field=field_name)
-
-
-class _Enrolling:
-    """One add, step by step inside the unit of work: lock the enrollment, read the choice, run
-    the checks in order, take the seat, check the week, save and record."""
-
-    def __init__(self, request: _Request, actor: User | None) -> None:
-        self.request, self.actor = request, actor
-        self.subject: SubjectFacts | None = None  # known once read (the duplicate message names it)
-        self.overrides: list[tuple[str, str]] = []  # (kind, reason), in the order they were needed
-
-    def _override(self, refusal: Refusal, kind: str, reason: str | None, overrider: str) -> None:
-        """Set the refusal aside with the reason given, else refuse (the reason's field named
-        for the role that could give it)."""
-        if not reason:
-            raise _refuse(refusal, f"override_{kind}_reason" if self.request.role == overrider else None)
-        self.overrides.append((kind, reason))
-
-    def _lock(self) -> Standing:
-        """Lock the student's term enrollment (always first: enrollment, then offering); another
-        student's enrollment does not exist for a student."""
-        standing = lock_standing(self.request.term_enrollment_id)
-        if standing is None or not may_act_on(self.actor, standing.student_user_id):
-            raise NotFound(NO_ENROLLMENT)
-        return standing
-
-    def _choice(self, st: Standing) -> tuple[SubjectFacts, SectionOffer, int]:
-        """The subject and the section, which must belong to the student's program and term and
-        offer that subject; returns them with the offering's id."""
-        subject, section = load_choice(self.request.subject_id, self.request.section_id)
-        if subject is None:
-            raise NotFound("That subject does not exist.", field="subject_id")
-        if section is None:
-            raise NotFound("That section does not exist.", field="section_id")
-        self.subject = subject
-        if subject.program_id != st.program_id:
-            raise DomainError(f"{subject.name} belongs to another program's curriculum.",
-                              code="other_program", field="subject_id")
-        if section.term_id != st.term_id:
-            raise DomainError(f"Section {section.code} belongs to another term, not {st.term_name}.",
-                              code="other_term", field="section_id")
-        if section.offering_id is None:
-            raise DomainError(f"Section {section.code} does not offer {subject.code}.",
-                              code="not_offered", field="section_id")
-        return subject, section, section.offering_id
-
-    def _check_subject(self, st: Standing, subject: SubjectFacts) -> None:
-        """Checks 1–5 in order; only month 1 may be overridden (by an admin, with a reason)."""
-        refusal = check_open(st, subject, staff=self.request.staff, today=today())
-        if refusal:
-            raise _refuse(refusal)
-        refusal = check_first_month(st, subject)
-        if refusal:
-            self._override(refusal, "month1", self.request.month1_reason, Role.ADMIN.value)
-        load_history(st)
-        for check in HISTORY_CHECKS:
-            refusal = check(st, subject)
-            if refusal:
-                raise _refuse(refusal)
-
-    def _take_seat(self, subject: SubjectFacts, section: SectionOffer, offering_id: int) -> AnyRow:
-        """6. The seat: a conditional UPDATE under the offering's row lock (taken after the
-        enrollment's). Only a registrar's written override goes past capacity."""
-        seat = run(cached_statement("enrollment.take_seat", _take_seat_statement, False), off_id=offering_id).first()
-        if seat is not None:
-            return seat
-        full = section_full(subject, section.code, cast(int, section.capacity), cast(int, section.enrolled_count))
-        self._override(full, "capacity", self.request.capacity_reason, REGISTRAR)
-        return run(cached_statement("enrollment.take_seat", _take_seat_statement, True), off_id=offering_id).one()
-
-    def _check_week(self, st: Standing, subject: SubjectFacts, offering_id: int) -> list[Meeting]:
-        """7. The week: the student's enrolled classes and this offering's meetings, read now
-        (after the seat, under both locks). Returns the week with the new class."""
-        week = week_with(st.term_enrollment_id, offering_id)
-        st.meetings = [m for m in week if m.offering_id != offering_id]
-        refusal = check_schedule(st, subject, [m for m in week if m.offering_id == offering_id])
-        if refusal:
-            self._override(refusal, "conflict", self.request.conflict_reason, REGISTRAR)
-        return week
-
-    def _save(self, st: Standing, subject: SubjectFacts, offering_id: int, retake: bool, irregular: bool) -> int:
-        """The unit counter and the new row (a duplicate ENROLLED row breaks the partial unique
-        index: IntegrityError, turned into a refusal once the unit of work has rolled back)."""
-        run(cached_statement("enrollment.add_units", _add_units_statement),
-            te_id=st.term_enrollment_id, units=subject.units)
-        new_id: int = run(
-            cached_statement("enrollment.add_row", _add_row_statement),
-            term_enrollment_id=st.term_enrollment_id, subject_id=subject.id, offering_id=offering_id,
-            status=SubjectEnrollmentStatus.ENROLLED.value, is_retake=retake, is_irregular=irregular, grade=None,
-            enrolled_at=now(), enrolled_by_id=self.actor.id if self.actor else None, dropped_at=None,
-            drop_reason=None).scalar_one()
-        return new_id
-
-    def _record(self, st: Standing, subject: SubjectFacts, section: SectionOffer, new_id: int,
-                after: dict[str, Any]) -> None:
-        """The audit entries (the add, and one per override with its reason) and, when staff
-        added it, the student's notification: staged, written with the commit."""
-        if self.overrides:
-            after["overrides"] = [kind for kind, _ in self.overrides]
-        audit.record(self.actor, "enrollment.subject_add", target_type="SubjectEnrollment", target_id=new_id,
-                     after=after, reason="; ".join(f"{kind}: {why}" for kind, why in self.overrides) or None)
-        for kind, why in self.overrides:
-            audit.record(self.actor, f"enrollment.override_{kind}", target_type="SubjectEnrollment",
-                         target_id=new_id, reason=why,
-                         after={"student": st.student_number, "subject": subject.code, "section": section.code})
-        if self.request.staff and self.actor is not None:
-            notifications.notify(st.student_user_id, "enrollment",
-                                 f"{subject.code} {subject.title} (section {section.code}) was added "
-                                 f"to your {st.term_name} subjects by the {Role(self.actor.role).label.lower()}.")
-
-    def run(self) -> Enrolled:
-        """The add, in DOMAIN.md order; any refusal raises (and the unit of work rolls back)."""
-        st = self._lock()
-        subject, section, offering_id = self._choice(st)
-        self._check_subject(st, subject)
-        seat = self._take_seat(subject, section, offering_id)
-        week = self._check_week(st, subject, offering_id)
-        retake, irregular = is_retake(st, subject), is_irregular(st, subject)
-        new_id = self._save(st, subject, offering_id, retake, irregular)
-        new_units = st.enrolled_units + subject.units
-        self._record(st, subject, section, new_id,
-                     {"student": st.student_number, "subject": subject.code, "section": section.code,
-                      "units": subject.units, "enrolled_units": new_units, "retake": retake,
-                      "irregular": irregular})
-        return Enrolled(
-            subject_enrollment_id=new_id, term_enrollment_id=st.term_enrollment_id, subject_id=subject.id,
-            subject_code=subject.code, subject_title=subject.title, units=subject.units,
-            section_id=section.section_id, section_code=section.code, offering_id=offering_id,
-            professor=section.professor, capacity=seat.capacity, enrolled_count=seat.enrolled_count,
-            enrolled_units=new_units, max_units=st.max_units, is_retake=retake, is_irregular=irregular,
-            overrides=tuple(kind for kind, _ in self.overrides),
-            timetable=tuple(sorted(week, key=lambda m: (m.day, m.start, m.subject_code))))
-
-
-def enroll_in_subject(term_enrollment_id: RawId, subject_id: RawId, section_id: RawId, actor: User | None, *,
-                      override_capacity_reason: str | None = None, override_conflict_reason: str | None = None,
-                      override_month1_reason: str | None = None) -> Enrolled:
-    """Add a subject in a section to a term enrollment, applying the DOMAIN.md checks in order
-    (window, month 1, not taken, prerequisites, unit cap, seats, schedule) inside one
-    unit of work with the enrollment row, then the offering row, locked. Seats are taken by a
-    conditional UPDATE; the unit cap has no override; a registrar may override capacity and
-    conflicts and an admin the first month, each with a reason (audited). Retake and
-    irregular flags are set here. A student adds only to their own enrollment."""
-    request = _read_request(actor, term_enrollment_id, subject_id, section_id, override_capacity_reason,
-                            override_conflict_reason, override_month1_reason)
-    enrolling = _Enrolling(request, actor)
-    try:
-        with unit_of_work():
-            return enrolling.run()
-    except IntegrityError:
-        # The partial unique index: one ENROLLED row per subject per term enrollment.
-        if enrolling.subject is None:
-            raise
-        raise DomainError(f"{enrolling.subject.name} is already enrolled this term.",
-                          code="already_enrolled") from None
-
-
 # --- dropping --------------------------------------------------------------------------------
+
+aud = AuditEntry.__table__
 
 @dataclass(frozen=True)
 class Dropped:
@@ -444,6 +175,62 @@ def _free_seat(offering_id: int | None) -> int | None:
     return None if seat is None else max(seat.capacity - seat.enrolled_count, 0)
 
 
+# PostgreSQL: the drop's writes and the week after it in one statement, after the locked read.
+# The week is read from the statement's snapshot, where the dropped row is still ENROLLED: it
+# is left out by its id.
+_DROP_AT_ONCE = """
+WITH dropped AS (
+    UPDATE subject_enrollments SET status = :dropped, dropped_at = :at, drop_reason = :why WHERE id = :se_id
+), seat AS (
+    UPDATE offerings SET enrolled_count = enrolled_count - 1
+    WHERE id = :off_id AND enrolled_count > 0
+    RETURNING enrolled_count, capacity
+), units AS (
+    UPDATE term_enrollments SET enrolled_units = :units WHERE id = :te_id
+), audit_entry AS (
+    INSERT INTO audit_entries (actor_id, actor_role, impersonator_id, action, target_type, target_id, before,
+                               after, reason, ip, created_at)
+    VALUES (:audit_actor_id, :audit_actor_role, :audit_impersonator_id, :audit_action, :audit_target_type,
+            :audit_target_id, :audit_before, :audit_after, :audit_reason, :audit_ip, :audit_created_at)
+), meeting AS (
+    SELECT slot.offering_id, offering.subject_id, subject.code AS subject_code, subject.title AS subject_title,
+           section.code AS section_code, slot.day, slot.start_time AS start, slot.end_time AS "end", slot.room
+    FROM schedule_slots AS slot
+    JOIN offerings AS offering ON offering.id = slot.offering_id
+    JOIN subjects AS subject ON subject.id = offering.subject_id
+    JOIN sections AS section ON section.id = offering.section_id
+    WHERE slot.offering_id IN (SELECT offering_id FROM subject_enrollments
+                               WHERE term_enrollment_id = :te_id AND status = :enrolled AND id <> :se_id
+                                     AND offering_id IS NOT NULL)
+)
+SELECT seat.enrolled_count AS seat_enrolled_count, seat.capacity AS seat_capacity, meeting.offering_id,
+       meeting.subject_id, meeting.subject_code, meeting.subject_title, meeting.section_code, meeting.day,
+       meeting.start, meeting."end", meeting.room
+FROM (SELECT 1) AS one LEFT JOIN seat ON TRUE LEFT JOIN meeting ON TRUE
+ORDER BY meeting.day, meeting.start, meeting.subject_code
+"""
+
+
+def _drop_at_once_statement() -> TextClause:
+    return text(_DROP_AT_ONCE).bindparams(
+        bindparam("at", type_=se.c.dropped_at.type), bindparam("audit_before", type_=aud.c.before.type),
+        bindparam("audit_after", type_=aud.c.after.type), bindparam("audit_created_at", type_=aud.c.created_at.type),
+        dropped=SubjectEnrollmentStatus.DROPPED.value, enrolled=SubjectEnrollmentStatus.ENROLLED.value)
+
+
+def _drop_at_once(st: Standing, se_id: int, offering_id: int | None, new_units: int, why: str | None,
+                  entry: dict[str, Any]) -> tuple[int | None, list[Meeting]]:
+    """The drop's writes in one statement (PostgreSQL): the row marked DROPPED, the seat given
+    back, the unit counter, the audit entry; and the week after the drop. Returns the seats
+    now left (None without an offering) and the week."""
+    rows = run(cached_statement("enrollment.drop_at_once", _drop_at_once_statement),
+               se_id=se_id, at=now(), why=why, off_id=offering_id, units=new_units, te_id=st.term_enrollment_id,
+               **{f"audit_{name}": value for name, value in entry.items()}).all()
+    first = rows[0]
+    seats_left = None if first.seat_capacity is None else max(first.seat_capacity - first.seat_enrolled_count, 0)
+    return seats_left, [meeting_among(r) for r in rows if r.offering_id is not None]
+
+
 def drop_subject(subject_enrollment_id: RawId, actor: User | None, reason: str | None = None, *,
                  term_enrollment_id: RawId = None) -> Dropped:
     """Drop an enrolled subject: the student before the term's drop deadline, a registrar any
@@ -459,29 +246,42 @@ def drop_subject(subject_enrollment_id: RawId, actor: User | None, reason: str |
         raise ValidationError("Give the reason for dropping this subject.", field="reason")
     named = None if term_enrollment_id is None else check_id(term_enrollment_id, "term_enrollment_id",
                                                              "term enrollment")
+    at_once = named is not None and db.session.get_bind().dialect.name == "postgresql"
     with unit_of_work():
-        st, row = _lock_for_drop(se_id, actor, named)
+        locked = lock_standing_with_attempt(named, se_id) if at_once and named is not None else None
+        if locked is None or not may_act_on(actor, locked[0].student_user_id):
+            # The steps (SQLite, or a drop that does not name its enrollment) and every refusal
+            # of a missing or foreign enrollment or subject.
+            at_once = False
+            locked = _lock_for_drop(se_id, actor, named)
+        st, row = locked
+        status = row.attempt_status if at_once else row.status
         subject = f"{row.code} {row.title}"
-        if row.status != SubjectEnrollmentStatus.ENROLLED.value:
-            raise DomainError(f"{subject} is not an enrolled subject (it is {row.status}); "
+        if status != SubjectEnrollmentStatus.ENROLLED.value:
+            raise DomainError(f"{subject} is not an enrolled subject (it is {status}); "
                               "there is nothing to drop.", code="not_enrolled")
         if role == Role.STUDENT.value and today() > st.drop_deadline:
             raise DomainError(f"{subject} cannot be dropped: the drop deadline for {st.term_name} was "
                               f"{date_label(st.drop_deadline)}. Ask the registrar.", code="drop_deadline_passed")
-        mark_dropped, set_units = cached_statement("enrollment.drop", _drop_statements)
-        run(mark_dropped, se_id=se_id, at=now(), why=why)
-        seats_left = _free_seat(row.offering_id)
         new_units = max(st.enrolled_units - row.units, 0)
-        run(set_units, te_id=st.term_enrollment_id, units=new_units)
-        audit.record(actor, "enrollment.subject_drop", target_type="SubjectEnrollment", target_id=se_id,
-                     before={"status": row.status, "enrolled_units": st.enrolled_units},
-                     after={"status": SubjectEnrollmentStatus.DROPPED.value, "student": st.student_number,
-                            "subject": row.code, "enrolled_units": new_units}, reason=why)
+        entry = audit.entry(actor, "enrollment.subject_drop", target_type="SubjectEnrollment", target_id=se_id,
+                            before={"status": status, "enrolled_units": st.enrolled_units},
+                            after={"status": SubjectEnrollmentStatus.DROPPED.value, "student": st.student_number,
+                                   "subject": row.code, "enrolled_units": new_units}, reason=why)
+        if at_once:
+            seats_left, timetable = _drop_at_once(st, se_id, row.offering_id, new_units, why, entry)
+        else:
+            mark_dropped, set_units = cached_statement("enrollment.drop", _drop_statements)
+            run(mark_dropped, se_id=se_id, at=now(), why=why)
+            seats_left = _free_seat(row.offering_id)
+            run(set_units, te_id=st.term_enrollment_id, units=new_units)
+            stage_row(aud, entry)
         if role == REGISTRAR:
             notifications.notify(st.student_user_id, "enrollment",
                                  f"{subject} was dropped from your {st.term_name} subjects by the "
                                  f"registrar: {why}")
-        timetable = week_meetings(st.term_enrollment_id)
+        if not at_once:
+            timetable = week_meetings(st.term_enrollment_id)
     return Dropped(subject_enrollment_id=se_id, term_enrollment_id=st.term_enrollment_id, subject_id=row.subject_id,
                    subject_code=row.code, subject_title=row.title, units=row.units, offering_id=row.offering_id,
                    seats_left=seats_left, enrolled_units=new_units, max_units=st.max_units,

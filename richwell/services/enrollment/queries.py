@@ -7,7 +7,8 @@ built once (`cached_statement`) with binds and run as Core on the session's conn
 the ORM layer."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from typing import Any, Unpack
 
 from sqlalchemy import (
@@ -19,11 +20,13 @@ from sqlalchemy import (
     Row,
     ScalarSelect,
     Select,
+    TextualSelect,
     and_,
     bindparam,
     literal,
     null,
     select,
+    text,
     union_all,
 )
 
@@ -46,7 +49,6 @@ from richwell.models import (
     TermEnrollment,
     TransferCredit,
     User,
-    subject_prerequisites,
 )
 from richwell.services.academics import CREDITED
 from richwell.services.platform import settings
@@ -141,7 +143,9 @@ def standing_for_advising(term_enrollment_id: int) -> tuple[Standing, Person] | 
 
 # --- the history: every attempt of the student and accepted transfer credits -------------
 
-def _history_statement() -> CompoundSelect[Unpack[tuple[Any, ...]]]:
+def history_statement() -> CompoundSelect[Unpack[tuple[Any, ...]]]:
+    """Every attempt of the student (by `student_id`) and the subjects of accepted transfer
+    credits (status CREDITED), labelled as `apply_history` reads them."""
     tc = TransferCredit.__table__
     attempts = (
         select(se.c.subject_id, se.c.status, se.c.id.label("subject_enrollment_id"), se.c.term_enrollment_id,
@@ -161,7 +165,14 @@ def _history_statement() -> CompoundSelect[Unpack[tuple[Any, ...]]]:
 def load_history(standing: Standing) -> None:
     """One statement: every attempt of the student (all terms, oldest first: the last one wins)
     and the subjects of accepted transfer credits."""
-    rows = run(cached_statement("enrollment.history", _history_statement), student_id=standing.student_id).all()
+    rows = run(cached_statement("enrollment.history", history_statement), student_id=standing.student_id).all()
+    apply_history(standing, rows)
+
+
+def apply_history(standing: Standing, rows: Iterable[AnyRow]) -> None:
+    """The student's history from rows of `history_statement` (rows without a subject, which a
+    statement reading more beside the history may carry, hold no attempt)."""
+    rows = [r for r in rows if r.subject_id is not None]
     attempts = sorted((r for r in rows if r.status != CREDITED),
                       key=lambda r: (r.start_date, r.enrolled_at, r.subject_enrollment_id))
     standing.history = [
@@ -188,44 +199,115 @@ class SectionOffer:
     professor: str
 
 
-def _choice_statement() -> AnySelect:
-    prereq = sub.alias("prereq")
-    return (
-        select(sub.c.id.label("subject_id"), sub.c.program_id, sub.c.code.label("subject_code"),
-               sub.c.title.label("subject_title"), sub.c.units, sub.c.year_level, sub.c.semester,
-               prereq.c.id.label("prerequisite_id"), prereq.c.code.label("prerequisite_code"),
-               prereq.c.title.label("prerequisite_title"), sec.c.id.label("section_id"), sec.c.term_id,
-               sec.c.code.label("section_code"), off.c.id.label("offering_id"), off.c.capacity, off.c.enrolled_count,
-               usr.c.first_name, usr.c.last_name)
-        .select_from(
-            sub.outerjoin(subject_prerequisites, subject_prerequisites.c.subject_id == sub.c.id)
-            .outerjoin(prereq, prereq.c.id == subject_prerequisites.c.prerequisite_id)
-            .outerjoin(sec, sec.c.id == bindparam("section_id"))
-            .outerjoin(off, and_(off.c.section_id == sec.c.id, off.c.subject_id == sub.c.id))
-            .outerjoin(usr, usr.c.id == off.c.professor_id))
-        .where(sub.c.id == bindparam("subject_id"))
-        .order_by(prereq.c.code)
-    )
+# The standing's columns as `_standing_statement` labels them, then the choice's. Text: its
+# Core form's cache key, derived on every execution, cost more CPU than running it.
+_STANDING_COLUMNS = """
+       enrollment.id AS term_enrollment_id, enrollment.student_id, enrollment.status, enrollment.enrolled_units,
+       enrollment.monthly_commitment, student.user_id AS student_user_id, student.student_number,
+       student.program_id, student.year_level, term.id AS term_id, term.academic_year, term.semester,
+       term.is_current, term.enrollment_open, term.enrollment_close, term.drop_deadline,
+       month1.required AS month1_required, month1.paid AS month1_paid,
+       (SELECT setting.value FROM settings AS setting WHERE setting.key = :max_units_key) AS max_units"""
+_STANDING_FROM = """
+FROM term_enrollments AS enrollment
+JOIN students AS student ON student.id = enrollment.student_id
+JOIN terms AS term ON term.id = enrollment.term_id
+LEFT JOIN month_buckets AS month1 ON month1.term_enrollment_id = enrollment.id AND month1.month = 1"""
+_LOCKED_CHOICE = "SELECT" + _STANDING_COLUMNS + """,
+       subject.id AS subject_id, subject.program_id AS subject_program_id, subject.code AS subject_code,
+       subject.title AS subject_title, subject.units, subject.year_level AS subject_year_level,
+       subject.semester AS subject_semester, prereq.id AS prerequisite_id, prereq.code AS prerequisite_code,
+       prereq.title AS prerequisite_title, section.id AS section_id, section.term_id AS section_term_id,
+       section.code AS section_code, offering.id AS offering_id, offering.capacity, offering.enrolled_count,
+       professor.first_name AS professor_first_name, professor.last_name AS professor_last_name""" \
+    + _STANDING_FROM + """
+LEFT JOIN subjects AS subject ON subject.id = :subject_id
+LEFT JOIN subject_prerequisites AS link ON link.subject_id = subject.id
+LEFT JOIN subjects AS prereq ON prereq.id = link.prerequisite_id
+LEFT JOIN sections AS section ON section.id = :section_id
+LEFT JOIN offerings AS offering ON offering.section_id = section.id AND offering.subject_id = subject.id
+LEFT JOIN users AS professor ON professor.id = offering.professor_id
+WHERE enrollment.id = :te_id
+ORDER BY prereq.code
+"""
 
 
-def load_choice(subject_id: int, section_id: int) -> tuple[SubjectFacts | None, SectionOffer | None]:
-    """One statement: the subject with its prerequisites, the section, and the offering of that
-    subject in that section (with its professor), if any."""
-    rows = run(cached_statement("enrollment.choice", _choice_statement),
-               subject_id=subject_id, section_id=section_id).all()
+def _standing_text(sql: str) -> TextualSelect:
+    """A text statement reading `_STANDING_COLUMNS`, with their types (money, dates, the setting)."""
+    return text(sql).bindparams(max_units_key="max_units").columns(
+        monthly_commitment=te.c.monthly_commitment.type, month1_required=mb.c.required.type,
+        month1_paid=mb.c.paid.type, is_current=tm.c.is_current.type, enrollment_open=tm.c.enrollment_open.type,
+        enrollment_close=tm.c.enrollment_close.type, drop_deadline=tm.c.drop_deadline.type,
+        max_units=Setting.__table__.c.value.type)
+
+
+def _locked_choice_statement(dialect: str) -> TextualSelect:
+    """The standing under the enrollment's row lock, each row carrying the chosen subject with
+    one of its prerequisites, the section, and the offering of that subject in that section
+    with its professor (outer joins: a missing subject or section reads as NULLs). SQLite has
+    no row locks (its writers are serialised)."""
+    lock = "FOR UPDATE OF enrollment" if dialect == "postgresql" else ""
+    return _standing_text(_LOCKED_CHOICE + lock)
+
+
+@dataclass(frozen=True)
+class LockedChoice:
+    """The locked standing and what the student chose (None: that subject or section does not exist)."""
+
+    standing: Standing
+    subject: SubjectFacts | None
+    section: SectionOffer | None
+
+
+def lock_standing_with_choice(term_enrollment_id: int, subject_id: int, section_id: int) -> LockedChoice | None:
+    """One statement: the standing with the term enrollment's row locked until the commit (as
+    `lock_standing`), and the subject with its prerequisites, the section and the offering of
+    that subject in that section (with its professor), if any. None: no such enrollment."""
+    statement = cached_statement("enrollment.standing_with_choice", _locked_choice_statement,
+                                 db.session.get_bind().dialect.name)
+    rows = run(statement, te_id=term_enrollment_id, subject_id=subject_id, section_id=section_id).all()
     if not rows:
-        return None, None
+        return None
     first = rows[0]
+    standing = _standing(first)
+    if first.subject_id is None:
+        return LockedChoice(standing, None, None)
     prereqs = tuple(PrerequisiteRef(r.prerequisite_id, r.prerequisite_code, r.prerequisite_title)
                     for r in rows if r.prerequisite_id is not None)
-    subject = SubjectFacts(first.subject_id, first.program_id, first.subject_code, first.subject_title, first.units,
-                           first.year_level, first.semester, prereqs)
+    subject = SubjectFacts(first.subject_id, first.subject_program_id, first.subject_code, first.subject_title,
+                           first.units, first.subject_year_level, first.subject_semester, prereqs)
     if first.section_id is None:
-        return subject, None
-    return subject, SectionOffer(section_id=first.section_id, term_id=first.term_id, code=first.section_code,
-                                 offering_id=first.offering_id, capacity=first.capacity,
-                                 enrolled_count=first.enrolled_count,
-                                 professor=professor_name(first.first_name, first.last_name))
+        return LockedChoice(standing, subject, None)
+    return LockedChoice(standing, subject, SectionOffer(
+        section_id=first.section_id, term_id=first.section_term_id, code=first.section_code,
+        offering_id=first.offering_id, capacity=first.capacity, enrolled_count=first.enrolled_count,
+        professor=professor_name(first.professor_first_name, first.professor_last_name)))
+
+
+# --- the subject enrollment a drop names, locked with its term enrollment ----------------
+
+_LOCKED_ATTEMPT = "SELECT" + _STANDING_COLUMNS + """,
+       attempt.term_enrollment_id AS attempt_term_enrollment_id, attempt.status AS attempt_status,
+       attempt.offering_id, attempt.is_retake, attempt.is_irregular, attempt.grade, subject.id AS subject_id,
+       subject.code, subject.title, subject.units, section.id AS section_id, section.code AS section_code""" \
+    + _STANDING_FROM + """
+JOIN subject_enrollments AS attempt ON attempt.id = :se_id AND attempt.term_enrollment_id = enrollment.id
+JOIN subjects AS subject ON subject.id = attempt.subject_id
+LEFT JOIN offerings AS offering ON offering.id = attempt.offering_id
+LEFT JOIN sections AS section ON section.id = offering.section_id
+WHERE enrollment.id = :te_id
+FOR UPDATE OF enrollment, attempt
+"""
+
+
+def lock_standing_with_attempt(term_enrollment_id: int, subject_enrollment_id: int) -> tuple[Standing, AnyRow] | None:
+    """One statement (PostgreSQL): the standing and one of its subject enrollments (with its
+    subject and section), both rows locked until the commit. PostgreSQL hands back the latest
+    version of each locked row, so a concurrent drop of the same subject, committed while
+    this waited, is seen. None: no such enrollment, or that subject is not in it."""
+    row = run(cached_statement("enrollment.standing_with_attempt", lambda: _standing_text(_LOCKED_ATTEMPT)),
+              te_id=term_enrollment_id, se_id=subject_enrollment_id).first()
+    return None if row is None else (_standing(row), row)
 
 
 # --- the week ----------------------------------------------------------------------------
@@ -240,6 +322,15 @@ def meeting_columns() -> tuple[ColumnElement[Any], ...]:
 def meeting(row: AnyRow) -> Meeting:
     """A row of `meeting_columns` as a Meeting (its labels are Meeting's fields)."""
     return Meeting(**row._mapping)
+
+
+_MEETING_FIELDS = tuple(f.name for f in fields(Meeting))
+
+
+def meeting_among(row: AnyRow) -> Meeting:
+    """The Meeting in a row that carries `meeting_columns` beside other columns."""
+    mapping = row._mapping
+    return Meeting(**{name: mapping[name] for name in _MEETING_FIELDS})
 
 
 def _meetings_statement(where: ColumnElement[bool]) -> AnySelect:
@@ -271,7 +362,9 @@ def week_meetings(term_enrollment_id: int) -> list[Meeting]:
     return load_meetings(ScheduleSlot.offering_id.in_(enrolled_offering_ids(term_enrollment_id)))
 
 
-def _week_with_statement() -> AnySelect:
+def week_with_statement() -> AnySelect:
+    """The meetings of a term enrollment's (`te_id`) ENROLLED classes and of one more offering
+    (`off_id`), by day, start and subject code."""
     enrolled = (select(se.c.offering_id)
                 .where(se.c.term_enrollment_id == bindparam("te_id"),
                        se.c.status == SubjectEnrollmentStatus.ENROLLED.value,
@@ -284,7 +377,7 @@ def _week_with_statement() -> AnySelect:
 
 def week_with(term_enrollment_id: int, offering_id: int) -> list[Meeting]:
     """One statement: the student's enrolled classes and one more offering's meetings."""
-    rows = run(cached_statement("enrollment.week_with", _week_with_statement),
+    rows = run(cached_statement("enrollment.week_with", week_with_statement),
                off_id=offering_id, te_id=term_enrollment_id)
     return [meeting(row) for row in rows]
 
