@@ -30,6 +30,26 @@ def test_production_settings_have_no_pre_ping_and_recycle_connections():
     assert not options.get("pool_pre_ping") and options["pool_recycle"] > 0
 
 
+def test_statement_preparation_settings_reach_psycopg_and_are_checked(monkeypatch):
+    def options():
+        return config.load_config({"RICHWELL_ENV": "development"})["SQLALCHEMY_ENGINE_OPTIONS"]
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert options()["connect_args"] == {"prepare_threshold": 5}  # psycopg's own default
+    monkeypatch.setenv("DB_PREPARE_THRESHOLD", "1")
+    monkeypatch.setenv("DB_PLAN_CACHE_MODE", "force_generic_plan")
+    assert options()["connect_args"] == {"prepare_threshold": 1, "options": "-c plan_cache_mode=force_generic_plan"}
+    monkeypatch.setenv("DB_PLAN_CACHE_MODE", "fast; DROP")
+    with pytest.raises(config.ConfigError, match="plan_cache_mode|DB_PLAN_CACHE_MODE"):
+        options()
+    monkeypatch.setenv("DB_PLAN_CACHE_MODE", "")
+    monkeypatch.setenv("DB_PREPARE_THRESHOLD", "soon")
+    with pytest.raises(config.ConfigError):
+        options()
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///x.db")
+    assert "connect_args" not in options()
+
+
 def test_a_connection_in_steady_use_is_never_pinged(engine, monkeypatch):
     pings = []
     original = engine.dialect.do_ping
