@@ -127,3 +127,16 @@ def test_an_outage_answers_a_page_that_needs_no_database(outage_app, monkeypatch
     page = response.get_data(as_text=True)
     assert "briefly unavailable" in page and "check whether it was saved" in page
     assert "nothing was changed" not in page.lower()
+
+
+def test_a_transaction_caught_by_the_pools_invalidation_is_an_outage_not_a_bug():
+    from sqlalchemy.exc import PendingRollbackError
+
+    # Raised at a request's first statement when another thread found the database gone and
+    # SQLAlchemy invalidated the pool (seen under tests/faults/test_postgres_restarted.py).
+    caught = PendingRollbackError("Can't reconnect until invalid transaction is rolled back.", code="8s2b")
+    assert outages.unavailable_service(caught) == "database"
+    # A flush that failed and was never rolled back is a bug: a 500, logged.
+    bug = PendingRollbackError("This Session's transaction has been rolled back due to a previous "
+                               "exception during flush.", code="7s2a")
+    assert outages.unavailable_service(bug) is None

@@ -41,6 +41,9 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     return (redis.ConnectionError, redis.TimeoutError)
 
 
+RECONNECT_AFTER_INVALIDATION = "8s2b"  # SQLAlchemy's error code
+
+
 def unavailable_service(error: BaseException) -> str | None:
     """"database" or "redis" when `error` means that service could not be reached (or timed
     out); None for anything else (a bug, a constraint, a business refusal)."""
@@ -48,6 +51,12 @@ def unavailable_service(error: BaseException) -> str | None:
                           sa_exc.DisconnectionError)):
         return "database"
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return "database"
+    # When one connection finds the database gone, SQLAlchemy invalidates the whole pool; a
+    # request that had already begun its transaction on another one then gets this at its
+    # first statement (code 8s2b). The other PendingRollbackError (7s2a, a failed flush not
+    # rolled back) is a bug and stays a 500.
+    if isinstance(error, sa_exc.PendingRollbackError) and error.code == RECONNECT_AFTER_INVALIDATION:
         return "database"
     if isinstance(error, _redis_errors()):
         return "redis"
