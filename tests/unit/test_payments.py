@@ -143,15 +143,6 @@ def test_a_failed_payment_gives_its_receipt_number_back(monkeypatch):
     assert _count(Payment) == 2
 
 
-def test_the_payment_statement_stays_within_psycopgs_parse_cache():
-    # Past psycopg's limit the statement would be parsed again on every payment (10 % of its CPU).
-    from sqlalchemy.dialects import postgresql
-
-    compiled = str(ledger._at_once_statement().compile(dialect=postgresql.dialect(paramstyle="pyformat")))
-    assert "%(audit_after)s" in compiled
-    assert len(compiled) <= ledger.PSYCOPG_CACHED_QUERY_LENGTH
-
-
 BAD_AMOUNTS = [
     ("0", "more than zero"), ("0.00", "more than zero"), ("-5", "more than zero"), ("-0.01", "more than zero"),
     ("abc", "like 1500"), ("1.005", "at most 2 decimals"), ("NaN", "like 1500"), ("nan", "like 1500"),

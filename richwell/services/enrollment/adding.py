@@ -13,7 +13,6 @@ from sqlalchemy import (
     Update,
     bindparam,
     insert,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +29,7 @@ from richwell.services.academics import CREDITED
 from richwell.services.platform import audit, notifications
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound
-from richwell.services.platform.sql import cached_statement
+from richwell.services.platform.sql import cached_statement, hot_sql
 from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from .advising import EnrolledSubject
@@ -126,7 +125,7 @@ def _seat_and_history_statement() -> TextClause:
     history (the rows of `history_statement`), which the enrollment's lock, held since the
     previous statement, keeps still. One row at least: the seat's columns are NULL when the
     section is full, the history's when the student has none."""
-    return text(_SEAT_AND_HISTORY).bindparams(credited=CREDITED, accepted=CreditStatus.ACCEPTED.value)
+    return hot_sql(_SEAT_AND_HISTORY).bindparams(credited=CREDITED, accepted=CreditStatus.ACCEPTED.value)
 
 
 _SAVE_AND_WEEK = """
@@ -170,7 +169,7 @@ def _save_and_week_statement() -> TextClause:
     the new class read (the rows of `week_with_statement`), all under both locks (the
     offering's taken by the previous statement). The week is read from the statement's
     snapshot: without the new row, as `week_with` reads it before the row is saved."""
-    return text(_SAVE_AND_WEEK).bindparams(
+    return hot_sql(_SAVE_AND_WEEK).bindparams(
         bindparam("row_enrolled_at", type_=se.c.enrolled_at.type),
         bindparam("audit_before", type_=aud.c.before.type), bindparam("audit_after", type_=aud.c.after.type),
         bindparam("audit_created_at", type_=aud.c.created_at.type),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, TextClause, Update, bindparam, select, text, update
+from sqlalchemy import Select, TextClause, Update, bindparam, select, update
 
 from richwell.extensions import db
 from richwell.models import (
@@ -24,7 +24,7 @@ from richwell.models import (
 from richwell.services.platform import audit, notifications, settings, wording
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from richwell.services.platform.sql import cached_statement
+from richwell.services.platform.sql import cached_statement, hot_sql
 from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from .queries import (
@@ -212,7 +212,7 @@ ORDER BY meeting.day, meeting.start, meeting.subject_code
 
 
 def _drop_at_once_statement() -> TextClause:
-    return text(_DROP_AT_ONCE).bindparams(
+    return hot_sql(_DROP_AT_ONCE).bindparams(
         bindparam("at", type_=se.c.dropped_at.type), bindparam("audit_before", type_=aud.c.before.type),
         bindparam("audit_after", type_=aud.c.after.type), bindparam("audit_created_at", type_=aud.c.created_at.type),
         dropped=SubjectEnrollmentStatus.DROPPED.value, enrolled=SubjectEnrollmentStatus.ENROLLED.value)

@@ -26,7 +26,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    text,
     union_all,
 )
 
@@ -53,7 +52,7 @@ from richwell.models import (
 from richwell.services.academics import CREDITED
 from richwell.services.platform import settings
 from richwell.services.platform.errors import NotFound
-from richwell.services.platform.sql import cached_statement
+from richwell.services.platform.sql import cached_statement, hot_sql
 
 from .rules import (
     NO_ENROLLMENT,
@@ -234,7 +233,7 @@ ORDER BY prereq.code
 
 def _standing_text(sql: str) -> TextualSelect:
     """A text statement reading `_STANDING_COLUMNS`, with their types (money, dates, the setting)."""
-    return text(sql).bindparams(max_units_key="max_units").columns(
+    return hot_sql(sql).bindparams(max_units_key="max_units").columns(
         monthly_commitment=te.c.monthly_commitment.type, month1_required=mb.c.required.type,
         month1_paid=mb.c.paid.type, is_current=tm.c.is_current.type, enrollment_open=tm.c.enrollment_open.type,
         enrollment_close=tm.c.enrollment_close.type, drop_deadline=tm.c.drop_deadline.type,

@@ -22,7 +22,6 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
-    text,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -44,7 +43,7 @@ from richwell.models import (
 from richwell.services.platform import audit, clock, notifications, wording
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound
-from richwell.services.platform.sql import cached_statement
+from richwell.services.platform.sql import cached_statement, hot_sql
 from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from . import permits, receipts
@@ -156,10 +155,11 @@ def _record(locked: Locked, value: Decimal, how: PaymentMethod, reference: str |
 
     plan = allocate_sequentially(locked.buckets, value)
     created = clock.now()
+    # The id, the receipt number and the permits issued come from the write below.
     result = PaymentResult(
-        payment_id=0, receipt_number="", enrollment_id=locked.enrollment_id,  # these two and the
-        student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,  # permits
-        created_at=created, allocations=list(plan.parts), credit_added=plan.credit,  # issued: from the write
+        payment_id=0, receipt_number="", enrollment_id=locked.enrollment_id,
+        student_id=locked.student_id, amount=value, method=how.value, reference_number=reference,
+        created_at=created, allocations=list(plan.parts), credit_added=plan.credit,
         buckets=list(plan.buckets_after), credit_balance=locked.credit_balance + plan.credit)
     rows = _Unnumbered(
         year=clock.today().year,
@@ -292,15 +292,8 @@ FROM counter CROSS JOIN permit_list LEFT JOIN payment ON TRUE
 """
 
 
-# psycopg re-parses a query on every execution once it is longer than this (its parse cache
-# stops at 4096 characters, counted after SQLAlchemy writes each :name as %(name)s).
-PSYCOPG_CACHED_QUERY_LENGTH = 4096
-
-
 def _at_once_statement() -> TextualSelect:
-    # The layout above is for reading; sent with its runs of spaces folded, it stays short
-    # enough for psycopg's cache (tests/unit/test_payments.py holds it there).
-    return text(" ".join(_AT_ONCE.split())).bindparams(
+    return hot_sql(_AT_ONCE).bindparams(
         bindparam("amount", type_=Money()), bindparam("credit_change", type_=Money()),
         bindparam("amounts", type_=ARRAY(Money())), bindparam("created_at", type_=UTCDateTime()),
         bindparam("key_response", type_=JSON()), bindparam("key_created_at", type_=UTCDateTime()),
@@ -313,11 +306,9 @@ def _write_at_once(locked: Locked, plan: AllocationPlan, rows: _Unnumbered) -> t
     """The payment's writes in one statement (PostgreSQL): the buckets and credit balance, the
     permits, the next receipt number, the payment, its allocations, the idempotency key, the
     notices and the audit entry. Returns (payment id, receipt number, permits issued)."""
-    by_month = {bk.month: bk.id for bk in locked.buckets}
     notice = rows.receipt_notice
     row = db.session.execute(cached_statement("finance.payment_at_once", _at_once_statement), {
-        **rows.payment, "year": rows.year, "receipt_max": RECEIPT_MAX,
-        "bucket_ids": [by_month[month] for month, _ in plan.parts],
+        **rows.payment, "year": rows.year, "receipt_max": RECEIPT_MAX, "bucket_ids": locked.bucket_ids(plan),
         "months": [month for month, _ in plan.parts], "amounts": [amount for _, amount in plan.parts],
         "permit_exams": rows.permit_exams, "permit_codes": [permits.new_code() for _ in rows.permit_exams],
         "permit_messages": [permits.issued_message(exam) for exam in rows.permit_exams],

@@ -44,7 +44,7 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Locked:
-    """The enrollment as the payment sees it under its lock."""
+    """The enrollment as a payment or a reversal sees it under its lock."""
 
     enrollment_id: int
     student_id: int
@@ -57,6 +57,11 @@ class Locked:
     key_payment_id: int | None = None
     key_fingerprint: str | None = None
     key_used: bool = False
+
+    def bucket_ids(self, plan: AllocationPlan) -> list[int]:
+        """The bucket of each month the plan moves money in or out of, in the plan's order."""
+        by_month = {bk.month: bk.id for bk in self.buckets}
+        return [by_month[month] for month, _ in plan.parts]
 
 
 def _lock_statement(with_key: bool) -> Select[Any]:
@@ -95,10 +100,10 @@ def lock_enrollment(enrollment_id: int, scope: str | None = None, key: str | Non
                    Exam.PREFINAL.value: first.prefinal_month, Exam.FINAL.value: first.final_month}
     used = with_key and first.key_id is not None
     return Locked(first.enrollment_id, first.student_id, first.status, first.credit_balance,
-                   [Bucket(r.bucket_id, r.month, r.required, r.paid) for r in rows],
-                   first.student_user_id, first.student_number, mapping,
-                   key_payment_id=first.key_payment_id if used else None,
-                   key_fingerprint=first.key_fingerprint if used else None, key_used=used)
+                  [Bucket(r.bucket_id, r.month, r.required, r.paid) for r in rows],
+                  first.student_user_id, first.student_number, mapping,
+                  key_payment_id=first.key_payment_id if used else None,
+                  key_fingerprint=first.key_fingerprint if used else None, key_used=used)
 
 
 def locked_or_missing(enrollment_id: int) -> Locked:
@@ -129,9 +134,8 @@ def apply_to_buckets(locked: Locked, plan: AllocationPlan) -> None:
     """One UPDATE for every touched bucket (paid = paid + its part, relative so it can never
     lose a change) and the credit balance when it moves (on PostgreSQL both in one statement)."""
     params: dict[str, object] = {"enrollment_id": locked.enrollment_id, "delta": plan.credit}
-    by_month = {bk.month: bk.id for bk in locked.buckets}
-    for i, (month, amount) in enumerate(plan.parts):
-        params[f"id{i}"], params[f"delta{i}"] = by_month[month], amount
+    for i, (bucket_id, (_, amount)) in enumerate(zip(locked.bucket_ids(plan), plan.parts)):
+        params[f"id{i}"], params[f"delta{i}"] = bucket_id, amount
     parts = len(plan.parts)
     together = bool(parts and plan.credit) and db.session.get_bind().dialect.name == "postgresql"
     if parts and not together:
@@ -143,6 +147,5 @@ def apply_to_buckets(locked: Locked, plan: AllocationPlan) -> None:
 
 def insert_allocations(payment_id: int, locked: Locked, plan: AllocationPlan) -> None:
     """All of a payment's allocations in one INSERT."""
-    by_month = {bk.month: bk.id for bk in locked.buckets}
-    insert_rows(_ALLOCATIONS, [{"payment_id": payment_id, "month_bucket_id": by_month[m], "month": m, "amount": a}
-                               for m, a in plan.parts])
+    insert_rows(_ALLOCATIONS, [{"payment_id": payment_id, "month_bucket_id": bucket_id, "month": m, "amount": a}
+                               for bucket_id, (m, a) in zip(locked.bucket_ids(plan), plan.parts)])

@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, cast
 
-from sqlalchemy import CursorResult, Integer, Numeric, Result, Table, insert, text
+from sqlalchemy import CursorResult, Integer, Numeric, Result, Table, TextClause, insert, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -119,6 +119,19 @@ def cached_statement(name: str, build: Callable[..., Statement], *variant: Hasha
     if stmt is None:
         stmt = _STATEMENTS[key] = build(*variant)
     return cast(Statement, stmt)  # stored under its name by the same `build`
+
+
+# psycopg parses a query again on every execution once it is longer than this (its parse cache
+# stops at 4096 characters, counted after SQLAlchemy writes each :name as %(name)s).
+PSYCOPG_CACHED_QUERY_LENGTH = 4096
+
+
+def hot_sql(sql: str) -> TextClause:
+    """A hot path's hand-written statement, laid out for reading in the source and sent with its
+    runs of whitespace folded, so that it stays within psycopg's parse cache
+    (tests/unit/test_hot_statements.py holds every one there). No string literal in it may
+    rely on repeated spaces."""
+    return text(" ".join(sql.split()))
 
 
 def rowcount(result: Result[Unpack[tuple[Any, ...]]]) -> int:
