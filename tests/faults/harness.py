@@ -252,7 +252,9 @@ def pay_forever(stack, load: Load, token: str, enrollments: list[int]) -> None:
         for _ in range(60):  # the client retries with the same key until it has an answer
             try:
                 status, _ = stack.pay(token, enrollment, "150.00", key)
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:
+                # A worker killed mid-answer: the connection drops, or the body stops short
+                # (IncompleteRead). Either way the client does not know, and retries its key.
                 status = type(exc).__name__
             load.note("payment", status)
             if status in (200, 201):
