@@ -59,7 +59,6 @@
     if (target.id === "search-results") {
       var expanded = options().length > 0;
       input().setAttribute("aria-expanded", expanded ? "true" : "false");
-      if (pickWhenLoaded && resultsAreFresh()) { pickWhenLoaded = false; openHit(); }
     }
     if (target.id === "student-panel") {
       var results = document.getElementById("search-results");
@@ -67,6 +66,15 @@
       input().setAttribute("aria-expanded", "false");
     }
     syncReference(document);
+  });
+
+  // An Enter that came before its hits opens the first one once htmx has processed the new
+  // links (at settle, not at swap): clicked earlier, a link would load the whole page instead.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target.id === "search-results" && pickWhenLoaded && resultsAreFresh()) {
+      pickWhenLoaded = false;
+      openHit();
+    }
   });
 
   // The reference number matters only for non-cash methods.

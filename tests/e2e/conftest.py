@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from tests.e2e.navigation import follow
+
 # Assertions wait as long as actions do (10 s): in CI two browsers crawl every page beside these
 # tests on two cores, and a live search or preview can take more than Playwright's default 5 s.
 expect.set_options(timeout=10_000)
@@ -81,7 +83,6 @@ def sign_in(page):
         page.goto("/login")
         page.get_by_label("Email or student number").fill(identifier)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
+        follow(page.get_by_role("button", name="Sign in"))
         return page
     return _sign_in

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from richwell.models import Role
+from tests.e2e.navigation import follow
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 # ReDoc 2.5.2 always draws a "by Redocly" logo from its CDN; the docs pages' CSP blocks it,
@@ -53,7 +54,7 @@ def test_docs_render_without_leaving_the_site(page, live_server, url, ready):
 def test_a_user_creates_and_revokes_a_token_in_the_browser(page, sign_in):
     make_user(Role.CASHIER, email="tokens.e2e@richwell.edu.ph")
     sign_in("tokens.e2e@richwell.edu.ph", DEFAULT_PASSWORD)
-    page.get_by_role("link", name="API tokens").click()
+    follow(page.get_by_role("link", name="API tokens"))
     page.get_by_label("What is it for?").fill("Bank reconciliation")
     page.get_by_role("button", name="Create token").click()
     secret = page.locator("#new-token").inner_text()

@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from richwell.models import Role
+from tests.e2e.navigation import follow
 from tests.factories import DEFAULT_PASSWORD, make_enrollment, make_student, make_user
 
 
@@ -48,12 +49,12 @@ def test_cashier_records_a_payment_from_the_keyboard_and_the_student_sees_the_pe
     expect(page.locator(".receipt")).to_contain_text("Bea Villareal")
     expect(page.locator(".receipt")).to_contain_text("One thousand five hundred pesos and 00/100")
 
-    page.get_by_role("button", name="Sign out").click()
+    follow(page.get_by_role("button", name="Sign out"))
     sign_in(student.student_number, DEFAULT_PASSWORD)
     page.goto("/student/payments")
     expect(page.locator("#permit-PRELIM")).to_contain_text("Issued")
     expect(page.locator("#permit-MIDTERM")).to_contain_text("Locked")
-    page.locator("#permit-PRELIM").get_by_role("link", name="Print permit").click()
+    follow(page.locator("#permit-PRELIM").get_by_role("link", name="Print permit"))
     expect(page.locator("h1")).to_contain_text("Prelim examination permit")
     expect(page.locator(".permit-qr svg")).to_be_visible()
 
@@ -63,9 +64,11 @@ def test_enter_before_the_search_answers_still_opens_the_first_hit(page, sign_in
     make_enrollment(student=student)
     make_user(Role.CASHIER, email="fast.e2e@richwell.edu.ph")
     sign_in("fast.e2e@richwell.edu.ph", DEFAULT_PASSWORD)
+    page.evaluate("window.__sameTerminal = true")  # gone if the hit loads a whole new page
     page.keyboard.type(student.student_number)
     page.keyboard.press("Enter")  # no waiting for the debounced search
     expect(page.locator("#student-name")).to_contain_text("Cora Quimpo")
+    assert page.evaluate("window.__sameTerminal === true"), "the hit was opened by a full page load, not HTMX"
     # The panel hands focus to the amount once it has settled; Escape then goes back to search.
     expect(page.locator("#amount")).to_be_focused()
     page.keyboard.press("Escape")

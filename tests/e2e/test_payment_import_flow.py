@@ -3,6 +3,7 @@ rows being recorded (HTMX polling in a live region) and reads the summary with t
 from richwell import tasks
 from richwell.extensions import db
 from richwell.models import Role
+from tests.e2e.navigation import follow
 from tests.factories import DEFAULT_PASSWORD, make_enrollment, make_student, make_term, make_user
 
 CSV = ("Reference,Student Number,Amount,Date\n"
@@ -23,7 +24,7 @@ def test_cashier_imports_a_csv_watches_progress_and_reads_the_summary(page, sign
     monkeypatch.setattr(tasks, "enqueue", lambda task, *args: queued.append((task, args)))
 
     sign_in("cashier.e2e@richwell.edu.ph", DEFAULT_PASSWORD)
-    page.get_by_role("link", name="Online payments").first.click()
+    follow(page.get_by_role("link", name="Online payments").first)
     page.get_by_label("CSV file").set_input_files(
         {"name": "gcash-january.csv", "mimeType": "text/csv", "buffer": CSV.encode()})
     page.get_by_label("Paid by").select_option("GCASH")
