@@ -41,13 +41,81 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+class InFlight:
+    """Counts the requests the live server is still answering. A test's rows are emptied only
+    once the browser's last requests (a late HTMX swap, a poll) are done: on PostgreSQL the
+    teardown's TRUNCATE deadlocks against a request still reading the tables."""
+
+    def __init__(self, app):
+        self.app, self.count = app, 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.count += 1
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        return _Answer(body, self._done)
+
+    def _done(self) -> None:
+        with self.idle:
+            self.count -= 1
+            self.idle.notify_all()
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.count == 0, timeout)
+
+
+class _Answer:
+    """A response body that reports once it has been read to the end or closed. (Werkzeug's
+    server skips close() when the client is gone before the body's end.)"""
+
+    def __init__(self, body, done):
+        self._body, self._parts, self._done = body, iter(body), done
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._parts)
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            try:
+                getattr(self._body, "close", lambda: None)()
+            finally:
+                done()
+
+
 @pytest.fixture(scope="session")
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def served(app):
+    in_flight = InFlight(app)
+    server = make_server("127.0.0.1", 0, in_flight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", in_flight
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(served):
+    return served[0]
+
+
+@pytest.fixture(autouse=True)
+def _server_quiet_before_teardown(served):
+    """Runs its end after the test's browser contexts are closed, before the rows are emptied."""
+    yield
+    served[1].wait_idle()
 
 
 @pytest.fixture(autouse=True)
