@@ -496,8 +496,9 @@ def pct(values: list[float], p: float) -> float:
 
 def report(phases: list[Phase], floor_rate: float) -> None:
     print(f"\n{'phase':38} {'req/s':>7} {'× floor':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'SQL/req':>8} "
-          f"{'server CPU':>10} {'PG CPU':>8} {'errors':>6}")
-    print(f"{'':38} {'':>7} {'':>7} {'ms':>7} {'ms':>7} {'ms':>7} {'mean':>8} {'ms/req':>10} {'ms/req':>8}")
+          f"{'server CPU':>10} {'PG CPU':>8} {'client CPU':>10} {'errors':>6}")
+    print(f"{'':38} {'':>7} {'':>7} {'ms':>7} {'ms':>7} {'ms':>7} {'mean':>8} {'ms/req':>10} {'ms/req':>8} "
+          f"{'ms/req':>10}")
     for phase in phases:
         n = len(phase.latencies)
         rate = n / phase.elapsed if phase.elapsed else float("nan")
@@ -505,9 +506,12 @@ def report(phases: list[Phase], floor_rate: float) -> None:
         server = phase.cpu.get("server")
         cpu = f"{server / n * 1000:.2f}" if n and server is not None else ""
         pg = f"{phase.cpu['pg'] / n * 1000:.2f}" if n and "pg" in phase.cpu else ""
+        # The client shares the cores: what it spends is taken from the server and PostgreSQL.
+        client = f"{phase.cpu['client'] / n * 1000:.2f}" if n and "client" in phase.cpu else ""
         ratio = f"{rate / floor_rate:.2f}" if floor_rate else ""
         print(f"{phase.name:38} {rate:7.0f} {ratio:>7} {pct(phase.latencies, 50):7.1f} {pct(phase.latencies, 95):7.1f}"
-              f" {pct(phase.latencies, 99):7.1f} {sql:>8} {cpu:>10} {pg:>8} {sum(phase.errors.values()):6d}")
+              f" {pct(phase.latencies, 99):7.1f} {sql:>8} {cpu:>10} {pg:>8} {client:>10}"
+              f" {sum(phase.errors.values()):6d}")
         for error, count in phase.errors.most_common(3):
             print(f"    {count} × {error}")
 
