@@ -25,6 +25,12 @@ worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
 # threads cover the time a request waits on PostgreSQL.
 workers = _int("WEB_WORKERS", max(2, cores))
 threads = _int("WEB_THREADS", 4 if worker_class == "gthread" else 1)
+# gthread: a worker keeps every keep-alive connection it accepts and, with gunicorn's 1000,
+# one worker ended up holding nearly all of a proxy's or 50 clients' connections while the
+# other idled (p95 232 ms against 149-159 ms with this cap, in tests/benchmarks/run.py). At the
+# cap a worker stops accepting, so the next connections go to the other workers; past
+# workers x this, connections wait in the listen backlog and idle ones are closed to make room.
+worker_connections = _int("WEB_WORKER_CONNECTIONS", 25)
 
 # A request that takes longer than this is stuck: the worker is replaced. The proxy's own
 # timeout is a little longer so the client gets gunicorn's answer, not a proxy 504.

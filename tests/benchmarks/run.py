@@ -532,7 +532,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--server-args", default="", help="more gunicorn options, e.g. \"--worker-connections 25\"")
+    parser.add_argument("--server-args", default="", help="more gunicorn options, e.g. \"--worker-connections 1000\"")
     parser.add_argument("--profile", metavar="DIR", help="py-spy --gil the workers during each measured phase "
                         "into DIR/<phase>-<pid>.txt (collapsed stacks; needs ptrace rights)")
     args = parser.parse_args()
