@@ -20,6 +20,7 @@ os.environ.setdefault("RICHWELL_ENV", "testing")
 os.environ["RICHWELL_ENV"] = "testing"
 
 from richwell import create_app  # noqa: E402
+from richwell.config import postgres_connect_args  # noqa: E402
 from richwell.extensions import db as _db  # noqa: E402
 from richwell.extensions import limiter  # noqa: E402
 from tests.factories import *  # noqa: E402,F401,F403  (factories are fixtures' helpers)
@@ -80,7 +81,9 @@ def app(database_url):
         "RICHWELL_ENV": "testing",
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 60, "max_overflow": 20}
+        # Production's statement preparation and plan cache mode, so the suite runs under them.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 60, "max_overflow": 20,
+                                      **postgres_connect_args(database_url)}
         if database_url.startswith("postgresql") else {},
         "WTF_CSRF_ENABLED": False,
         "SQLITE_BEGIN_IMMEDIATE": False,

@@ -35,10 +35,10 @@ def test_statement_preparation_settings_reach_psycopg_and_are_checked(monkeypatc
         return config.load_config({"RICHWELL_ENV": "development"})["SQLALCHEMY_ENGINE_OPTIONS"]
 
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert options()["connect_args"] == {"prepare_threshold": 5}  # psycopg's own default
-    monkeypatch.setenv("DB_PREPARE_THRESHOLD", "1")
-    monkeypatch.setenv("DB_PLAN_CACHE_MODE", "force_generic_plan")
     assert options()["connect_args"] == {"prepare_threshold": 1, "options": "-c plan_cache_mode=force_generic_plan"}
+    monkeypatch.setenv("DB_PREPARE_THRESHOLD", "5")
+    monkeypatch.setenv("DB_PLAN_CACHE_MODE", "auto")  # psycopg's and PostgreSQL's own defaults
+    assert options()["connect_args"] == {"prepare_threshold": 5, "options": "-c plan_cache_mode=auto"}
     monkeypatch.setenv("DB_PLAN_CACHE_MODE", "fast; DROP")
     with pytest.raises(config.ConfigError, match="plan_cache_mode|DB_PLAN_CACHE_MODE"):
         options()
@@ -48,6 +48,15 @@ def test_statement_preparation_settings_reach_psycopg_and_are_checked(monkeypatc
         options()
     monkeypatch.setenv("DATABASE_URL", "sqlite:///x.db")
     assert "connect_args" not in options()
+
+
+def test_the_app_s_connections_plan_prepared_statements_once(app):
+    from richwell.extensions import db
+
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_generic_plan"
+            assert conn.connection.dbapi_connection.prepare_threshold == 1
 
 
 def test_a_connection_in_steady_use_is_never_pinged(engine, monkeypatch):

@@ -20,6 +20,17 @@ def test_search_by_student_number_prefix():
     assert _numbers("2026-00042") == [a.student_number]
 
 
+def test_a_number_prefix_finds_exactly_the_numbers_that_start_with_it():
+    # The prefix is matched as a byte range [prefix, next prefix): its edges must hold.
+    for number in ("2026-00009", "2026-00010", "2026-00019", "2026-00020", "2026-0001", "20260-0010", "2026-19"):
+        make_student(number=number)
+    assert sorted(_numbers("2026-0001")) == sorted(["2026-0001", "2026-00010", "2026-00019"])
+    assert sorted(_numbers("2026-1")) == ["2026-19"]
+    assert sorted(_numbers("2026-")) == sorted(["2026-0001", "2026-00009", "2026-00010", "2026-00019", "2026-00020",
+                                                "2026-19"])
+    assert _numbers("2027") == [] and _numbers("9") == []
+
+
 def test_search_finds_any_part_of_the_name_case_insensitively():
     maria = make_student(first_name="Maria Teresa", last_name="Dela Cruz")
     jose = make_student(first_name="Jose", last_name="Santos")

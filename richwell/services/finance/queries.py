@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, func, select, type_coerce
+from sqlalchemy import ColumnElement, String, and_, func, select, type_coerce
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from richwell.extensions import db
@@ -252,7 +252,7 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
                    Program.code.label("program"), Student.status)
             .join(User, User.id == Student.user_id).join(Program, Program.id == Student.program_id))
     if re.fullmatch(r"[0-9][0-9\-]*", text):
-        stmt = stmt.where(Student.student_number.like(_escape(text) + "%", escape="\\"))
+        stmt = stmt.where(*_number_starts_with(text))
     else:
         # Every typed word starts some word of the name: "cruz" finds Dela Cruz, "ma san" Maria Santos.
         for word in text.split(" ")[:4]:
@@ -270,6 +270,17 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
                                current.enrollment_id if current else None, current.balance if current else None,
                                current.credit_balance if current else None))
     return hits
+
+
+def _number_starts_with(prefix: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Student numbers from `prefix` up to the next prefix, compared byte by byte: the same
+    rows as LIKE 'prefix%' for digits and hyphens, and unlike a LIKE with a bound pattern it
+    keeps to the text_pattern_ops index in a generic (prepared) plan."""
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    number = Student.student_number
+    if db.session.get_bind().dialect.name == "postgresql":
+        return number.op("~>=~", is_comparison=True)(prefix), number.op("~<~", is_comparison=True)(after)
+    return number >= prefix, number < after  # SQLite compares text byte by byte already
 
 
 def _escape(text: str) -> str:
