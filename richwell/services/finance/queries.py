@@ -28,6 +28,7 @@ from richwell.models import (
 )
 from richwell.models.finance import NAME_WORDS
 from richwell.services.platform import clock, settings
+from richwell.services.platform.accounts import STUDENT_NUMBER_RE
 from richwell.services.platform.errors import NotFound
 
 from . import permits
@@ -251,7 +252,9 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
     stmt = (select(Student.id, Student.student_number, User.first_name, User.middle_name, User.last_name,
                    Program.code.label("program"), Student.status)
             .join(User, User.id == Student.user_id).join(Program, Program.id == Student.program_id))
-    if re.fullmatch(r"[0-9][0-9\-]*", text):
+    if STUDENT_NUMBER_RE.match(text):  # a whole number (what the cashier reads off the ID card)
+        stmt = stmt.where(Student.student_number == text)
+    elif re.fullmatch(r"[0-9][0-9\-]*", text):
         stmt = stmt.where(*_number_starts_with(text))
     else:
         # Every typed word starts some word of the name: "cruz" finds Dela Cruz, "ma san" Maria Santos.
@@ -275,7 +278,8 @@ def search_students(q: str, limit: int = SEARCH_LIMIT) -> list[StudentHit]:
 def _number_starts_with(prefix: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """Student numbers from `prefix` up to the next prefix, compared byte by byte: the same
     rows as LIKE 'prefix%' for digits and hyphens, and unlike a LIKE with a bound pattern it
-    keeps to the text_pattern_ops index in a generic (prepared) plan."""
+    keeps to the text_pattern_ops index in a generic (prepared) plan. (A whole number is
+    looked up by equality instead: a generic plan cannot tell that its range holds one row.)"""
     after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     number = Student.student_number
     if db.session.get_bind().dialect.name == "postgresql":
