@@ -508,7 +508,7 @@ def report(phases: list[Phase], floor_rate: float) -> None:
         pg = f"{phase.cpu['pg'] / n * 1000:.2f}" if n and "pg" in phase.cpu else ""
         # The client shares the cores: what it spends is taken from the server and PostgreSQL.
         client = f"{phase.cpu['client'] / n * 1000:.2f}" if n and "client" in phase.cpu else ""
-        ratio = f"{rate / floor_rate:.2f}" if floor_rate else ""
+        ratio = f"{rate / floor_rate:.3f}" if floor_rate else ""
         print(f"{phase.name:38} {rate:7.0f} {ratio:>7} {pct(phase.latencies, 50):7.1f} {pct(phase.latencies, 95):7.1f}"
               f" {pct(phase.latencies, 99):7.1f} {sql:>8} {cpu:>10} {pg:>8} {client:>10}"
               f" {sum(phase.errors.values()):6d}")
