@@ -50,6 +50,7 @@ from richwell.models import (
     User,
 )
 from richwell.services.platform import audit, clock
+from richwell.services.platform.accounts import STUDENT_NUMBER_RE
 from richwell.services.platform.clock import now
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound, ValidationError
 from richwell.services.platform.unit_of_work import queue_task, unit_of_work
@@ -64,7 +65,6 @@ METHODS = {"GCASH": "GCASH", "BANK_TRANSFER": "BANK_TRANSFER", "BANK TRANSFER": 
            "BANK": "BANK_TRANSFER"}
 COLUMNS = ("reference", "student_number", "amount", "date")
 HEADER_HELP = "The first line must name the columns: reference, student number, amount, date (and optionally method)."
-STUDENT_NUMBER_RE = re.compile(r"^[0-9]{4}-[0-9]{5}$")
 R = ImportRowStatus
 
 
