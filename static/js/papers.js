@@ -58,6 +58,9 @@
       if (form.requestSubmit) { form.requestSubmit(submitter || undefined); } else { form.submit(); }
     });
     dialog.addEventListener("close", function () {
+      // "close" arrives a task after close(): if the form was asked again in between (a quick
+      // Escape then Enter), the dialog is open for that new ask, which this must not forget.
+      if (dialog.open) { return; }
       if (pending && pending.submitter && document.contains(pending.submitter)) { pending.submitter.focus(); }
       pending = null;
     });

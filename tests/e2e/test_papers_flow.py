@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from richwell.extensions import db
 from richwell.models import Payment, Role, User
+from tests.e2e.navigation import follow
 from tests.factories import DEFAULT_PASSWORD, make_enrollment, make_student, make_user
 
 
@@ -39,6 +40,28 @@ def test_deactivating_an_account_asks_in_a_dialog_that_the_keyboard_drives(page,
     expect(page.locator("#confirm-dialog-ok")).to_be_focused()
     expect(page.locator("#confirm-dialog-ok")).to_have_text("Deactivate Gina Ramos")
     page.keyboard.press("Enter")
+    expect(page.locator("#flashes")).to_contain_text("deactivated")
+    db.session.rollback()  # a fresh snapshot of what the server wrote
+    assert not db.session.get(User, target.id).is_active_account
+
+
+def test_asking_again_right_after_a_cancel_keeps_the_new_ask(page, sign_in):
+    """The dialog's "close" event comes a task after it closes. A cancel followed at once by a
+    second ask (Escape then Enter, quicker than the browser's next task) used to let that late
+    event forget the second ask, so confirming it sent nothing."""
+    make_user(Role.ADMIN, email="root2.e2e@richwell.edu.ph")
+    target = make_user(Role.CASHIER, email="quick.e2e@richwell.edu.ph", first_name="Quin", last_name="Reyes")
+    sign_in("root2.e2e@richwell.edu.ph", DEFAULT_PASSWORD)
+    page.goto("/admin/users?q=quick.e2e")
+    page.get_by_role("button", name="Deactivate").first.click()
+    expect(page.get_by_role("dialog", name="Deactivate Quin Reyes?")).to_be_visible()
+    page.evaluate("""() => {
+      document.getElementById("confirm-dialog-cancel").click();
+      const form = document.querySelector("form[data-confirm]");
+      form.requestSubmit(form.querySelector("button[type=submit]"));
+    }""")  # cancel and ask again in one task
+    expect(page.get_by_role("dialog", name="Deactivate Quin Reyes?")).to_be_visible()
+    follow(page.locator("#confirm-dialog-ok"))
     expect(page.locator("#flashes")).to_contain_text("deactivated")
     db.session.rollback()  # a fresh snapshot of what the server wrote
     assert not db.session.get(User, target.id).is_active_account
