@@ -57,6 +57,7 @@ from .rules import (
     PaymentResult,
     ReversalResult,
     allocate_sequentially,
+    buckets_state,
     check_idempotency_key,
     check_reference,
     deallocate_latest_first,
@@ -142,6 +143,8 @@ def record_payment(enrollment_id: int, amount: object, method: object, reference
             raise
         return _replay_or_refuse(scope, key, fingerprint, record=existing)
     if result is None:
+        if locked is not None and _answers_replay(locked):
+            return _replay_from_lock(locked, fingerprint)
         return _replay_or_refuse(scope, key, fingerprint, missing=locked is None)
     return result
 
@@ -328,6 +331,26 @@ def _find_record(scope: str, key: str) -> IdempotencyRecord | None:
                                                              IdempotencyRecord.key == key))
 
 
+def _answers_replay(locked: Locked) -> bool:
+    stored = locked.key_response
+    return stored is not None and PaymentResult.RESPONSE_FIELDS <= stored.keys()
+
+
+def _replay_from_lock(locked: Locked, fingerprint: str) -> PaymentResult:
+    """A used key answered from what the locked read brought with it (the key's stored first
+    result, the months as they stand now): no further statement."""
+    if locked.key_fingerprint != fingerprint:
+        _refuse_other_payment()
+    assert locked.key_response is not None  # _answers_replay checked it
+    return PaymentResult.replayed_from(
+        locked.key_response, locked.student_id, buckets_state(locked.buckets))
+
+
+def _refuse_other_payment() -> NoReturn:
+    raise Conflict("This payment form was already used for a different payment. "
+                   "Reload the page to get a fresh form.", code="idempotency_mismatch")
+
+
 def _replay_or_refuse(scope: str, key: str, fingerprint: str, *, record: IdempotencyRecord | None = None,
                       missing: bool = False) -> PaymentResult:
     record = record or _find_record(scope, key)
@@ -336,8 +359,7 @@ def _replay_or_refuse(scope: str, key: str, fingerprint: str, *, record: Idempot
             raise NotFound("That enrollment does not exist.")
         raise Conflict("This payment could not be matched to its one-time key; reload and try again.")
     if record.fingerprint != fingerprint:
-        raise Conflict("This payment form was already used for a different payment. "
-                       "Reload the page to get a fresh form.", code="idempotency_mismatch")
+        _refuse_other_payment()
     if record.payment_id is None:  # pragma: no cover - every key is stored with its payment
         raise Conflict("This payment could not be matched to its one-time key; reload and try again.")
     stored = record.response or {}

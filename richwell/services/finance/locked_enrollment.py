@@ -54,8 +54,8 @@ class Locked:
     student_user_id: int
     student_number: str
     exam_months: dict[str, int]
-    key_payment_id: int | None = None
     key_fingerprint: str | None = None
+    key_response: dict[str, Any] | None = None  # the first result's body (PaymentResult.as_response)
     key_used: bool = False
 
     def bucket_ids(self, plan: AllocationPlan) -> list[int]:
@@ -75,8 +75,7 @@ def _lock_statement(with_key: bool) -> Select[Any]:
               .outerjoin(_MAPPINGS, m.term_id == e.term_id))
     if with_key:
         k = _KEYS.c
-        columns += [k.id.label("key_id"), k.payment_id.label("key_payment_id"),
-                    k.fingerprint.label("key_fingerprint")]
+        columns += [k.id.label("key_id"), k.fingerprint.label("key_fingerprint"), k.response.label("key_response")]
         joined = joined.outerjoin(_KEYS, and_(k.scope == bindparam("scope"), k.key == bindparam("key")))
     return (select(*columns).select_from(joined).where(e.id == bindparam("enrollment_id")).order_by(b.month)
             .with_for_update(of=[_ENROLLMENTS, _BUCKETS]))
@@ -102,8 +101,8 @@ def lock_enrollment(enrollment_id: int, scope: str | None = None, key: str | Non
     return Locked(first.enrollment_id, first.student_id, first.status, first.credit_balance,
                   [Bucket(r.bucket_id, r.month, r.required, r.paid) for r in rows],
                   first.student_user_id, first.student_number, mapping,
-                  key_payment_id=first.key_payment_id if used else None,
-                  key_fingerprint=first.key_fingerprint if used else None, key_used=used)
+                  key_fingerprint=first.key_fingerprint if used else None,
+                  key_response=first.key_response if used else None, key_used=used)
 
 
 def locked_or_missing(enrollment_id: int) -> Locked:

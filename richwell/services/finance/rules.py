@@ -308,6 +308,25 @@ class PaymentResult:
             "permits_issued": list(self.permits_issued),
         }
 
+    #: what `as_response` stores that `replayed_from` needs back
+    RESPONSE_FIELDS = frozenset({"payment_id", "receipt_number", "enrollment_id", "amount", "method",
+                                 "reference_number", "created_at", "allocations", "credit_added",
+                                 "credit_balance", "permits_issued"})
+
+    @classmethod
+    def replayed_from(cls, stored: dict[str, Any], student_id: int, buckets: Sequence[BucketState]) -> PaymentResult:
+        """The first result again, from the body `as_response` stored with its key; `buckets`
+        are the months as they stand now (what a replay shows beside the first receipt)."""
+        return cls(
+            payment_id=stored["payment_id"], receipt_number=stored["receipt_number"],
+            enrollment_id=stored["enrollment_id"], student_id=student_id, amount=Decimal(stored["amount"]),
+            method=stored["method"], reference_number=stored["reference_number"],
+            created_at=datetime.fromisoformat(stored["created_at"]),
+            allocations=[(a["month"], Decimal(a["amount"])) for a in stored["allocations"]],
+            credit_added=Decimal(stored["credit_added"]), buckets=list(buckets),
+            credit_balance=Decimal(stored["credit_balance"]), permits_issued=list(stored["permits_issued"]),
+            replayed=True)
+
 
 class MonthAmount(NamedTuple):
     """Money put into (positive) or taken out of (negative) one installment month."""
