@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import TextualSelect, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 os.environ.setdefault("RICHWELL_ENV", "testing")
@@ -101,10 +101,22 @@ def app(database_url):
         from flask_migrate import upgrade
 
         upgrade()
+        event.listen(_db.engine, "after_cursor_execute", _declared_columns_are_returned)
     yield app
     shutil.rmtree(upload_dir, ignore_errors=True)
     with app.app_context():
         _db.engine.dispose()
+
+
+def _declared_columns_are_returned(conn, cursor, statement, parameters, context, executemany) -> None:
+    """A text statement that declares all its columns (platform.sql.returning) returns exactly
+    those, in that order: SQLAlchemy applies the declared types by position."""
+    declared = getattr(context.compiled, "statement", None)
+    if isinstance(declared, TextualSelect) and cursor.description:
+        names = [c.name for c in declared.selected_columns]
+        returned = [d[0] for d in cursor.description]
+        if context.compiled._textual_ordered_columns or len(names) == len(returned):
+            assert returned == names, f"the statement returns {returned}, not the columns it declares"
 
 
 def _empty_all_tables(is_pg: bool) -> None:

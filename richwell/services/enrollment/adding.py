@@ -29,12 +29,13 @@ from richwell.services.academics import CREDITED
 from richwell.services.platform import audit, notifications
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import DomainError, Forbidden, NotFound
-from richwell.services.platform.sql import cached_statement, hot_sql
+from richwell.services.platform.sql import cached_statement, hot_sql, returning
 from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from .advising import EnrolledSubject
 from .queries import (
     AnyRow,
+    MEETING_NAMES,
     LockedChoice,
     SectionOffer,
     apply_history,
@@ -125,7 +126,10 @@ def _seat_and_history_statement() -> TextClause:
     history (the rows of `history_statement`), which the enrollment's lock, held since the
     previous statement, keeps still. One row at least: the seat's columns are NULL when the
     section is full, the history's when the student has none."""
-    return hot_sql(_SEAT_AND_HISTORY).bindparams(credited=CREDITED, accepted=CreditStatus.ACCEPTED.value)
+    return returning(hot_sql(_SEAT_AND_HISTORY).bindparams(credited=CREDITED, accepted=CreditStatus.ACCEPTED.value),
+                     ("seat_enrolled_count", "seat_capacity", "subject_id", "status", "subject_enrollment_id",
+                      "term_enrollment_id", "offering_id", "academic_year", "semester", "section_code", "start_date",
+                      "enrolled_at"))
 
 
 _SAVE_AND_WEEK = """
@@ -169,11 +173,11 @@ def _save_and_week_statement() -> TextClause:
     the new class read (the rows of `week_with_statement`), all under both locks (the
     offering's taken by the previous statement). The week is read from the statement's
     snapshot: without the new row, as `week_with` reads it before the row is saved."""
-    return hot_sql(_SAVE_AND_WEEK).bindparams(
+    return returning(hot_sql(_SAVE_AND_WEEK).bindparams(
         bindparam("row_enrolled_at", type_=se.c.enrolled_at.type),
         bindparam("audit_before", type_=aud.c.before.type), bindparam("audit_after", type_=aud.c.after.type),
         bindparam("audit_created_at", type_=aud.c.created_at.type),
-        enrolled=SubjectEnrollmentStatus.ENROLLED.value)
+        enrolled=SubjectEnrollmentStatus.ENROLLED.value), ("new_subject_enrollment_id", *MEETING_NAMES))
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ from richwell.models import (
 from richwell.services.platform import audit, notifications, settings, wording
 from richwell.services.platform.clock import now, today
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from richwell.services.platform.sql import cached_statement, hot_sql
+from richwell.services.platform.sql import cached_statement, hot_sql, returning
 from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from .queries import (
+    MEETING_NAMES,
     AnyRow,
     lock_standing,
     lock_standing_with_attempt,
@@ -212,10 +213,11 @@ ORDER BY meeting.day, meeting.start, meeting.subject_code
 
 
 def _drop_at_once_statement() -> TextClause:
-    return hot_sql(_DROP_AT_ONCE).bindparams(
+    return returning(hot_sql(_DROP_AT_ONCE).bindparams(
         bindparam("at", type_=se.c.dropped_at.type), bindparam("audit_before", type_=aud.c.before.type),
         bindparam("audit_after", type_=aud.c.after.type), bindparam("audit_created_at", type_=aud.c.created_at.type),
-        dropped=SubjectEnrollmentStatus.DROPPED.value, enrolled=SubjectEnrollmentStatus.ENROLLED.value)
+        dropped=SubjectEnrollmentStatus.DROPPED.value, enrolled=SubjectEnrollmentStatus.ENROLLED.value),
+        ("seat_enrolled_count", "seat_capacity", *MEETING_NAMES))
 
 
 def _drop_at_once(st: Standing, se_id: int, offering_id: int | None, new_units: int, why: str | None,

@@ -52,7 +52,7 @@ from richwell.models import (
 from richwell.services.academics import CREDITED
 from richwell.services.platform import settings
 from richwell.services.platform.errors import NotFound
-from richwell.services.platform.sql import cached_statement, hot_sql
+from richwell.services.platform.sql import cached_statement, hot_sql, returning
 
 from .rules import (
     NO_ENROLLMENT,
@@ -231,13 +231,29 @@ ORDER BY prereq.code
 """
 
 
-def _standing_text(sql: str) -> TextualSelect:
-    """A text statement reading `_STANDING_COLUMNS`, with their types (money, dates, the setting)."""
-    return hot_sql(sql).bindparams(max_units_key="max_units").columns(
-        monthly_commitment=te.c.monthly_commitment.type, month1_required=mb.c.required.type,
-        month1_paid=mb.c.paid.type, is_current=tm.c.is_current.type, enrollment_open=tm.c.enrollment_open.type,
-        enrollment_close=tm.c.enrollment_close.type, drop_deadline=tm.c.drop_deadline.type,
-        max_units=Setting.__table__.c.value.type)
+# The names of `_STANDING_COLUMNS`, in order, and the types of those a row needs converted.
+_STANDING_NAMES = (
+    "term_enrollment_id", "student_id", "status", "enrolled_units", "monthly_commitment", "student_user_id",
+    "student_number", "program_id", "year_level", "term_id", "academic_year", "semester", "is_current",
+    "enrollment_open", "enrollment_close", "drop_deadline", "month1_required", "month1_paid", "max_units")
+_STANDING_TYPES = {
+    "monthly_commitment": te.c.monthly_commitment.type, "month1_required": mb.c.required.type,
+    "month1_paid": mb.c.paid.type, "is_current": tm.c.is_current.type, "enrollment_open": tm.c.enrollment_open.type,
+    "enrollment_close": tm.c.enrollment_close.type, "drop_deadline": tm.c.drop_deadline.type,
+    "max_units": Setting.__table__.c.value.type}
+_CHOICE_NAMES = (
+    "subject_id", "subject_program_id", "subject_code", "subject_title", "units", "subject_year_level",
+    "subject_semester", "prerequisite_id", "prerequisite_code", "prerequisite_title", "section_id",
+    "section_term_id", "section_code", "offering_id", "capacity", "enrolled_count", "professor_first_name",
+    "professor_last_name")
+_ATTEMPT_NAMES = (
+    "attempt_term_enrollment_id", "attempt_status", "offering_id", "is_retake", "is_irregular", "grade",
+    "subject_id", "code", "title", "units", "section_id", "section_code")
+
+
+def _standing_text(sql: str, more: tuple[str, ...]) -> TextualSelect:
+    """A text statement reading `_STANDING_COLUMNS` with their types, then the columns `more`."""
+    return returning(hot_sql(sql).bindparams(max_units_key="max_units"), _STANDING_NAMES + more, _STANDING_TYPES)
 
 
 def _locked_choice_statement(dialect: str) -> TextualSelect:
@@ -246,7 +262,7 @@ def _locked_choice_statement(dialect: str) -> TextualSelect:
     with its professor (outer joins: a missing subject or section reads as NULLs). SQLite has
     no row locks (its writers are serialised)."""
     lock = "FOR UPDATE OF enrollment" if dialect == "postgresql" else ""
-    return _standing_text(_LOCKED_CHOICE + lock)
+    return _standing_text(_LOCKED_CHOICE + lock, _CHOICE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -304,8 +320,8 @@ def lock_standing_with_attempt(term_enrollment_id: int, subject_enrollment_id: i
     subject and section), both rows locked until the commit. PostgreSQL hands back the latest
     version of each locked row, so a concurrent drop of the same subject, committed while
     this waited, is seen. None: no such enrollment, or that subject is not in it."""
-    row = run(cached_statement("enrollment.standing_with_attempt", lambda: _standing_text(_LOCKED_ATTEMPT)),
-              te_id=term_enrollment_id, se_id=subject_enrollment_id).first()
+    statement = cached_statement("enrollment.standing_with_attempt", _standing_text, _LOCKED_ATTEMPT, _ATTEMPT_NAMES)
+    row = run(statement, te_id=term_enrollment_id, se_id=subject_enrollment_id).first()
     return None if row is None else (_standing(row), row)
 
 
@@ -323,13 +339,13 @@ def meeting(row: AnyRow) -> Meeting:
     return Meeting(**row._mapping)
 
 
-_MEETING_FIELDS = tuple(f.name for f in fields(Meeting))
+MEETING_NAMES = tuple(f.name for f in fields(Meeting))
 
 
 def meeting_among(row: AnyRow) -> Meeting:
     """The Meeting in a row that carries `meeting_columns` beside other columns."""
     mapping = row._mapping
-    return Meeting(**{name: mapping[name] for name in _MEETING_FIELDS})
+    return Meeting(**{name: mapping[name] for name in MEETING_NAMES})
 
 
 def _meetings_statement(where: ColumnElement[bool]) -> AnySelect:
