@@ -34,8 +34,8 @@ from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from .advising import EnrolledSubject
 from .queries import (
-    AnyRow,
     MEETING_NAMES,
+    AnyRow,
     LockedChoice,
     SectionOffer,
     apply_history,
