@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import (
     Insert,
     Integer,
-    TextClause,
+    TextualSelect,
     Update,
     bindparam,
     insert,
@@ -121,7 +121,7 @@ FROM (SELECT 1) AS one LEFT JOIN seat ON TRUE LEFT JOIN attempt ON TRUE
 """
 
 
-def _seat_and_history_statement() -> TextClause:
+def _seat_and_history_statement() -> TextualSelect:
     """Take the seat (the conditional UPDATE, which locks the offering) and read the student's
     history (the rows of `history_statement`), which the enrollment's lock, held since the
     previous statement, keeps still. One row at least: the seat's columns are NULL when the
@@ -168,7 +168,7 @@ _AUDIT_COLUMNS = ("actor_id", "actor_role", "impersonator_id", "action", "target
                   "ip", "created_at")
 
 
-def _save_and_week_statement() -> TextClause:
+def _save_and_week_statement() -> TextualSelect:
     """The unit counter, the new row and its audit entry written, and the student's week with
     the new class read (the rows of `week_with_statement`), all under both locks (the
     offering's taken by the previous statement). The week is read from the statement's

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, TextClause, Update, bindparam, select, update
+from sqlalchemy import Select, TextualSelect, Update, bindparam, select, update
 
 from richwell.extensions import db
 from richwell.models import (
@@ -212,7 +212,7 @@ ORDER BY meeting.day, meeting.start, meeting.subject_code
 """
 
 
-def _drop_at_once_statement() -> TextClause:
+def _drop_at_once_statement() -> TextualSelect:
     return returning(hot_sql(_DROP_AT_ONCE).bindparams(
         bindparam("at", type_=se.c.dropped_at.type), bindparam("audit_before", type_=aud.c.before.type),
         bindparam("audit_after", type_=aud.c.after.type), bindparam("audit_created_at", type_=aud.c.created_at.type),
