@@ -102,7 +102,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         set_acting_context(ActingContext(ip=request.remote_addr, impersonator_id=session.get("impersonator_id")))
 
     from richwell.web import assets, hardening, observability
+    from richwell.web.sessions import PageSessions
 
+    app.session_interface = PageSessions()
     assets.register(app)
     hardening.register(app)
     observability.register(app)

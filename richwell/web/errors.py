@@ -9,6 +9,7 @@ from richwell.services.platform import outages
 from richwell.services.platform.errors import DomainError
 from richwell.services.platform.unit_of_work import discard
 from richwell.web.htmx import refusal
+from richwell.web.sessions import is_api_path
 
 PAGES = {400, 403, 404, 405, 413, 422, 429, 500}
 CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -23,7 +24,7 @@ OUTAGE_API_MESSAGE = ("The {service} is unreachable; try again later. The reques
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/api-token-auth")
+    return is_api_path(request.path)
 
 
 def json_error(status: int, code: str, message: str | None, fields: dict[str, list[str]] | None = None) -> Response:

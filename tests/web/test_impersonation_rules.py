@@ -7,7 +7,7 @@ import pytest
 from richwell.extensions import db
 from richwell.models import ApiToken, AuditEntry, Payment, Role, User
 from richwell.services.platform import accounts, settings
-from tests.factories import DEFAULT_PASSWORD, make_enrollment, make_user, new_key
+from tests.factories import DEFAULT_PASSWORD, make_api_token, make_enrollment, make_user, new_key, token_headers
 
 
 @pytest.fixture
@@ -68,6 +68,18 @@ def test_the_session_of_an_impersonation_does_not_open_the_api(impersonating):
     client, _, _ = impersonating
     response = client.get("/api/v1/cashier/search/search/?q=cruz")
     assert response.status_code == 401
+
+
+def test_the_api_neither_reads_nor_writes_the_cookie_session(impersonating):
+    """A token call from a browser that holds a page session: the API answers as the token's
+    owner (not the impersonated cashier, not the admin), and leaves the cookie alone."""
+    client, admin, cashier = impersonating
+    owner = make_user(Role.CASHIER, email="api.owner@richwell.edu.ph")
+    response = client.get("/api/v1/cashier/payment/payment_methods/", headers=token_headers(make_api_token(owner)))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert client.get("/cashier/").status_code == 200  # the page session goes on as before
 
 
 def test_every_act_while_impersonating_names_the_impersonator(impersonating):
