@@ -70,24 +70,32 @@ def _resolve() -> tuple[User | None, Refusal | None]:
                 # Who the request log line names (richwell.web.observability reads it).
                 g.log_user = (caller.user.id, caller.user.role)
                 if caller.used_at is not None:
-                    after_this_request(_recording_use(caller))
+                    after_this_request(_record_use_once_sent(caller))
             except (api_tokens.Unauthenticated, api_tokens.PasswordChangeRequired) as refusal:
                 result = (None, refusal)
         request.environ[AUTH_CACHE] = result
     return request.environ[AUTH_CACHE]
 
 
-def _recording_use(caller: api_tokens.Caller):
-    """The token's last-used time, written once the request's own work is done (its own short
-    transaction); a failure there is logged and never spoils the answer."""
-    def record(response):
+def _record_use_once_sent(caller: api_tokens.Caller):
+    """The token's last-used time, written once the answer has gone to the client (its own short
+    transaction, in an app context of its own: the request's has ended by then). Nobody waits
+    for this bookkeeping: in a rush, every student's first call of the minute did, for a commit
+    of its own. A failure is logged and never spoils the answer."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def record() -> None:
         try:
-            api_tokens.record_use(caller)
+            with app.app_context():
+                api_tokens.record_use(caller)
         except SQLAlchemyError:
             log.warning("could not record the use of API token %s", caller.token_id, exc_info=True)
+
+    def once_sent(response):
+        response.call_on_close(record)
         return response
 
-    return record
+    return once_sent
 
 
 def api_user() -> User:
