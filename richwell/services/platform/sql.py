@@ -139,7 +139,7 @@ def returning(statement: TextClause, names: Sequence[str], types: Mapping[str, A
     the types of those a row needs converted). Declared in full, SQLAlchemy keeps the result's
     layout with the cached statement; declared in part, or not at all, it matches the cursor's
     columns by name again on every run (4 % of an enrollment's CPU). Rows are still read by
-    name: the names are the cursor's (tests/unit/test_hot_statements.py holds them equal)."""
+    name: the names are the cursor's (tests/conftest.py checks every run against them)."""
     types = types or {}
     return statement.columns(*(column(name, types.get(name)) for name in names))
 
