@@ -43,7 +43,7 @@ from richwell.models import (
 from richwell.services.platform import audit, clock, notifications, wording
 from richwell.services.platform.clock import MANILA
 from richwell.services.platform.errors import Conflict, DomainError, Forbidden, NotFound
-from richwell.services.platform.sql import cached_statement, hot_sql
+from richwell.services.platform.sql import cached_statement, hot_sql, returning
 from richwell.services.platform.unit_of_work import stage_row, unit_of_work
 
 from . import permits, receipts
@@ -296,13 +296,14 @@ FROM counter CROSS JOIN permit_list LEFT JOIN payment ON TRUE
 
 
 def _at_once_statement() -> TextualSelect:
-    return hot_sql(_AT_ONCE).bindparams(
+    return returning(hot_sql(_AT_ONCE).bindparams(
         bindparam("amount", type_=Money()), bindparam("credit_change", type_=Money()),
         bindparam("amounts", type_=ARRAY(Money())), bindparam("created_at", type_=UTCDateTime()),
         bindparam("key_response", type_=JSON()), bindparam("key_created_at", type_=UTCDateTime()),
         bindparam("notice_created_at", type_=UTCDateTime()), bindparam("audit_before", type_=JSON()),
         bindparam("audit_after", type_=JSON()), bindparam("audit_created_at", type_=UTCDateTime()),
-    ).columns(last_value=Integer(), payment_id=Integer(), receipt_number=String(), permits_issued=JSON())
+    ), ("last_value", "payment_id", "receipt_number", "permits_issued"),
+        {"last_value": Integer(), "payment_id": Integer(), "receipt_number": String(), "permits_issued": JSON()})
 
 
 def _write_at_once(locked: Locked, plan: AllocationPlan, rows: _Unnumbered) -> tuple[int, str, list[str]]:
